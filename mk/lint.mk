@@ -1,0 +1,14 @@
+# Python lint/format with ruff; Terraform formatting lives in mk/terraform.mk.
+.PHONY: lint-python fmt-python
+
+LINT_TARGETS += lint-python
+FMT_TARGETS  += fmt-python
+TEST_TARGETS := lint-python $(TEST_TARGETS)
+
+lint-python: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+fmt-python: venv
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
