@@ -1,0 +1,184 @@
+// One pane per channel from /config.json; every pane keeps its own WebSocket open and
+// reconnects with exponential backoff. Messages are shown newest first.
+"use strict";
+
+const CLIENT_ID = "dashboard";
+const MAX_MESSAGES = 200;
+const BACKOFF_INITIAL_MS = 500;
+const BACKOFF_MAX_MS = 30000;
+
+const SEVERITIES = ["critical", "high", "medium", "low", "informational"];
+
+async function main() {
+  const status = document.getElementById("status");
+  let config;
+  try {
+    const response = await fetch("config.json", { cache: "no-store" });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    config = await response.json();
+  } catch (error) {
+    status.textContent = `Could not load config.json: ${error.message}`;
+    status.classList.add("error");
+    return;
+  }
+  status.remove();
+  const container = document.getElementById("channels");
+  for (const channel of config.channels) {
+    const pane = new ChannelPane(channel);
+    container.append(pane.element);
+    pane.connect();
+  }
+}
+
+class ChannelPane {
+  constructor(channel) {
+    this.channel = channel;
+    this.attempt = 0;
+    this.count = 0;
+
+    const template = document.getElementById("channel-template");
+    this.element = template.content.firstElementChild.cloneNode(true);
+    this.element.dataset.channel = channel.name;
+    this.element.querySelector(".channel-name").textContent = channel.name;
+    this.element.querySelector(".channel-url").textContent = channel.url;
+    this.badge = this.element.querySelector(".state");
+    this.list = this.element.querySelector(".messages");
+    this.counter = this.element.querySelector(".count");
+    this.lastPing = this.element.querySelector(".last-ping");
+  }
+
+  connect() {
+    const url = new URL(this.channel.url);
+    url.searchParams.set("clientId", CLIENT_ID);
+    this.setState("connecting");
+    const socket = new WebSocket(url);
+    socket.addEventListener("open", () => {
+      this.attempt = 0;
+      this.setState("open");
+    });
+    socket.addEventListener("message", (event) => this.receive(event.data));
+    socket.addEventListener("close", () => this.scheduleReconnect());
+  }
+
+  scheduleReconnect() {
+    // Full jitter: a restarted gateway is not hit by every pane at the same instant.
+    const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_INITIAL_MS * 2 ** this.attempt);
+    const delay = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+    this.attempt += 1;
+    this.setState("reconnecting", `reconnecting in ${(delay / 1000).toFixed(1)} s`);
+    setTimeout(() => this.connect(), delay);
+  }
+
+  setState(state, label = state) {
+    this.badge.dataset.state = state;
+    this.badge.textContent = label;
+  }
+
+  receive(text) {
+    let message;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      message = { type: "text", text };
+    }
+    if (message.type === "ping") {
+      this.lastPing.textContent = formatTime(message.timestamp);
+    }
+    this.count += 1;
+    this.counter.textContent = String(this.count);
+    this.list.prepend(renderMessage(message));
+    while (this.list.children.length > MAX_MESSAGES) this.list.lastElementChild.remove();
+  }
+}
+
+function renderMessage(message) {
+  const item = element("li", "message");
+  item.dataset.type = message.type || "unknown";
+  const render = RENDERERS[message.type] || renderUnknown;
+  render(item, message);
+  return item;
+}
+
+const RENDERERS = {
+  incident(item, message) {
+    const severity = String(message.severity || "unknown").toLowerCase();
+    item.dataset.severity = SEVERITIES.includes(severity) ? severity : "unknown";
+    if (message.incident_id != null) item.dataset.incidentId = message.incident_id;
+    item.append(
+      headline(badge("severity", message.severity || "UNKNOWN"), message.title || message.incident_id),
+      details([
+        ["incident", message.incident_id],
+        ["event", message.event],
+        ["status", message.status],
+        ["resource", message.resource],
+        ["account", message.account],
+        ["region", message.region],
+        ["time", formatTime(message.timestamp)],
+      ]),
+    );
+    if (message.truncated) item.append(element("p", "note", "data truncated (over 128 KB)"));
+  },
+
+  remediation(item, message) {
+    const status = String(message.status || "unknown").toLowerCase();
+    item.dataset.status = status;
+    item.append(
+      headline(badge("remediation", message.status || "UNKNOWN"), `${message.action} → ${message.target ?? "?"}`),
+      details([
+        ["incident", message.incident_id],
+        ["event", message.event],
+        ["account", message.account],
+        ["region", message.region],
+        ["time", formatTime(message.timestamp)],
+      ]),
+    );
+  },
+
+  ping(item, message) {
+    item.append(element("span", "ping", `ping · ${formatTime(message.timestamp)}`));
+  },
+};
+
+function renderUnknown(item, message) {
+  item.append(element("pre", "raw", message.text ?? JSON.stringify(message, null, 2)));
+}
+
+function headline(badgeElement, text) {
+  const line = element("p", "headline");
+  line.append(badgeElement, element("span", "title", text ?? ""));
+  return line;
+}
+
+function badge(kind, text) {
+  return element("span", `badge ${kind}`, String(text));
+}
+
+function details(pairs) {
+  const list = element("dl", "details");
+  for (const [name, value] of pairs) {
+    if (value == null || value === "") continue;
+    list.append(element("dt", null, name), element("dd", null, String(value)));
+  }
+  return list;
+}
+
+function element(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text != null) node.textContent = text;
+  return node;
+}
+
+// Accepts epoch seconds, epoch milliseconds or an ISO 8601 string.
+function formatTime(value) {
+  if (value == null || value === "") return "";
+  let date;
+  if (typeof value === "number") {
+    date = new Date(value > 1e12 ? value : value * 1000);
+  } else {
+    date = new Date(value);
+  }
+  return Number.isNaN(date.getTime()) ? String(value) : date.toLocaleTimeString();
+}
+
+main();
