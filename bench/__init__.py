@@ -1,0 +1,1 @@
+"""`make bench`: stream_processor broadcast speed against the seed's sequential loop."""

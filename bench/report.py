@@ -1,0 +1,123 @@
+"""bench/results.md: the machine, the measurements and the verdict, as Markdown."""
+
+from __future__ import annotations
+
+import os
+import platform
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.metadata import version
+
+TARGET_SPEEDUP = 20
+SEQUENTIAL = "sequential"
+HANDLER = "stream_processor"
+
+
+@dataclass(frozen=True)
+class Measurement:
+    implementation: str  # SEQUENTIAL or HANDLER
+    connections: int
+    concurrency: str  # MAX_CONCURRENCY, "1" for the sequential loop
+    wall_s: float
+    cpu_s: float
+    delivered: int
+
+    @property
+    def cpu_ms_per_message(self) -> float:
+        return self.cpu_s * 1000 / self.delivered
+
+    @property
+    def messages_per_s(self) -> float:
+        return self.delivered / self.wall_s
+
+
+def median_run(runs: list[Measurement]) -> Measurement:
+    """The run with the median wall time (the upper one of an even count)."""
+    ordered = sorted(runs, key=lambda run: run.wall_s)
+    return ordered[len(ordered) // 2]
+
+
+def machine() -> dict[str, str]:
+    return {
+        "date (UTC)": datetime.now(UTC).strftime("%Y-%m-%d %H:%M"),
+        "CPU": _cpu_model(),
+        "cores": str(os.cpu_count()),
+        "load average (1 min) at start": f"{os.getloadavg()[0]:.2f}",
+        "Python": platform.python_version(),
+        "boto3 / botocore": f"{version('boto3')} / {version('botocore')}",
+        "OS": platform.platform(),
+    }
+
+
+def render(
+    info: dict[str, str],
+    latency_ms: int,
+    repeats: int,
+    main: list[Measurement],
+    sweep: list[Measurement],
+    baseline: dict[int, Measurement],
+) -> str:
+    largest = max(baseline)
+    optimised = next(
+        run for run in main if run.connections == largest and run.implementation != SEQUENTIAL
+    )
+    speedup = baseline[largest].wall_s / optimised.wall_s
+    verdict = "met" if speedup >= TARGET_SPEEDUP else "**missed**"
+    lines = [
+        "# Benchmark: broadcasting one incident",
+        "",
+        "Written by `make bench` (`bench/run.py`); do not edit by hand.",
+        "",
+        "One INSERT stream record is broadcast to N connections (rows in a moto server) through "
+        f"a fake `@connections` server that answers every post after {latency_ms} ms. "
+        "`stream_processor` is imported from `functions/dist/stream_processor.zip`; "
+        "`sequential` is the seed's loop (`bench/sequential.py`: scan, then "
+        "`post_to_connection` one by one). "
+        "Each run is a fresh process; wall and process CPU time cover the invocation only. "
+        f"`stream_processor` figures are the median of {repeats} runs. Every run is checked: "
+        "each connection received exactly one copy.",
+        "",
+        *(f"- {key}: {value}" for key, value in info.items()),
+        "",
+        f"**Target** (N = {largest:,}: at least {TARGET_SPEEDUP}x faster than sequential in wall "
+        f"time): {verdict}, {speedup:.1f}x.",
+        "",
+        "## Results",
+        "",
+        *_table(main, baseline),
+    ]
+    if sweep:
+        lines += [
+            "",
+            f"## MAX_CONCURRENCY sweep (stream_processor, N = {sweep[0].connections:,})",
+            "",
+            *_table(sweep, baseline),
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _table(runs: list[Measurement], baseline: dict[int, Measurement]) -> list[str]:
+    rows = [
+        "| implementation | N | MAX_CONCURRENCY | wall s | CPU ms / message | messages/s "
+        "| speed-up vs sequential |",
+        "|---|--:|--:|--:|--:|--:|--:|",
+    ]
+    for run in runs:
+        speedup = baseline[run.connections].wall_s / run.wall_s
+        rows.append(
+            f"| {run.implementation} | {run.connections:,} | {run.concurrency} "
+            f"| {run.wall_s:.2f} | {run.cpu_ms_per_message:.2f} | {run.messages_per_s:,.0f} "
+            f"| {speedup:.1f}x |"
+        )
+    return rows
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
