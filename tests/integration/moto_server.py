@@ -1,0 +1,107 @@
+"""moto's server, plus the API Gateway v2 deployments that moto 5.2.5 does not implement.
+
+Every WebSocket API needs an `aws_apigatewayv2_deployment` before a stage can serve it, and
+moto answers CreateDeployment with a 404 page. This adds CreateDeployment, GetDeployment,
+GetDeployments and DeleteDeployment (always `DEPLOYED`, as AWS reports them once created)
+and lets GetStage return the stage's `deploymentId`. Everything else is moto unchanged.
+
+    python tests/integration/moto_server.py -H 127.0.0.1 -p 0
+"""
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from moto.apigatewayv2 import urls
+from moto.apigatewayv2.exceptions import APIGatewayV2Error
+from moto.apigatewayv2.models import Api, Stage
+from moto.apigatewayv2.responses import ApiGatewayV2Response
+from moto.core.responses import TYPE_RESPONSE
+from moto.server import main as moto_server_main
+
+DEPLOYMENT_PATHS = {
+    "{0}/v2/apis/(?P<api_id>[^/]+)/deployments$": ApiGatewayV2Response.dispatch,
+    "{0}/v2/apis/(?P<api_id>[^/]+)/deployments/(?P<deployment_id>[^/]+)$": (
+        ApiGatewayV2Response.dispatch
+    ),
+}
+
+
+class DeploymentNotFound(APIGatewayV2Error):
+    code = 404
+
+    def __init__(self, deployment_id: str):
+        super().__init__(
+            "NotFoundException", f"Invalid Deployment identifier specified {deployment_id}"
+        )
+
+
+def _deployments(api: Api) -> dict[str, dict[str, Any]]:
+    return vars(api).setdefault("deployments", {})
+
+
+def _api(response: ApiGatewayV2Response) -> Api:
+    api_id = response.path.split("/")[3]
+    return response.apigatewayv2_backend.get_api(api_id)
+
+
+def _deployment(response: ApiGatewayV2Response) -> dict[str, Any]:
+    deployment_id = response.path.split("/")[-1]
+    try:
+        return _deployments(_api(response))[deployment_id]
+    except KeyError:
+        raise DeploymentNotFound(deployment_id) from None
+
+
+def create_deployment(self: ApiGatewayV2Response) -> TYPE_RESPONSE:
+    params = json.loads(self.body or "{}")
+    deployment = {
+        "deploymentId": uuid.uuid4().hex[:6],
+        "deploymentStatus": "DEPLOYED",
+        "autoDeployed": False,
+        "createdDate": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    if params.get("description"):
+        deployment["description"] = params["description"]
+    _deployments(_api(self))[deployment["deploymentId"]] = deployment
+    return 201, {}, json.dumps(deployment)
+
+
+def get_deployment(self: ApiGatewayV2Response) -> TYPE_RESPONSE:
+    return 200, {}, json.dumps(_deployment(self))
+
+
+def get_deployments(self: ApiGatewayV2Response) -> TYPE_RESPONSE:
+    return 200, {}, json.dumps({"items": list(_deployments(_api(self)).values())})
+
+
+def delete_deployment(self: ApiGatewayV2Response) -> TYPE_RESPONSE:
+    deployment = _deployment(self)
+    del _deployments(_api(self))[deployment["deploymentId"]]
+    return 204, {}, ""
+
+
+def _stage_to_json_with_deployment(stage: Stage) -> dict[str, Any]:
+    stage_json = _moto_stage_to_json(stage)
+    if stage.config.get("deploymentId"):
+        stage_json["deploymentId"] = stage.config["deploymentId"]
+    return stage_json
+
+
+_moto_stage_to_json = Stage.to_json
+
+
+def install() -> None:
+    """Adds the deployment operations to moto's API Gateway v2 (before the server starts)."""
+    urls.url_paths.update(DEPLOYMENT_PATHS)
+    ApiGatewayV2Response.create_deployment = create_deployment
+    ApiGatewayV2Response.get_deployment = get_deployment
+    ApiGatewayV2Response.get_deployments = get_deployments
+    ApiGatewayV2Response.delete_deployment = delete_deployment
+    Stage.to_json = _stage_to_json_with_deployment
+
+
+if __name__ == "__main__":
+    install()
+    moto_server_main()
