@@ -37,6 +37,8 @@ BUILD_DIR = REPO_ROOT / ".build"
 DEFAULT_WORK_DIR = BUILD_DIR / "demo"
 TERRAFORM_CLI_CONFIG = BUILD_DIR / "terraformrc"
 TERRAFORM_CLI_CONFIG_SCRIPT = REPO_ROOT / "scripts" / "terraform-cli-config.sh"
+# moto's server plus the API Gateway v2 deployments moto 5.2.5 lacks (every stage needs one).
+MOTO_SERVER = REPO_ROOT / "tests" / "integration" / "moto_server.py"
 
 # moto accepts any credentials; these keep boto3, Terraform and the gateway off real AWS.
 EMULATOR_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
@@ -94,12 +96,12 @@ def _wait_for(condition: Callable[[], Any], what: str, process: ManagedProcess, 
 
 
 def start_moto(log_path: Path) -> tuple[ManagedProcess, str]:
-    """Start `moto.server` on a free loopback port; returns the process and its endpoint URL."""
+    """Start the moto server on a free loopback port; returns the process and its endpoint URL."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:
         process = ManagedProcess(
             "moto server",
-            [sys.executable, "-m", "moto.server", "--host", "127.0.0.1", "--port", "0"],
+            [sys.executable, str(MOTO_SERVER), "--host", "127.0.0.1", "--port", "0"],
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -261,6 +263,11 @@ class LocalStack(contextlib.AbstractContextManager["LocalStack"]):
         self.outputs: dict[str, Any] = {}
         self.gateway: dict[str, Any] = {}
         self._exit_stack = contextlib.ExitStack()
+        self._session = boto3.session.Session(
+            aws_access_key_id=EMULATOR_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=EMULATOR_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            region_name=region,
+        )
 
     def __enter__(self) -> LocalStack:
         self.work_dir.mkdir(parents=True, exist_ok=True)
@@ -306,24 +313,15 @@ class LocalStack(contextlib.AbstractContextManager["LocalStack"]):
 
     def client(self, service: str) -> Any:
         """A boto3 client for the emulator."""
-        return boto3.client(
-            service,
-            endpoint_url=self.aws_endpoint,
-            region_name=self.region,
-            aws_access_key_id=EMULATOR_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=EMULATOR_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        )
+        return self._session.client(service, endpoint_url=self.aws_endpoint)
+
+    def dynamodb(self) -> Any:
+        """The boto3 DynamoDB resource for the emulator."""
+        return self._session.resource("dynamodb", endpoint_url=self.aws_endpoint)
 
     def incident_table(self) -> Any:
-        """The deployed Incident table as a boto3 `Table` resource."""
-        resource = boto3.resource(
-            "dynamodb",
-            endpoint_url=self.aws_endpoint,
-            region_name=self.region,
-            aws_access_key_id=EMULATOR_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=EMULATOR_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        )
-        return resource.Table(self.outputs["incident_table_name"])
+        """The deployed Incident table as a boto3 `Table`."""
+        return self.dynamodb().Table(self.outputs["incident_table_name"])
 
 
 # --------------------------------------------------------------------------------------------

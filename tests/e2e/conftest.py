@@ -1,0 +1,158 @@
+"""The local stack, applied once per session from examples/local, and real WebSocket clients.
+
+Every test here runs against what `terraform apply` deployed into a moto server, behind the
+local gateway: the same `LocalStack` that `make demo` starts.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import struct
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from boto3.dynamodb.conditions import Attr
+from websockets.sync.client import ClientConnection, connect
+
+from local_gateway.demo import LocalStack
+
+# The heartbeat schedule is rate(5 minutes): at this speed-up it fires every 2 seconds.
+TIME_SCALE = 150
+HEARTBEAT_SECONDS = 300 / TIME_SCALE
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    if shutil.which("terraform") is None:
+        pytest.skip("terraform is not installed")
+    work_dir = tmp_path_factory.mktemp("local-stack")
+    with LocalStack(work_dir, gateway_args=["--time-scale", str(TIME_SCALE)]) as local_stack:
+        yield local_stack
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """On failure, show the end of the gateway's log (the Lambdas' logs and errors)."""
+    report = yield
+    stack_fixture = getattr(item, "funcargs", {}).get("stack")
+    if report.failed and isinstance(stack_fixture, LocalStack):
+        log = stack_fixture.work_dir / "gateway.log"
+        if log.exists():
+            tail = log.read_text(errors="replace").splitlines()[-60:]
+            report.sections.append(("gateway log (last 60 lines)", "\n".join(tail)))
+    return report
+
+
+# --------------------------------------------------------------------------------------------
+# WebSocket clients
+# --------------------------------------------------------------------------------------------
+
+
+class Client:
+    """A real WebSocket client of one channel; keeps every message it has read."""
+
+    def __init__(self, connection: ClientConnection, client_id: str) -> None:
+        self.connection = connection
+        self.client_id = client_id
+        self.received: list[dict[str, Any]] = []
+
+    def wait_for(
+        self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 5.0
+    ) -> dict[str, Any]:
+        """The first message from now on that satisfies `predicate` (others are kept)."""
+        deadline = time.monotonic() + timeout
+        while (remaining := deadline - time.monotonic()) > 0:
+            try:
+                message = json.loads(self.connection.recv(timeout=remaining))
+            except TimeoutError:
+                break
+            self.received.append(message)
+            if predicate(message):
+                return message
+        raise AssertionError(
+            f"{self.client_id}: no matching message in {timeout} s; got {self.received}"
+        )
+
+    def vanish(self) -> None:
+        """Drop the TCP connection with a reset: no close frame, no FIN, as a crashed client."""
+        sock = self.connection.socket
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def open_client(stack: LocalStack) -> Iterator[Callable[..., Client]]:
+    """Connect to a channel with query parameters (`clientId` unique unless given)."""
+    clients: list[Client] = []
+
+    def open_(channel: str, user_agent: str = "incident-websocket-e2e", **query: str) -> Client:
+        query.setdefault("clientId", unique("e2e"))
+        url = f"{stack.channel_urls[channel]}?{urlencode(query)}"
+        connection = connect(url, user_agent_header=user_agent, proxy=None, open_timeout=10)
+        client = Client(connection, query["clientId"])
+        clients.append(client)
+        return client
+
+    yield open_
+    for client in clients:
+        client.connection.close()
+
+
+# --------------------------------------------------------------------------------------------
+# Deployed resources
+# --------------------------------------------------------------------------------------------
+
+
+def connections_table(stack: LocalStack, channel: str) -> Any:
+    name = stack.outputs["channels"][channel]["connections_table_name"]
+    return stack.dynamodb().Table(name)
+
+
+def rows_of(stack: LocalStack, channel: str, client_id: str) -> list[dict[str, Any]]:
+    """The channel's connection rows registered with `client_id` (a scan: tables are tiny)."""
+    table = connections_table(stack, channel)
+    return table.scan(FilterExpression=Attr("clientId").eq(client_id), ConsistentRead=True)["Items"]
+
+
+def eventually(check: Callable[[], Any], timeout: float = 5.0, interval: float = 0.1) -> Any:
+    """Poll `check` until it returns something truthy; fail with its last result."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            assert result, f"still {result!r} after {timeout} s"
+            return result
+        time.sleep(interval)
+
+
+@pytest.fixture(scope="session")
+def deployed_environment(stack: LocalStack) -> Callable[..., dict[str, str]]:
+    """The environment Terraform gave a function: `("connect", "history")`, `("heartbeat",)`."""
+    lambda_client = stack.client("lambda")
+
+    def environment(function: str, channel: str | None = None) -> dict[str, str]:
+        name = stack.outputs["function_names"][function]
+        if channel is not None:
+            name = name[channel]
+        configuration = lambda_client.get_function_configuration(FunctionName=name)
+        return configuration["Environment"]["Variables"]
+
+    return environment

@@ -1,0 +1,92 @@
+"""The dashboard page in headless Chromium (Debian's `chromium` package) against the local stack.
+
+The screenshot goes to `test-artifacts/dashboard.png`; with UPDATE_DOCS_SCREENSHOT=1 it also
+replaces `docs/dashboard.png`, the README's picture (kept out of ordinary runs so that `make test`
+leaves the work tree clean).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import unique
+from playwright.sync_api import expect, sync_playwright
+
+from local_gateway.demo import REPO_ROOT, inject_samples
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOT = REPO_ROOT / "test-artifacts" / "dashboard.png"
+DOCS_SCREENSHOT = REPO_ROOT / "docs" / "dashboard.png"
+
+
+def chromium_executable() -> str | None:
+    debian_path = Path("/usr/bin/chromium")
+    return shutil.which("chromium") or (str(debian_path) if debian_path.exists() else None)
+
+
+@pytest.fixture(scope="module")
+def page(stack) -> Iterator[Any]:
+    executable = chromium_executable()
+    if executable is None:
+        pytest.skip("Chromium is not installed; install it with `apt-get install chromium`")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        page.goto(stack.dashboard_url)
+        yield page
+        browser.close()
+
+
+def channel_pane(page, channel: str):
+    return page.locator(f'.channel[data-channel="{channel}"]')
+
+
+def test_dashboard_shows_every_channel_connected(stack, page):
+    for channel in stack.channel_urls:
+        expect(channel_pane(page, channel).locator(".state")).to_have_attribute(
+            "data-state", "open", timeout=10_000
+        )
+
+
+def test_dashboard_shows_an_injected_incident_with_its_severity(stack, page):
+    inject_samples(stack, pause_seconds=0)  # a realistic backdrop for the screenshot
+    item = {
+        "incident_id": unique("INC-browser"),
+        "severity": "CRITICAL",
+        "status": "OPEN",
+        "title": "Root account used without MFA",
+        "resource": "arn:aws:iam::123456789012:root",
+        "account": "123456789012",
+        "region": "us-east-1",
+    }
+    stack.incident_table().put_item(Item=item)
+
+    shown = channel_pane(page, "history").locator(f'[data-incident-id="{item["incident_id"]}"]')
+    expect(shown).to_be_visible(timeout=5_000)
+    expect(shown).to_have_attribute("data-severity", "critical")
+    expect(shown).to_contain_text(item["title"])
+    save_screenshot(page)
+
+
+def save_screenshot(page) -> None:
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=SCREENSHOT)
+    if os.environ.get("UPDATE_DOCS_SCREENSHOT") == "1":
+        DOCS_SCREENSHOT.parent.mkdir(exist_ok=True)
+        shutil.copyfile(SCREENSHOT, DOCS_SCREENSHOT)
