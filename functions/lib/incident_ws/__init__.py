@@ -1,0 +1,1 @@
+"""Shared code of the incident-websocket Lambda handlers (standard library + boto3 only)."""

@@ -1,0 +1,90 @@
+"""A channel's connections table (partition key `connectionId`)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from boto3.dynamodb.types import TypeSerializer
+
+from .records import decode_item
+
+_serializer = TypeSerializer()
+
+
+@dataclass(frozen=True)
+class Connection:
+    connection_id: str
+    account: str | None = None
+    region: str | None = None
+
+    def accepts(self, account: Any, region: Any) -> bool:
+        """Filters the connection registered (SPEC §2.3): a message with no value passes."""
+        return _matches(self.account, account) and _matches(self.region, region)
+
+
+def _matches(registered: str | None, value: Any) -> bool:
+    return registered is None or value is None or str(value) == registered
+
+
+class ConnectionStore:
+    """Thread-safe (a low-level client): broadcasts delete gone connections from workers."""
+
+    def __init__(self, client, table: str, page_size: int | None = None) -> None:
+        self._client = client
+        self._table = table
+        self._page_size = page_size
+
+    @property
+    def table(self) -> str:
+        return self._table
+
+    def put(self, item: Mapping[str, Any]) -> None:
+        self._client.put_item(TableName=self._table, Item=_serialise(item))
+
+    def delete(self, connection_id: str) -> dict[str, Any] | None:
+        """Delete the item and return it as it was (None when there was none)."""
+        response = self._client.delete_item(
+            TableName=self._table,
+            Key=_serialise({"connectionId": connection_id}),
+            ReturnValues="ALL_OLD",
+        )
+        old = response.get("Attributes")
+        return decode_item(old) if old else None
+
+    def live_connections(self, now: float | None = None) -> list[Connection]:
+        """Every connection whose `ttl` has not passed, read page by page."""
+        now = time.time() if now is None else now
+        return [c for item in self._scan() if (c := _live_connection(item, now))]
+
+    def _scan(self) -> Iterator[dict[str, Any]]:
+        pagination = {"PageSize": self._page_size} if self._page_size else {}
+        pages = self._client.get_paginator("scan").paginate(
+            TableName=self._table,
+            ProjectionExpression="connectionId, account, #region, #ttl",
+            ExpressionAttributeNames={"#region": "region", "#ttl": "ttl"},
+            PaginationConfig=pagination,
+        )
+        for page in pages:
+            yield from (decode_item(item) for item in page.get("Items", []))
+
+
+def _serialise(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: _serializer.serialize(value) for key, value in item.items()}
+
+
+def _live_connection(item: Mapping[str, Any], now: float) -> Connection | None:
+    connection_id = item.get("connectionId")
+    if not isinstance(connection_id, str) or not connection_id:
+        return None
+    ttl = item.get("ttl")
+    if isinstance(ttl, int | float) and not isinstance(ttl, bool) and ttl <= now:
+        return None
+    account, region = item.get("account"), item.get("region")
+    return Connection(
+        connection_id,
+        account if isinstance(account, str) else None,
+        region if isinstance(region, str) else None,
+    )

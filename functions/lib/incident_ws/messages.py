@@ -1,0 +1,76 @@
+"""The WebSocket messages of SPEC §2.3/§2.4 and their wire encoding."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from .records import Change
+
+MAX_MESSAGE_BYTES = 128 * 1024  # API Gateway WebSocket message payload limit
+
+INCIDENT_FIELDS = ("incident_id", "severity", "status", "title", "account", "region", "timestamp")
+REMEDIATION_FIELDS = ("action", "status", "incident_id", "account", "region")
+
+
+class MessageTooLarge(ValueError):
+    """Even without `data` the message is over MAX_MESSAGE_BYTES."""
+
+
+def classify(item: Mapping[str, Any]) -> str | None:
+    """`action` → remediation (a log may carry its incident_id), else `incident_id` →
+    incident, else None."""
+    if "action" in item:
+        return "remediation"
+    if "incident_id" in item:
+        return "incident"
+    return None
+
+
+def build_message(change: Change) -> dict[str, Any] | None:
+    """The message for a change, or None when the item is neither kind."""
+    item = change.item
+    message_type = classify(item)
+    if message_type == "incident":
+        return {
+            "type": "incident",
+            "event": change.event,
+            **{field: item.get(field) for field in INCIDENT_FIELDS},
+            "resource": _first(item, "arn", "resource", "sg"),
+            "data": item,
+        }
+    if message_type == "remediation":
+        return {
+            "type": "remediation",
+            "event": change.event,
+            **{field: item.get(field) for field in REMEDIATION_FIELDS},
+            "target": _first(item, "target", "arn", "resource", "sg"),
+            "timestamp": _first(item, "timestamp", "updated_at", "created_at"),
+            "data": item,
+        }
+    return None
+
+
+def ping_message(now: float) -> dict[str, Any]:
+    return {"type": "ping", "timestamp": int(now)}
+
+
+def encode(message: Mapping[str, Any]) -> bytes:
+    """UTF-8 JSON within MAX_MESSAGE_BYTES: over it, sent without `data` and marked
+    `"truncated": true`; raises MessageTooLarge when even that is over."""
+    body = _dumps(message)
+    if len(body) <= MAX_MESSAGE_BYTES:
+        return body
+    body = _dumps({**{k: v for k, v in message.items() if k != "data"}, "truncated": True})
+    if len(body) <= MAX_MESSAGE_BYTES:
+        return body
+    raise MessageTooLarge(f"{len(body)} bytes without data (limit {MAX_MESSAGE_BYTES})")
+
+
+def _dumps(message: Mapping[str, Any]) -> bytes:
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _first(item: Mapping[str, Any], *fields: str) -> Any:
+    return next((item[field] for field in fields if item.get(field) is not None), None)

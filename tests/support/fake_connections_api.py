@@ -1,0 +1,188 @@
+"""A local stand-in for API Gateway's `@connections` management API.
+
+moto never answers 410 Gone and does not see posts sent outside boto3 clients, so this is
+the one fake: `POST /<prefix>/@connections/{connectionId}` answers like API Gateway —
+200 and the message recorded (connection id, body, arrival order); 403 without a SigV4
+`Authorization` header; 413 over 128 KB; and, as configured per connection id, 410, 403,
+413, or 429/500 for the first k attempts. `GET /_stats` reports what arrived.
+
+In tests: `with FakeConnectionsApi() as api: ... api.endpoint() ...` (a background thread).
+As a process (benchmarks):
+    python -m tests.support.fake_connections_api --host 127.0.0.1 --port 0 --latency-ms 20
+prints its base URL as the first line of stdout and serves until SIGINT/SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import contextlib
+import signal
+import threading
+from dataclasses import dataclass
+
+from aiohttp import web
+
+MAX_PAYLOAD_BYTES = 128 * 1024
+CONNECTIONS_PATH = "/@connections/"
+
+
+@dataclass(frozen=True)
+class Received:
+    connection_id: str
+    body: bytes
+    order: int
+
+
+class FakeConnectionsApi:
+    def __init__(self, latency_ms: float = 0, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.latency_seconds = latency_ms / 1000
+        self.host, self.port = host, port
+        self.url = ""
+        self.received: list[Received] = []
+        self.attempts: collections.Counter[str] = collections.Counter()
+        self._statuses: dict[str, int] = {}
+        self._failures: dict[str, tuple[int, int]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._stopped: asyncio.Event | None = None
+
+    # -- behaviour per connection id ---------------------------------------------------
+    def gone(self, *connection_ids: str) -> None:
+        """These ids answer 410 Gone (the client has disconnected)."""
+        self._statuses.update(dict.fromkeys(connection_ids, 410))
+
+    def respond(self, connection_id: str, status: int) -> None:
+        """Every post to this id answers `status` (e.g. 403, 413)."""
+        self._statuses[connection_id] = status
+
+    def fail_first(self, connection_id: str, status: int, attempts: int) -> None:
+        """The first `attempts` posts to this id answer `status` (429, 500...), then 200."""
+        self._failures[connection_id] = (status, attempts)
+
+    # -- what arrived ------------------------------------------------------------------
+    def endpoint(self, prefix: str = "prod") -> str:
+        return f"{self.url}/{prefix}" if prefix else self.url
+
+    def bodies(self, connection_id: str) -> list[bytes]:
+        return [r.body for r in self.received if r.connection_id == connection_id]
+
+    def stats(self) -> dict:
+        counts = collections.Counter(r.connection_id for r in self.received)
+        return {"total": len(self.received), "connections": dict(counts)}
+
+    # -- HTTP --------------------------------------------------------------------------
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=4 * MAX_PAYLOAD_BYTES)
+        app.router.add_get("/_stats", self._stats)
+        app.router.add_post("/{path:.*}", self._post)
+        return app
+
+    async def _stats(self, request: web.Request) -> web.Response:
+        return web.json_response(self.stats())
+
+    async def _post(self, request: web.Request) -> web.Response:
+        _, marker, connection_id = request.path.rpartition(CONNECTIONS_PATH)
+        if not marker or not connection_id or "/" in connection_id:
+            return _error(404, "NotFoundException", "No method found matching route")
+        if not request.headers.get("Authorization", "").startswith("AWS4-HMAC-SHA256 "):
+            return _error(403, "ForbiddenException", "Missing Authentication Token")
+        body = await request.read()
+        self.attempts[connection_id] += 1
+        if self.latency_seconds:
+            await asyncio.sleep(self.latency_seconds)
+        status = self._status_for(connection_id, len(body))
+        if status != 200:
+            return _error(status, _ERROR_TYPES.get(status, "BadRequestException"), "fake")
+        self.received.append(Received(connection_id, body, len(self.received)))
+        return web.Response(status=200)
+
+    def _status_for(self, connection_id: str, size: int) -> int:
+        if connection_id in self._statuses:
+            return self._statuses[connection_id]
+        if size > MAX_PAYLOAD_BYTES:
+            return 413
+        status, failing = self._failures.get(connection_id, (200, 0))
+        return status if self.attempts[connection_id] <= failing else 200
+
+    # -- running -----------------------------------------------------------------------
+    async def serve(self, started: threading.Event | None = None) -> None:
+        """Serve until `stop()`; `self.url` is set once the socket is bound."""
+        self._loop = asyncio.get_running_loop()
+        self._stopped = asyncio.Event()
+        runner = web.AppRunner(self.app(), access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, self.host, self.port).start()
+        host, port = runner.addresses[0][:2]
+        self.url = f"http://{host}:{port}"
+        if started:
+            started.set()
+        try:
+            await self._stopped.wait()
+        finally:
+            await runner.cleanup()
+
+    def stop(self) -> None:
+        if self._loop and self._stopped:
+            self._loop.call_soon_threadsafe(self._stopped.set)
+
+    def __enter__(self) -> FakeConnectionsApi:
+        started = threading.Event()
+        self._thread = threading.Thread(
+            target=asyncio.run, args=(self.serve(started),), name="fake-connections-api"
+        )
+        self._thread.start()
+        if not started.wait(timeout=10):
+            raise RuntimeError("fake @connections API did not start")
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+        if self._thread:
+            self._thread.join(timeout=10)
+
+
+_ERROR_TYPES = {
+    403: "ForbiddenException",
+    410: "GoneException",
+    413: "PayloadTooLargeException",
+    429: "LimitExceededException",
+    500: "InternalServerErrorException",
+}
+
+
+def _error(status: int, error_type: str, message: str) -> web.Response:
+    return web.json_response(
+        {"message": message}, status=status, headers={"x-amzn-ErrorType": error_type}
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Fake API Gateway @connections API")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--latency-ms", type=float, default=0, help="delay before answering")
+    parser.add_argument("--gone", action="append", default=[], help="answer 410 for this id")
+    args = parser.parse_args(argv)
+    fake = FakeConnectionsApi(args.latency_ms, args.host, args.port)
+    fake.gone(*args.gone)
+    started = threading.Event()
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, fake.stop)
+        server = asyncio.create_task(fake.serve(started))
+        while not started.is_set() and not server.done():
+            await asyncio.sleep(0.01)
+        if fake.url:
+            print(fake.url, flush=True)
+        await server
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""Fixtures: moto-backed AWS, connections tables, the fake @connections API, and handlers
+imported from the built zips with a given environment."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from tests.support.fake_connections_api import FakeConnectionsApi
+from tests.support.lambda_zip import load_handler
+
+REGION = "us-east-1"
+HANDLER_VARIABLES = (
+    "CONNECTIONS_TABLE",
+    "CONNECTION_TTL_SECONDS",
+    "STORE_SOURCE_IP",
+    "CHANNEL_NAME",
+    "CHANNELS",
+    "ROUTES",
+    "MAX_CONCURRENCY",
+    "WS_ENDPOINT",
+    *(
+        f"{p}_{s}"
+        for p in ("EVENT", "REMED", "HISTORY")
+        for s in ("API_GW_ENDPOINT", "CONNECTIONS_TABLE")
+    ),
+)
+
+
+@pytest.fixture(autouse=True)
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test runs against moto, with nothing of the host's AWS set-up leaking in."""
+    for name in (
+        "AWS_PROFILE",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_DYNAMODB",
+        *HANDLER_VARIABLES,
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_REGION", REGION)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def dynamodb():
+    return boto3.resource("dynamodb", region_name=REGION)
+
+
+@pytest.fixture
+def make_connections_table(dynamodb) -> Callable[[str], Any]:
+    def make(name: str):
+        return dynamodb.create_table(
+            TableName=name,
+            KeySchema=[{"AttributeName": "connectionId", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "connectionId", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+
+    return make
+
+
+@pytest.fixture
+def load(monkeypatch: pytest.MonkeyPatch) -> Callable[..., ModuleType]:
+    """`load("connect", CONNECTIONS_TABLE="t")`: the handler from its zip, cold-started with
+    exactly these handler variables set."""
+
+    def load_with(name: str, **env: str) -> ModuleType:
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        return load_handler(name)
+
+    return load_with
+
+
+@pytest.fixture
+def fake_api() -> Iterator[FakeConnectionsApi]:
+    with FakeConnectionsApi() as api:
+        yield api

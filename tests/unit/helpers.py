@@ -1,0 +1,36 @@
+"""Small builders shared by the unit tests."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+
+
+def channels_env(**channels: tuple[str, str]) -> str:
+    """CHANNELS JSON from `name=(table, endpoint)`."""
+    return json.dumps({n: {"table": t, "endpoint": e} for n, (t, e) in channels.items()})
+
+
+def connection(connection_id: str, **attributes: Any) -> dict[str, Any]:
+    """A connections-table item as `$connect` stores it."""
+    now = time.time()
+    return {
+        "connectionId": connection_id,
+        "createdAt": int(now * 1000),
+        "ttl": int(now) + 3600,
+        "clientId": "dashboard",
+        **attributes,
+    }
+
+
+def parse_log_event(caplog: pytest.LogCaptureFixture, event: str) -> list[dict[str, Any]]:
+    """The fields of every `<event> {json}` log line."""
+    prefix = f"{event} "
+    return [
+        json.loads(record.getMessage()[len(prefix) :])
+        for record in caplog.records
+        if record.getMessage().startswith(prefix)
+    ]
