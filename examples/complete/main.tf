@@ -1,0 +1,40 @@
+provider "aws" {
+  region = var.region
+}
+
+# The seed system: three channels with the seed's table names, incident and remediation
+# changes of the `Incident` table broadcast to the history channel.
+module "incident_ws" {
+  source = "../../"
+
+  name_prefix = "incident-ws"
+
+  channels = {
+    events = {
+      connections_table_name = "WebSocketConnections_v2"
+    }
+    remediation = {
+      connections_table_name = "RemediationWebSocketConnections"
+    }
+    history = {
+      connections_table_name = "IncidentWebSocketConnections"
+      throttling_burst_limit = 200
+      throttling_rate_limit  = 100
+    }
+  }
+
+  stream_routes = {
+    incident    = ["history"]
+    remediation = ["history"]
+  }
+
+  incident_table_name           = "Incident"
+  incident_table_hash_key       = "incident_id"
+  heartbeat_schedule_expression = "rate(5 minutes)"
+  log_retention_in_days         = 30
+
+  tags = {
+    Project = "incident-websocket"
+    Example = "complete"
+  }
+}

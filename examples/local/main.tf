@@ -1,0 +1,49 @@
+# The complete system against a local AWS API emulator (moto server): no account, no cost.
+provider "aws" {
+  region     = var.region
+  access_key = "test"
+  secret_key = "test"
+
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+  skip_requesting_account_id  = true
+  skip_region_validation      = true
+
+  # Every service the module calls.
+  endpoints {
+    apigatewayv2 = var.aws_endpoint
+    dynamodb     = var.aws_endpoint
+    events       = var.aws_endpoint
+    iam          = var.aws_endpoint
+    kms          = var.aws_endpoint
+    lambda       = var.aws_endpoint
+    logs         = var.aws_endpoint
+    sqs          = var.aws_endpoint
+    sts          = var.aws_endpoint
+  }
+}
+
+module "incident_ws" {
+  source = "../../"
+
+  name_prefix = var.name_prefix
+
+  channels = {
+    events = {
+      connections_table_name = "WebSocketConnections_v2"
+    }
+    remediation = {
+      connections_table_name = "RemediationWebSocketConnections"
+    }
+    history = {
+      connections_table_name = "IncidentWebSocketConnections"
+    }
+  }
+
+  incident_table_name = "Incident"
+
+  tags = {
+    Project = "incident-websocket"
+    Example = "local"
+  }
+}

@@ -1,0 +1,149 @@
+locals {
+  stream_arn = var.create_table ? aws_dynamodb_table.this[0].stream_arn : var.stream_arn
+
+  # A stream ARN is `<table-arn>/stream/<label>`.
+  table_arn  = var.create_table ? aws_dynamodb_table.this[0].arn : join("/", slice(split("/", var.stream_arn), 0, 2))
+  table_name = var.create_table ? aws_dynamodb_table.this[0].name : split("/", var.stream_arn)[1]
+
+  routed_channels = {
+    for key, channel in var.channels : key => channel
+    if contains(flatten(values(var.routes)), key)
+  }
+}
+
+################################################################################
+# Incident table
+################################################################################
+
+resource "aws_dynamodb_table" "this" {
+  count = var.create_table ? 1 : 0
+
+  name             = var.table_name
+  billing_mode     = "PAY_PER_REQUEST"
+  hash_key         = var.hash_key
+  range_key        = var.range_key
+  stream_enabled   = true
+  stream_view_type = var.stream_view_type
+
+  dynamic "attribute" {
+    for_each = compact([var.hash_key, var.range_key])
+
+    content {
+      name = attribute.value
+      type = "S"
+    }
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = var.kms_key_arn
+  }
+
+  point_in_time_recovery {
+    enabled = var.point_in_time_recovery
+  }
+
+  tags = var.tags
+}
+
+################################################################################
+# Dead-letter queue
+################################################################################
+
+resource "aws_sqs_queue" "dlq" {
+  name                      = "${var.name}-stream-processor-dlq"
+  message_retention_seconds = var.dead_letter_queue_retention_seconds
+  sqs_managed_sse_enabled   = var.kms_key_arn == null ? true : null
+  kms_master_key_id         = var.kms_key_arn
+
+  tags = var.tags
+}
+
+################################################################################
+# Stream processor
+################################################################################
+
+module "function" {
+  source = "../lambda-function"
+
+  function_name         = "${var.name}-stream-processor"
+  description           = "Broadcasts incident and remediation changes to the WebSocket channels"
+  filename              = var.package
+  runtime               = var.lambda_runtime
+  architecture          = var.lambda_architecture
+  memory_size           = var.lambda_memory_size
+  timeout               = var.lambda_timeout
+  log_retention_in_days = var.log_retention_in_days
+
+  environment_variables = {
+    CHANNELS = jsonencode({
+      for key, channel in local.routed_channels : key => {
+        table    = channel.table_name
+        endpoint = channel.management_endpoint
+      }
+    })
+    ROUTES          = jsonencode(var.routes)
+    MAX_CONCURRENCY = tostring(var.max_concurrency)
+  }
+
+  policy_statements = merge(
+    {
+      ReadIncidentStream = {
+        actions = [
+          "dynamodb:DescribeStream",
+          "dynamodb:GetRecords",
+          "dynamodb:GetShardIterator",
+          "dynamodb:ListStreams",
+        ]
+        resources = [local.stream_arn]
+      }
+      ConnectionsTables = {
+        actions   = ["dynamodb:Scan", "dynamodb:DeleteItem"]
+        resources = [for channel in local.routed_channels : channel.table_arn]
+      }
+      PostToConnections = {
+        actions   = ["execute-api:ManageConnections"]
+        resources = [for channel in local.routed_channels : channel.manage_connections_arn]
+      }
+      DeadLetterQueue = {
+        actions   = ["sqs:SendMessage"]
+        resources = [aws_sqs_queue.dlq.arn]
+      }
+    },
+    var.kms_key_arn == null ? {} : {
+      EncryptionKey = {
+        # Decrypt: incident stream and connections tables; GenerateDataKey: messages to the queue.
+        actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+        resources = [var.kms_key_arn]
+      }
+    },
+  )
+
+  tags = var.tags
+}
+
+resource "aws_lambda_event_source_mapping" "this" {
+  event_source_arn                   = local.stream_arn
+  function_name                      = module.function.function_arn
+  starting_position                  = var.starting_position
+  batch_size                         = var.batch_size
+  maximum_batching_window_in_seconds = var.maximum_batching_window_in_seconds
+  maximum_retry_attempts             = var.maximum_retry_attempts
+  maximum_record_age_in_seconds      = var.maximum_record_age_in_seconds
+  parallelization_factor             = var.parallelization_factor
+  bisect_batch_on_function_error     = true
+  function_response_types            = ["ReportBatchItemFailures"]
+
+  # REMOVE records (including TTL expiries) never reach the function, so they cost nothing.
+  filter_criteria {
+    filter {
+      pattern = jsonencode({ eventName = ["INSERT", "MODIFY"] })
+    }
+  }
+
+  destination_config {
+    on_failure {
+      destination_arn = aws_sqs_queue.dlq.arn
+    }
+  }
+}

@@ -1,0 +1,34 @@
+output "table_name" {
+  description = "Name of the incident table (created, or the one behind `stream_arn`)."
+  value       = local.table_name
+}
+
+output "table_arn" {
+  description = "ARN of the incident table (created, or the one behind `stream_arn`)."
+  value       = local.table_arn
+}
+
+output "stream_arn" {
+  description = "ARN of the incident table's stream read by the stream processor."
+  value       = local.stream_arn
+}
+
+output "function_name" {
+  description = "Name of the stream processor function."
+  value       = module.function.function_name
+}
+
+output "event_source_mapping_uuid" {
+  description = "UUID of the event source mapping from the stream to the function."
+  value       = aws_lambda_event_source_mapping.this.uuid
+}
+
+output "dead_letter_queue_url" {
+  description = "URL of the SQS queue that receives batches the function could not process."
+  value       = aws_sqs_queue.dlq.url
+}
+
+output "dead_letter_queue_arn" {
+  description = "ARN of the dead-letter queue."
+  value       = aws_sqs_queue.dlq.arn
+}

@@ -1,0 +1,95 @@
+################################################################################
+# CloudWatch Logs
+################################################################################
+
+resource "aws_cloudwatch_log_group" "this" {
+  name              = "/aws/lambda/${var.function_name}"
+  retention_in_days = var.log_retention_in_days
+
+  tags = var.tags
+}
+
+################################################################################
+# IAM
+################################################################################
+
+locals {
+  # The function may write to its own log group only; everything else is given by the caller.
+  policy_statements = merge(
+    {
+      WriteOwnLogs = {
+        actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        resources = ["${aws_cloudwatch_log_group.this.arn}:*"]
+      }
+    },
+    var.policy_statements,
+  )
+}
+
+resource "aws_iam_role" "this" {
+  name = var.function_name
+
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Action    = "sts:AssumeRole"
+      Principal = { Service = "lambda.amazonaws.com" }
+    }]
+  })
+
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy" "this" {
+  name = var.function_name
+  role = aws_iam_role.this.id
+
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      for sid, statement in local.policy_statements : {
+        Sid      = sid
+        Effect   = "Allow"
+        Action   = statement.actions
+        Resource = statement.resources
+      }
+    ]
+  })
+}
+
+################################################################################
+# Lambda Function
+################################################################################
+
+resource "aws_lambda_function" "this" {
+  function_name    = var.function_name
+  description      = var.description
+  role             = aws_iam_role.this.arn
+  filename         = var.filename
+  source_code_hash = filebase64sha256(var.filename)
+  handler          = var.handler
+  runtime          = var.runtime
+  architectures    = [var.architecture]
+  memory_size      = var.memory_size
+  timeout          = var.timeout
+
+  dynamic "environment" {
+    for_each = length(var.environment_variables) > 0 ? [var.environment_variables] : []
+
+    content {
+      variables = environment.value
+    }
+  }
+
+  logging_config {
+    log_format = "JSON"
+    log_group  = aws_cloudwatch_log_group.this.name
+  }
+
+  tags = var.tags
+
+  # The log group must exist (with its retention) before the first invocation creates it unmanaged,
+  # and the role must be able to write logs from the first invocation on.
+  depends_on = [aws_cloudwatch_log_group.this, aws_iam_role_policy.this]
+}

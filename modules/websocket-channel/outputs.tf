@@ -1,0 +1,46 @@
+output "api_id" {
+  description = "ID of the WebSocket API."
+  value       = aws_apigatewayv2_api.this.id
+}
+
+output "stage_name" {
+  description = "Name of the WebSocket API stage."
+  value       = aws_apigatewayv2_stage.this.name
+}
+
+output "websocket_url" {
+  description = "URL clients connect to: `wss://{api-id}.execute-api.{region}.amazonaws.com/{stage}`."
+  value       = "wss://${local.api_host}/${aws_apigatewayv2_stage.this.name}"
+}
+
+output "management_endpoint" {
+  description = "`@connections` management endpoint: `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}`."
+  value       = "https://${local.api_host}/${aws_apigatewayv2_stage.this.name}"
+}
+
+output "manage_connections_arn" {
+  description = "The only resource `execute-api:ManageConnections` needs to post to this channel's clients."
+  value = format(
+    "arn:%s:execute-api:%s:%s:%s/%s/POST/@connections/*",
+    data.aws_partition.current.partition,
+    data.aws_region.current.name,
+    data.aws_caller_identity.current.account_id,
+    aws_apigatewayv2_api.this.id,
+    aws_apigatewayv2_stage.this.name,
+  )
+}
+
+output "connections_table_name" {
+  description = "Name of the connections table."
+  value       = aws_dynamodb_table.this.name
+}
+
+output "connections_table_arn" {
+  description = "ARN of the connections table."
+  value       = aws_dynamodb_table.this.arn
+}
+
+output "function_names" {
+  description = "Names of the channel's functions: `{ connect = ..., disconnect = ... }`."
+  value       = { for key, function in module.function : key => function.function_name }
+}

@@ -1,0 +1,363 @@
+################################################################################
+# Naming
+################################################################################
+
+variable "name_prefix" {
+  description = "Prefix of every resource name (`<prefix>-<channel>-connect`, `<prefix>-heartbeat`, ...): 1-32 letters, digits, `-` or `_`, starting with a letter."
+  type        = string
+  default     = "incident-ws"
+
+  validation {
+    condition     = can(regex("^[A-Za-z][A-Za-z0-9_-]{0,31}$", var.name_prefix))
+    error_message = "name_prefix must be 1-32 letters, digits, '-' or '_' starting with a letter (it prefixes Lambda, IAM and SQS names, which allow no other characters), e.g. \"incident-ws\"."
+  }
+}
+
+variable "tags" {
+  description = "Tags applied to every resource that supports them."
+  type        = map(string)
+  default     = {}
+}
+
+################################################################################
+# Channels
+################################################################################
+
+variable "channels" {
+  description = <<-EOT
+    WebSocket channels, keyed by channel name (1-16 of `a-z`, `0-9`, `_`, `-`, starting with a letter). Each gets an API, a stage, a connections table and connect/disconnect functions:
+    `connections_table_name` (default `<prefix>-<channel>-connections`), `stage_name` (default `prod`),
+    `throttling_burst_limit` (requests, default 100) and `throttling_rate_limit` (requests per second, default 50), both greater than 0,
+    `connection_ttl_seconds` (default 10800 = 3 h, `0` turns TTL off), `store_source_ip` (default true), `point_in_time_recovery` (default false).
+  EOT
+  type = map(object({
+    connections_table_name = optional(string)
+    stage_name             = optional(string, "prod")
+    throttling_burst_limit = optional(number, 100)
+    throttling_rate_limit  = optional(number, 50)
+    connection_ttl_seconds = optional(number, 10800)
+    store_source_ip        = optional(bool, true)
+    point_in_time_recovery = optional(bool, false)
+  }))
+  default = {
+    events      = {}
+    remediation = {}
+    history     = {}
+  }
+
+  validation {
+    condition     = length(var.channels) > 0
+    error_message = "channels must define at least one channel, e.g. { events = {} }."
+  }
+
+  validation {
+    condition     = alltrue([for key in keys(var.channels) : can(regex("^[a-z][a-z0-9_-]{0,15}$", key))])
+    error_message = "Every channel key must be 1-16 lowercase letters, digits, '_' or '-' starting with a letter (it becomes part of function and table names), e.g. \"events\"."
+  }
+
+  validation {
+    condition     = alltrue([for channel in values(var.channels) : can(regex("^[A-Za-z0-9_-]{1,128}$", channel.stage_name))])
+    error_message = "Every stage_name must be 1-128 letters, digits, '-' or '_' (API Gateway stage name rules), e.g. \"prod\"."
+  }
+
+  validation {
+    condition = alltrue([
+      for channel in values(var.channels) : channel.throttling_burst_limit > 0 && channel.throttling_rate_limit > 0
+    ])
+    error_message = "throttling_burst_limit and throttling_rate_limit must be greater than 0: a stage throttled to 0 rejects every message and connection. Use e.g. 100 and 50."
+  }
+
+  validation {
+    condition = alltrue([
+      for channel in values(var.channels) : channel.connection_ttl_seconds >= 0 && floor(channel.connection_ttl_seconds) == channel.connection_ttl_seconds
+    ])
+    error_message = "connection_ttl_seconds must be a whole number of seconds >= 0 (0 turns TTL off); 10800 (3 h) outlives API Gateway's 2-hour connection limit."
+  }
+
+  validation {
+    condition = alltrue([
+      for channel in values(var.channels) : channel.connections_table_name == null || can(regex("^[A-Za-z0-9_.-]{3,255}$", channel.connections_table_name))
+    ])
+    error_message = "connections_table_name must be 3-255 letters, digits, '_', '-' or '.' (DynamoDB table name rules), or omitted for \"<name_prefix>-<channel>-connections\"."
+  }
+}
+
+################################################################################
+# Incident table and stream
+################################################################################
+
+variable "stream_routes" {
+  description = "Which channels receive which message type from the incident stream: keys `incident` and/or `remediation`, values lists of channel keys."
+  type        = map(list(string))
+  default = {
+    incident    = ["history"]
+    remediation = ["history"]
+  }
+
+  validation {
+    condition     = alltrue([for message_type in keys(var.stream_routes) : contains(["incident", "remediation"], message_type)])
+    error_message = "stream_routes keys must be message types the stream processor produces: \"incident\" or \"remediation\"."
+  }
+
+  validation {
+    condition     = alltrue([for key in flatten(values(var.stream_routes)) : contains(keys(var.channels), key)])
+    error_message = "stream_routes may only name channels defined in var.channels; add the channel to channels or remove it from the route."
+  }
+
+  validation {
+    condition     = length(flatten(values(var.stream_routes))) > 0
+    error_message = "stream_routes must send at least one message type to at least one channel, e.g. { incident = [\"history\"] }."
+  }
+}
+
+variable "create_incident_table" {
+  description = "Whether to create the incident table with its stream; set `false` and `incident_stream_arn` to use an existing table."
+  type        = bool
+  default     = true
+}
+
+variable "incident_table_name" {
+  description = "Name of the incident table created when `create_incident_table` is true."
+  type        = string
+  default     = "Incident"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]{3,255}$", var.incident_table_name))
+    error_message = "incident_table_name must be 3-255 letters, digits, '_', '-' or '.' (DynamoDB table name rules), e.g. \"Incident\"."
+  }
+}
+
+variable "incident_table_hash_key" {
+  description = "Partition key (string) of the created incident table."
+  type        = string
+  default     = "incident_id"
+
+  validation {
+    condition     = length(var.incident_table_hash_key) > 0
+    error_message = "incident_table_hash_key must not be empty, e.g. \"incident_id\"."
+  }
+}
+
+variable "incident_table_range_key" {
+  description = "Optional sort key (string) of the created incident table; `null` for none."
+  type        = string
+  default     = null
+}
+
+variable "incident_stream_view_type" {
+  description = "What the created table's stream records: `NEW_AND_OLD_IMAGES` (default) or `NEW_IMAGE`."
+  type        = string
+  default     = "NEW_AND_OLD_IMAGES"
+
+  validation {
+    condition     = contains(["NEW_AND_OLD_IMAGES", "NEW_IMAGE"], var.incident_stream_view_type)
+    error_message = "incident_stream_view_type must be \"NEW_AND_OLD_IMAGES\" or \"NEW_IMAGE\": the stream processor builds its messages from the new image."
+  }
+}
+
+variable "incident_stream_arn" {
+  description = "Stream ARN of an existing incident table (its stream must include new images). Required when `create_incident_table` is false, ignored otherwise."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.create_incident_table || var.incident_stream_arn != null
+    error_message = "incident_stream_arn is required when create_incident_table = false: set it to your table's stream ARN (aws_dynamodb_table.x.stream_arn), or set create_incident_table = true."
+  }
+
+  validation {
+    condition     = var.incident_stream_arn == null || can(regex("^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/[A-Za-z0-9_.-]{3,255}/stream/.+$", var.incident_stream_arn))
+    error_message = "incident_stream_arn must be a DynamoDB stream ARN, arn:aws:dynamodb:<region>:<account>:table/<name>/stream/<label> (a table ARN is not enough)."
+  }
+}
+
+variable "incident_table_point_in_time_recovery" {
+  description = "Whether point-in-time recovery is enabled on the created incident table."
+  type        = bool
+  default     = true
+}
+
+variable "stream_batch_size" {
+  description = "Largest number of stream records per stream processor invocation (1-10000)."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.stream_batch_size >= 1 && var.stream_batch_size <= 10000
+    error_message = "stream_batch_size must be between 1 and 10000 (the DynamoDB Streams event source limit)."
+  }
+}
+
+variable "stream_maximum_batching_window_in_seconds" {
+  description = "Seconds to gather stream records before invoking (0-300); 0 broadcasts as soon as a change arrives."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.stream_maximum_batching_window_in_seconds >= 0 && var.stream_maximum_batching_window_in_seconds <= 300
+    error_message = "stream_maximum_batching_window_in_seconds must be between 0 and 300."
+  }
+}
+
+variable "stream_maximum_retry_attempts" {
+  description = "Retries of a failing batch before it goes to the dead-letter queue (0-10000; unlimited retries are not allowed because they block the shard)."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.stream_maximum_retry_attempts >= 0 && var.stream_maximum_retry_attempts <= 10000
+    error_message = "stream_maximum_retry_attempts must be between 0 and 10000; -1 (retry forever) would block the shard behind one bad record."
+  }
+}
+
+variable "stream_maximum_record_age_in_seconds" {
+  description = "Age in seconds after which a record goes to the dead-letter queue instead of being retried (60-604800)."
+  type        = number
+  default     = 3600
+
+  validation {
+    condition     = var.stream_maximum_record_age_in_seconds >= 60 && var.stream_maximum_record_age_in_seconds <= 604800
+    error_message = "stream_maximum_record_age_in_seconds must be between 60 and 604800; -1 (no limit) is not allowed because a stale alert is worse than none."
+  }
+}
+
+variable "stream_parallelization_factor" {
+  description = "Concurrent batches per stream shard (1-10); changes to the same item stay in order."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.stream_parallelization_factor >= 1 && var.stream_parallelization_factor <= 10
+    error_message = "stream_parallelization_factor must be between 1 and 10."
+  }
+}
+
+variable "stream_starting_position" {
+  description = "Where a new event source mapping starts reading: `LATEST` (default) or `TRIM_HORIZON` (up to 24 h back)."
+  type        = string
+  default     = "LATEST"
+
+  validation {
+    condition     = contains(["LATEST", "TRIM_HORIZON"], var.stream_starting_position)
+    error_message = "stream_starting_position must be \"LATEST\" or \"TRIM_HORIZON\"."
+  }
+}
+
+################################################################################
+# Heartbeat
+################################################################################
+
+variable "heartbeat_schedule_expression" {
+  description = "EventBridge schedule of the heartbeat, under API Gateway's 10-minute idle timeout: `rate(1 minute)` to `rate(9 minutes)`, or a cron whose minutes field is `*`, `*/N` or `0/N` (N from 1 to 9) and that runs every hour of every day, e.g. `cron(*/5 * * * ? *)`."
+  type        = string
+  default     = "rate(5 minutes)"
+
+  validation {
+    condition = anytrue([
+      can(regex("^rate\\((1 minute|[2-9] minutes)\\)$", var.heartbeat_schedule_expression)),
+      can(regex("^cron\\((\\*|[*0]/[1-9]) \\* [*?] \\* [*?] \\*\\)$", var.heartbeat_schedule_expression)),
+    ])
+    error_message = "heartbeat_schedule_expression must fire more often than API Gateway's 10-minute idle timeout, or idle connections are closed: use rate(1 minute) ... rate(9 minutes), or cron(*/N * * * ? *) with N from 1 to 9."
+  }
+}
+
+################################################################################
+# Functions
+################################################################################
+
+variable "function_packages_dir" {
+  description = "Directory with `connect.zip`, `disconnect.zip`, `stream_processor.zip` and `heartbeat.zip`; `null` uses the packages shipped in this module's `functions/dist`."
+  type        = string
+  default     = null
+}
+
+variable "lambda_runtime" {
+  description = "Python runtime of every function, e.g. `python3.12`."
+  type        = string
+  default     = "python3.12"
+
+  validation {
+    condition     = can(regex("^python3\\.[0-9]+$", var.lambda_runtime))
+    error_message = "lambda_runtime must be a Python 3 runtime such as \"python3.12\": the handlers are Python."
+  }
+}
+
+variable "lambda_architecture" {
+  description = "Instruction set of every function: `x86_64` or `arm64` (the handlers are pure Python)."
+  type        = string
+  default     = "x86_64"
+
+  validation {
+    condition     = contains(["x86_64", "arm64"], var.lambda_architecture)
+    error_message = "lambda_architecture must be \"x86_64\" or \"arm64\"."
+  }
+}
+
+variable "lambda_memory_size" {
+  description = "Memory of every function in MB (128-10240); CPU grows with it."
+  type        = number
+  default     = 256
+
+  validation {
+    condition     = var.lambda_memory_size >= 128 && var.lambda_memory_size <= 10240
+    error_message = "lambda_memory_size must be between 128 and 10240 MB."
+  }
+}
+
+variable "lambda_timeouts" {
+  description = "Timeout in seconds of each function: `connect`/`disconnect` (1-29, API Gateway waits at most 29 s), `stream_processor` and `heartbeat` (1-900)."
+  type = object({
+    connect          = optional(number, 10)
+    disconnect       = optional(number, 10)
+    stream_processor = optional(number, 60)
+    heartbeat        = optional(number, 60)
+  })
+  default = {}
+
+  validation {
+    condition     = var.lambda_timeouts.connect >= 1 && var.lambda_timeouts.connect <= 29 && var.lambda_timeouts.disconnect >= 1 && var.lambda_timeouts.disconnect <= 29
+    error_message = "lambda_timeouts.connect and .disconnect must be between 1 and 29 seconds: API Gateway gives up on an integration after 29 s."
+  }
+
+  validation {
+    condition     = var.lambda_timeouts.stream_processor >= 1 && var.lambda_timeouts.stream_processor <= 900 && var.lambda_timeouts.heartbeat >= 1 && var.lambda_timeouts.heartbeat <= 900
+    error_message = "lambda_timeouts.stream_processor and .heartbeat must be between 1 and 900 seconds (the Lambda maximum)."
+  }
+}
+
+variable "max_concurrency" {
+  description = "Posts to `@connections` in flight at once in the stream processor and the heartbeat (`MAX_CONCURRENCY`, 1-256)."
+  type        = number
+  default     = 32
+
+  validation {
+    condition     = var.max_concurrency >= 1 && var.max_concurrency <= 256 && floor(var.max_concurrency) == var.max_concurrency
+    error_message = "max_concurrency must be a whole number between 1 and 256."
+  }
+}
+
+variable "log_retention_in_days" {
+  description = "Retention of every function's log group in days: one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653, or 0 to keep logs forever."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_in_days)
+    error_message = "log_retention_in_days must be a value CloudWatch Logs accepts: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653, or 0 (never expire)."
+  }
+}
+
+################################################################################
+# Encryption
+################################################################################
+
+variable "kms_key_arn" {
+  description = "ARN of a customer managed KMS key for the connections tables, the incident table and the dead-letter queue; `null` uses AWS managed encryption. The functions get only the KMS actions they need on this key."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN, arn:aws:kms:<region>:<account>:key/<key-id> (not an alias or a bare key id)."
+  }
+}

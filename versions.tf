@@ -1,0 +1,13 @@
+terraform {
+  # 1.9: validation blocks that refer to other variables (stream_routes -> channels).
+  required_version = ">= 1.9"
+
+  required_providers {
+    aws = {
+      source = "hashicorp/aws"
+      # 5.76.0: first release that accepts ttl.attribute_name with ttl.enabled = false, which is
+      # what lets connection_ttl_seconds = 0 turn TTL off. Tested with 5.100.0; 6.x is not tested.
+      version = ">= 5.76.0, < 6.0.0"
+    }
+  }
+}
