@@ -1,0 +1,1 @@
+"""Local gateway: runs what `terraform apply` deployed into a local AWS emulator."""

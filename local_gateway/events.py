@@ -1,0 +1,150 @@
+"""Build the events API Gateway (WebSocket) and EventBridge send to Lambda."""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import time
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+
+def new_connection_id() -> str:
+    """An id shaped like API Gateway's connection and request ids, e.g. `Ls0hLcRJoAMCKBA=`."""
+    return base64.b64encode(secrets.token_bytes(11)).decode()
+
+
+new_request_id = new_connection_id
+
+
+@dataclass(frozen=True)
+class ConnectionInfo:
+    """What API Gateway remembers about a connection and repeats in every event."""
+
+    connection_id: str
+    api_id: str
+    stage: str
+    domain_name: str
+    source_ip: str
+    user_agent: str | None
+    connected_at_ms: int
+
+
+def _request_time(epoch_ms: int) -> str:
+    return datetime.fromtimestamp(epoch_ms / 1000, UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
+
+
+def _request_context(
+    info: ConnectionInfo, route_key: str, event_type: str, now_ms: int
+) -> dict[str, Any]:
+    request_id = new_request_id()
+    return {
+        "routeKey": route_key,
+        "eventType": event_type,
+        "extendedRequestId": request_id,
+        "requestTime": _request_time(now_ms),
+        "messageDirection": "IN",
+        "stage": info.stage,
+        "connectedAt": info.connected_at_ms,
+        "requestTimeEpoch": now_ms,
+        "identity": {"userAgent": info.user_agent, "sourceIp": info.source_ip},
+        "requestId": request_id,
+        "domainName": info.domain_name,
+        "connectionId": info.connection_id,
+        "apiId": info.api_id,
+    }
+
+
+def _multi_value(pairs: Iterable[tuple[str, str]]) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """API Gateway's two views of repeated keys: the last value, and all values."""
+    single: dict[str, str] = {}
+    multi: dict[str, list[str]] = {}
+    for key, value in pairs:
+        single[key] = value
+        multi.setdefault(key, []).append(value)
+    return single, multi
+
+
+def connect_event(
+    info: ConnectionInfo,
+    headers: Iterable[tuple[str, str]],
+    query: Iterable[tuple[str, str]],
+    now_ms: int | None = None,
+) -> dict[str, Any]:
+    now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
+    single_headers, multi_headers = _multi_value(headers)
+    single_query, multi_query = _multi_value(query)
+    event: dict[str, Any] = {
+        "headers": single_headers,
+        "multiValueHeaders": multi_headers,
+        "requestContext": _request_context(info, "$connect", "CONNECT", now_ms),
+        "isBase64Encoded": False,
+    }
+    # API Gateway omits the query keys entirely on a URL without a query string.
+    if single_query:
+        event["queryStringParameters"] = single_query
+        event["multiValueQueryStringParameters"] = multi_query
+    else:
+        event["queryStringParameters"] = None
+    return event
+
+
+def disconnect_event(
+    info: ConnectionInfo, status_code: int, reason: str, now_ms: int | None = None
+) -> dict[str, Any]:
+    now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
+    context = _request_context(info, "$disconnect", "DISCONNECT", now_ms)
+    context["disconnectStatusCode"] = status_code
+    context["disconnectReason"] = reason
+    headers = {"Host": info.domain_name, "X-Forwarded-For": info.source_ip}
+    return {
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "requestContext": context,
+        "isBase64Encoded": False,
+    }
+
+
+def message_event(
+    info: ConnectionInfo, route_key: str, body: str, now_ms: int | None = None
+) -> dict[str, Any]:
+    now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
+    context = _request_context(info, route_key, "MESSAGE", now_ms)
+    context["messageId"] = new_request_id()
+    return {"requestContext": context, "body": body, "isBase64Encoded": False}
+
+
+def select_route(expression: str, body: str, route_keys: Iterable[str]) -> str | None:
+    """Evaluate a `$request.body.<path>` route selection expression, falling back to `$default`."""
+    keys = set(route_keys)
+    prefix = "$request.body."
+    selected: Any = None
+    if expression.startswith(prefix):
+        try:
+            selected = json.loads(body)
+        except ValueError:
+            selected = None
+        for part in expression.removeprefix(prefix).split("."):
+            selected = selected.get(part) if isinstance(selected, Mapping) else None
+    if isinstance(selected, str) and selected in keys:
+        return selected
+    return "$default" if "$default" in keys else None
+
+
+def scheduled_event(rule_arn: str, region: str, when: datetime) -> dict[str, Any]:
+    account = rule_arn.split(":")[4] if rule_arn.count(":") >= 5 else "000000000000"
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": account,
+        "time": when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": [rule_arn],
+        "detail": {},
+    }
