@@ -42,6 +42,8 @@ class FakeConnectionsApi:
         self.url = ""
         self.received: list[Received] = []
         self.attempts: collections.Counter[str] = collections.Counter()
+        self.in_flight = 0
+        self.max_in_flight = 0  # the most posts being answered at once
         self._statuses: dict[str, int] = {}
         self._failures: dict[str, tuple[int, int]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -90,8 +92,13 @@ class FakeConnectionsApi:
             return _error(403, "ForbiddenException", "Missing Authentication Token")
         body = await request.read()
         self.attempts[connection_id] += 1
-        if self.latency_seconds:
-            await asyncio.sleep(self.latency_seconds)
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if self.latency_seconds:
+                await asyncio.sleep(self.latency_seconds)
+        finally:
+            self.in_flight -= 1
         status = self._status_for(connection_id, len(body))
         if status != 200:
             return _error(status, _ERROR_TYPES.get(status, "BadRequestException"), "fake")

@@ -3,6 +3,7 @@ imported from the built zips with a given environment."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
@@ -48,6 +49,12 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     with mock_aws():
         yield
+
+
+@pytest.fixture(autouse=True)
+def info_logs(caplog: pytest.LogCaptureFixture) -> None:
+    """Handlers log their summaries at INFO, as Lambda's default log level shows them."""
+    caplog.set_level(logging.INFO)
 
 
 @pytest.fixture

@@ -1,0 +1,94 @@
+"""`$disconnect` (SPEC §2.2)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.support.events import disconnect_event
+from tests.unit.helpers import parse_log_event
+
+TABLE = "Connections"
+DISCONNECTED = {"statusCode": 200, "body": "disconnected"}
+
+
+@pytest.fixture
+def table(make_connections_table):
+    return make_connections_table(TABLE)
+
+
+@pytest.fixture
+def disconnect(load, table):
+    return load("disconnect", CONNECTIONS_TABLE=TABLE, CHANNEL_NAME="remediation")
+
+
+def test_connection_is_deleted(disconnect, table):
+    table.put_item(Item={"connectionId": "conn-1"})
+    table.put_item(Item={"connectionId": "conn-2"})
+
+    response = disconnect.handler(disconnect_event("conn-1"), None)
+
+    assert response == DISCONNECTED
+    assert [item["connectionId"] for item in table.scan()["Items"]] == ["conn-2"]
+
+
+def test_the_deleted_connection_is_logged_with_its_details(disconnect, table, caplog):
+    connected_at_ms = int((time.time() - 90) * 1000)
+    table.put_item(
+        Item={
+            "connectionId": "conn-1",
+            "createdAt": connected_at_ms,
+            "clientId": "agent-7",
+            "account": "123456789012",
+            "region": "eu-west-1",
+        }
+    )
+
+    disconnect.handler(disconnect_event("conn-1", status_code=1006, reason="abnormal"), None)
+
+    [line] = parse_log_event(caplog, "disconnected")
+    assert 89 <= line.pop("connectedSeconds") <= 100
+    assert line == {
+        "channel": "remediation",
+        "connectionId": "conn-1",
+        "known": True,
+        "clientId": "agent-7",
+        "account": "123456789012",
+        "region": "eu-west-1",
+        "disconnectStatusCode": 1006,
+        "disconnectReason": "abnormal",
+    }
+
+
+def test_disconnecting_an_unknown_connection_is_fine(disconnect, table, caplog):
+    response = disconnect.handler(disconnect_event("never-stored"), None)
+
+    assert response == DISCONNECTED
+    [line] = parse_log_event(caplog, "disconnected")
+    assert line["known"] is False
+
+
+def test_disconnecting_twice_is_idempotent(disconnect, table):
+    table.put_item(Item={"connectionId": "conn-1"})
+
+    first = disconnect.handler(disconnect_event("conn-1"), None)
+    second = disconnect.handler(disconnect_event("conn-1"), None)
+
+    assert first == second == DISCONNECTED
+    assert table.scan()["Items"] == []
+
+
+def test_table_failure_still_answers_200_and_logs_an_error(load, caplog):
+    disconnect = load("disconnect", CONNECTIONS_TABLE="NoSuchTable")
+
+    response = disconnect.handler(disconnect_event("conn-1"), None)
+
+    assert response == DISCONNECTED
+    [failure] = parse_log_event(caplog, "disconnect_delete_failed")
+    assert "ResourceNotFoundException" in failure["error"]
+
+
+def test_missing_connections_table_fails_cold_start_naming_it(load):
+    with pytest.raises(Exception, match="CONNECTIONS_TABLE"):
+        load("disconnect")

@@ -1,0 +1,486 @@
+"""DynamoDB stream → WebSocket broadcast (SPEC §2.3)."""
+
+from __future__ import annotations
+
+import json
+import time
+from decimal import Decimal
+
+import pytest
+
+from tests.support.fake_connections_api import FakeConnectionsApi
+from tests.support.lambda_zip import load_module
+from tests.support.stream_records import IncidentTable
+from tests.unit.helpers import channels_env, connection, parse_log_event
+
+ROUTES = json.dumps({"incident": ["history"], "remediation": ["history"]})
+
+
+@pytest.fixture
+def history(make_connections_table):
+    return make_connections_table("HistoryConnections")
+
+
+@pytest.fixture
+def incidents():
+    return IncidentTable()
+
+
+@pytest.fixture
+def processor(load, history, fake_api):
+    return load(
+        "stream_processor",
+        CHANNELS=channels_env(history=("HistoryConnections", fake_api.endpoint())),
+        ROUTES=ROUTES,
+    )
+
+
+def add_connections(table, *connection_ids: str, **attributes) -> None:
+    for connection_id in connection_ids:
+        table.put_item(Item=connection(connection_id, **attributes))
+
+
+def messages(fake_api, connection_id: str) -> list[dict]:
+    return [json.loads(body) for body in fake_api.bodies(connection_id)]
+
+
+def stored_ids(table) -> set[str]:
+    return {item["connectionId"] for item in table.scan()["Items"]}
+
+
+# -- records and messages ----------------------------------------------------------------
+
+
+def test_insert_becomes_created_and_modify_becomes_updated(processor, history, incidents, fake_api):
+    add_connections(history, "c1")
+    incidents.put({"incident_id": "i-1", "status": "OPEN"})
+    incidents.put({"incident_id": "i-1", "status": "CLOSED"})
+
+    processor.handler(incidents.event(), None)
+
+    assert [(m["event"], m["status"]) for m in messages(fake_api, "c1")] == [
+        ("created", "OPEN"),
+        ("updated", "CLOSED"),
+    ]
+
+
+def test_remove_records_are_ignored(processor, history, incidents, fake_api):
+    add_connections(history, "c1")
+    incidents.put({"incident_id": "i-1"})
+    incidents.records()
+    incidents.delete({"incident_id": "i-1"})
+
+    response = processor.handler(incidents.event(), None)
+
+    assert response == {"batchItemFailures": []}
+    assert fake_api.received == []
+
+
+def test_incident_message_has_every_field_and_the_whole_item(
+    processor, history, incidents, fake_api
+):
+    add_connections(history, "c1")
+    item = {
+        "incident_id": "i-1",
+        "arn": "arn:aws:ec2:us-east-1:123456789012:instance/i-0abc",
+        "resource": "i-0abc",
+        "sg": "sg-0123",
+        "severity": "CRITICAL",
+        "status": "OPEN",
+        "title": "SSH open to the world",
+        "account": "123456789012",
+        "region": "us-east-1",
+        "timestamp": "2026-11-23T10:00:00Z",
+    }
+    incidents.put(item)
+
+    processor.handler(incidents.event(), None)
+
+    [message] = messages(fake_api, "c1")
+    assert message == {
+        "type": "incident",
+        "event": "created",
+        **{k: v for k, v in item.items() if k not in ("arn", "sg")},
+        "resource": item["arn"],
+        "data": item,
+    }
+
+
+@pytest.mark.parametrize(
+    ("present", "expected"),
+    [
+        ({"arn": "arn:x", "resource": "r", "sg": "sg-1"}, "arn:x"),
+        ({"resource": "r", "sg": "sg-1"}, "r"),
+        ({"sg": "sg-1"}, "sg-1"),
+        ({}, None),
+    ],
+)
+def test_incident_resource_is_arn_then_resource_then_sg(
+    processor, history, incidents, fake_api, present, expected
+):
+    add_connections(history, "c1")
+    incidents.put({"incident_id": "i-1", **present})
+
+    processor.handler(incidents.event(), None)
+
+    [message] = messages(fake_api, "c1")
+    assert message["resource"] == expected
+
+
+def test_missing_incident_fields_are_null(processor, history, incidents, fake_api):
+    add_connections(history, "c1")
+    incidents.put({"incident_id": "i-1"})
+
+    processor.handler(incidents.event(), None)
+
+    [message] = messages(fake_api, "c1")
+    for field in ("severity", "status", "title", "account", "region", "timestamp"):
+        assert message[field] is None
+
+
+def test_item_with_action_is_a_remediation_even_with_an_incident_id(
+    processor, history, incidents, fake_api
+):
+    add_connections(history, "c1")
+    item = {
+        "incident_id": "i-1",
+        "action": "revoke_ingress",
+        "target": "sg-0123",
+        "status": "SUCCEEDED",
+        "timestamp": "2026-11-23T10:00:05Z",
+        "account": "123456789012",
+        "region": "eu-west-1",
+    }
+    incidents.put(item)
+
+    processor.handler(incidents.event(), None)
+
+    [message] = messages(fake_api, "c1")
+    assert message == {"type": "remediation", "event": "created", **item, "data": item}
+
+
+@pytest.mark.parametrize(
+    ("present", "expected"),
+    [
+        ({"target": "t", "arn": "arn:x", "resource": "r", "sg": "sg-1"}, "t"),
+        ({"arn": "arn:x", "resource": "r", "sg": "sg-1"}, "arn:x"),
+        ({"resource": "r", "sg": "sg-1"}, "r"),
+        ({"sg": "sg-1"}, "sg-1"),
+    ],
+)
+def test_remediation_target_is_target_then_arn_then_resource_then_sg(
+    processor, history, incidents, fake_api, present, expected
+):
+    add_connections(history, "c1")
+    incidents.put({"incident_id": "i-1", "action": "isolate", **present})
+
+    processor.handler(incidents.event(), None)
+
+    [message] = messages(fake_api, "c1")
+    assert message["target"] == expected
+
+
+@pytest.mark.parametrize(
+    ("present", "expected"),
+    [
+        ({"timestamp": "t", "updated_at": "u", "created_at": "c"}, "t"),
+        ({"updated_at": "u", "created_at": "c"}, "u"),
+        ({"created_at": "c"}, "c"),
+    ],
+)
+def test_remediation_timestamp_is_timestamp_then_updated_at_then_created_at(
+    processor, history, incidents, fake_api, present, expected
+):
+    add_connections(history, "c1")
+    incidents.put({"incident_id": "i-1", "action": "isolate", **present})
+
+    processor.handler(incidents.event(), None)
+
+    [message] = messages(fake_api, "c1")
+    assert message["timestamp"] == expected
+
+
+def test_item_that_is_neither_kind_is_skipped(load, history, fake_api):
+    table = IncidentTable("Other", hash_key="id")
+    processor = load(
+        "stream_processor",
+        CHANNELS=channels_env(history=("HistoryConnections", fake_api.endpoint())),
+        ROUTES=ROUTES,
+    )
+    add_connections(history, "c1")
+    table.put({"id": "x-1", "note": "not an incident"})
+
+    response = processor.handler(table.event(), None)
+
+    assert response == {"batchItemFailures": []}
+    assert fake_api.received == []
+
+
+def test_dynamodb_values_become_plain_json(processor, history, incidents, fake_api):
+    add_connections(history, "c1")
+    incidents.put(
+        {
+            "incident_id": "i-1",
+            "count": Decimal("3"),
+            "score": Decimal("7.25"),
+            "tags": {"zeta", "alpha"},
+            "ports": {Decimal("443"), Decimal("22")},
+            "blob": b"\x00\xffpayload",
+            "nested": {"n": Decimal("1"), "l": [Decimal("1.5"), "x", None, True]},
+        }
+    )
+
+    processor.handler(incidents.event(), None)
+
+    [message] = messages(fake_api, "c1")
+    assert message["data"] == {
+        "incident_id": "i-1",
+        "count": 3,
+        "score": 7.25,
+        "tags": ["alpha", "zeta"],
+        "ports": [22, 443],
+        "blob": "AP9wYXlsb2Fk",
+        "nested": {"n": 1, "l": [1.5, "x", None, True]},
+    }
+
+
+def test_message_over_128_kb_is_sent_without_data_and_marked_truncated(
+    processor, history, incidents, fake_api
+):
+    add_connections(history, "c1")
+    incidents.put({"incident_id": "i-1", "title": "big", "evidence": "x" * 140_000})
+
+    processor.handler(incidents.event(), None)
+
+    [message] = messages(fake_api, "c1")
+    assert message["truncated"] is True
+    assert "data" not in message
+    assert message["title"] == "big"
+
+
+def test_message_too_big_even_without_data_is_skipped_with_an_error_log(
+    processor, history, incidents, fake_api, caplog
+):
+    add_connections(history, "c1")
+    incidents.put({"incident_id": "i-1", "title": "x" * 140_000})
+    incidents.put({"incident_id": "i-2", "title": "small"})
+
+    response = processor.handler(incidents.event(), None)
+
+    assert [m["incident_id"] for m in messages(fake_api, "c1")] == ["i-2"]
+    assert parse_log_event(caplog, "message_too_large")
+    assert response == {"batchItemFailures": []}
+
+
+# -- routing and connections ----------------------------------------------------------------
+
+
+def test_messages_go_only_to_the_channels_routes_name(load, make_connections_table, fake_api):
+    alerts, history = make_connections_table("Alerts"), make_connections_table("History")
+    add_connections(alerts, "alert-1")
+    add_connections(history, "history-1")
+    processor = load(
+        "stream_processor",
+        CHANNELS=channels_env(
+            events=("Alerts", fake_api.endpoint("alerts")),
+            history=("History", fake_api.endpoint("history")),
+        ),
+        ROUTES=json.dumps({"incident": ["events", "history"], "remediation": ["history"]}),
+    )
+    incidents = IncidentTable()
+    incidents.put({"incident_id": "i-1"})
+    incidents.put({"incident_id": "i-1", "action": "isolate"})
+
+    processor.handler(incidents.event(), None)
+
+    assert [m["type"] for m in messages(fake_api, "alert-1")] == ["incident"]
+    assert [m["type"] for m in messages(fake_api, "history-1")] == ["incident", "remediation"]
+
+
+def test_connections_receive_only_their_account_and_region_or_unscoped_messages(
+    processor, history, incidents, fake_api
+):
+    history.put_item(Item=connection("everything"))
+    history.put_item(Item=connection("account-a", account="111111111111"))
+    history.put_item(Item=connection("account-b", account="222222222222"))
+    history.put_item(Item=connection("a-in-eu", account="111111111111", region="eu-west-1"))
+    incidents.put({"incident_id": "a-us", "account": "111111111111", "region": "us-east-1"})
+    incidents.put({"incident_id": "a-eu", "account": "111111111111", "region": "eu-west-1"})
+    incidents.put({"incident_id": "b-us", "account": "222222222222", "region": "us-east-1"})
+    incidents.put({"incident_id": "unscoped"})
+
+    processor.handler(incidents.event(), None)
+
+    def received(connection_id: str) -> list[str]:
+        return [m["incident_id"] for m in messages(fake_api, connection_id)]
+
+    assert received("everything") == ["a-us", "a-eu", "b-us", "unscoped"]
+    assert received("account-a") == ["a-us", "a-eu", "unscoped"]
+    assert received("account-b") == ["b-us", "unscoped"]
+    assert received("a-in-eu") == ["a-eu", "unscoped"]
+
+
+def test_connections_whose_ttl_has_passed_are_skipped_not_deleted(
+    processor, history, incidents, fake_api
+):
+    history.put_item(Item=connection("live"))
+    history.put_item(Item=connection("expired", ttl=int(time.time()) - 60))
+    history.put_item(Item={"connectionId": "no-ttl"})
+    incidents.put({"incident_id": "i-1"})
+
+    processor.handler(incidents.event(), None)
+
+    assert set(fake_api.stats()["connections"]) == {"live", "no-ttl"}
+    assert stored_ids(history) == {"live", "expired", "no-ttl"}
+
+
+def test_connection_list_is_read_page_by_page(make_connections_table):
+    table = make_connections_table("Paged")
+    add_connections(table, *(f"c{i}" for i in range(7)))
+    connections = load_module("stream_processor", "incident_ws.connections")
+    clients = load_module("stream_processor", "incident_ws.clients")
+    store = connections.ConnectionStore(clients.dynamodb_client(), "Paged", page_size=2)
+
+    assert {c.connection_id for c in store.live_connections()} == {f"c{i}" for i in range(7)}
+
+
+def test_every_connection_receives_the_batch_in_stream_order_under_concurrency(
+    load, history, incidents
+):
+    ids = [f"c{i:02d}" for i in range(12)]
+    add_connections(history, *ids)
+    for n in range(5):
+        incidents.put({"incident_id": f"i-{n}"})
+    with FakeConnectionsApi(latency_ms=15) as slow_api:
+        processor = load(
+            "stream_processor",
+            CHANNELS=channels_env(history=("HistoryConnections", slow_api.endpoint())),
+            ROUTES=ROUTES,
+            MAX_CONCURRENCY="4",
+        )
+        processor.handler(incidents.event(), None)
+
+    for connection_id in ids:
+        received = [json.loads(b)["incident_id"] for b in slow_api.bodies(connection_id)]
+        assert received == [f"i-{n}" for n in range(5)]
+    assert 1 < slow_api.max_in_flight <= 4
+
+
+# -- delivery outcomes -----------------------------------------------------------------------
+
+
+def test_gone_connection_is_deleted_and_others_still_receive(
+    processor, history, incidents, fake_api
+):
+    add_connections(history, "alive-1", "gone", "alive-2")
+    fake_api.gone("gone")
+    incidents.put({"incident_id": "i-1"})
+    incidents.put({"incident_id": "i-2"})
+
+    processor.handler(incidents.event(), None)
+
+    assert stored_ids(history) == {"alive-1", "alive-2"}
+    assert len(messages(fake_api, "alive-1")) == len(messages(fake_api, "alive-2")) == 2
+    assert fake_api.attempts["gone"] == 1
+
+
+@pytest.mark.parametrize("status", [429, 500, 503])
+def test_throttled_or_failing_post_is_retried_then_delivered(
+    processor, history, incidents, fake_api, caplog, status
+):
+    add_connections(history, "c1")
+    fake_api.fail_first("c1", status, attempts=2)
+    incidents.put({"incident_id": "i-1"})
+
+    processor.handler(incidents.event(), None)
+
+    assert len(messages(fake_api, "c1")) == 1
+    [summary] = parse_log_event(caplog, "stream_batch_processed")
+    assert summary["channels"]["history"]["retried"] == 2
+    assert summary["channels"]["history"]["delivered"] == 1
+
+
+def test_post_still_failing_after_the_retries_is_counted_failed_not_deleted(
+    processor, history, incidents, fake_api, caplog
+):
+    add_connections(history, "c1")
+    fake_api.fail_first("c1", 500, attempts=100)
+    incidents.put({"incident_id": "i-1"})
+
+    response = processor.handler(incidents.event(), None)
+
+    assert stored_ids(history) == {"c1"}
+    assert fake_api.attempts["c1"] == 4  # the first try and 3 retries
+    [summary] = parse_log_event(caplog, "stream_batch_processed")
+    assert summary["channels"]["history"]["failed"] == 1
+    assert response == {"batchItemFailures": []}
+
+
+@pytest.mark.parametrize("status", [403, 413, 400])
+def test_other_client_errors_are_counted_failed_never_retried_nor_deleted(
+    processor, history, incidents, fake_api, caplog, status
+):
+    add_connections(history, "c1", "c2")
+    fake_api.respond("c1", status)
+    incidents.put({"incident_id": "i-1"})
+
+    processor.handler(incidents.event(), None)
+
+    assert stored_ids(history) == {"c1", "c2"}
+    assert fake_api.attempts["c1"] == 1
+    assert len(messages(fake_api, "c2")) == 1
+    [summary] = parse_log_event(caplog, "stream_batch_processed")
+    assert summary["channels"]["history"]["failed"] == 1
+
+
+def test_posts_are_signed_for_execute_api(processor, history, incidents, fake_api):
+    add_connections(history, "c1")
+    fake_api.respond("c1", 200)
+    incidents.put({"incident_id": "i-1"})
+
+    processor.handler(incidents.event(), None)
+
+    assert len(messages(fake_api, "c1")) == 1  # the fake answers 403 to unsigned posts
+
+
+def test_only_records_of_a_channel_whose_table_cannot_be_read_fail_the_batch(
+    load, make_connections_table, fake_api
+):
+    history = make_connections_table("History")
+    add_connections(history, "h1")
+    processor = load(
+        "stream_processor",
+        CHANNELS=channels_env(
+            history=("History", fake_api.endpoint("history")),
+            remediation=("MissingTable", fake_api.endpoint("remediation")),
+        ),
+        ROUTES=json.dumps({"incident": ["history"], "remediation": ["remediation"]}),
+    )
+    incidents = IncidentTable()
+    incidents.put({"incident_id": "i-1"})
+    incidents.put({"incident_id": "i-1", "action": "isolate"})
+    event = incidents.event()
+
+    response = processor.handler(event, None)
+
+    remediation_sequence = event["Records"][1]["dynamodb"]["SequenceNumber"]
+    assert response == {"batchItemFailures": [{"itemIdentifier": remediation_sequence}]}
+    assert [m["type"] for m in messages(fake_api, "h1")] == ["incident"]
+
+
+def test_one_summary_line_per_invocation(processor, history, incidents, fake_api, caplog):
+    add_connections(history, "c1", "c2", "gone")
+    fake_api.gone("gone")
+    fake_api.respond("c2", 403)
+    incidents.put({"incident_id": "i-1"})
+    incidents.put({"incident_id": "i-1", "action": "isolate"})
+
+    processor.handler(incidents.event(), None)
+
+    [summary] = parse_log_event(caplog, "stream_batch_processed")
+    assert summary["records"] == 2
+    assert summary["messages"] == 2
+    assert summary["channels"] == {
+        "history": {"connections": 3, "delivered": 2, "gone": 1, "failed": 2, "retried": 0}
+    }
+    assert summary["elapsedMs"] >= 0
