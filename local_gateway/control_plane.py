@@ -25,6 +25,7 @@ class DeployedFunction:
     environment: dict[str, str]
     code_sha256: str
     zip_bytes: bytes = field(repr=False)
+    log_level: str | None = None
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,7 @@ def _read_functions(
             memory_mb=int(config.get("MemorySize", 128)),
             environment=dict(config.get("Environment", {}).get("Variables", {})),
             code_sha256=config["CodeSha256"],
+            log_level=_application_log_level(config.get("LoggingConfig", {})),
             zip_bytes=fetch_function_code(
                 config["FunctionName"],
                 config["CodeSha256"],
@@ -152,6 +154,17 @@ def _read_functions(
                 code_dirs,
             ),
         )
+
+
+def _application_log_level(logging_config: dict[str, Any]) -> str | None:
+    """Lambda filters application logs only in JSON format, at INFO unless configured.
+
+    moto does not return `LoggingConfig`; a function without one is taken as JSON, the format
+    the module deploys.
+    """
+    if logging_config.get("LogFormat", "JSON") != "JSON":
+        return None
+    return logging_config.get("ApplicationLogLevel", "INFO")
 
 
 def _read_stages(client: Any, functions: dict[str, DeployedFunction]) -> Iterator[WebSocketStage]:

@@ -167,6 +167,8 @@ class LambdaRunner:
             "AWS_SECRET_ACCESS_KEY": "test",
             "AWS_ENDPOINT_URL": self._aws_endpoint,
         }
+        if function.log_level:
+            env["AWS_LAMBDA_LOG_LEVEL"] = function.log_level
         env.update(self._environments.get(function.name, function.environment))
         return env
 

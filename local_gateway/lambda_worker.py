@@ -10,6 +10,7 @@ import importlib
 import json
 import logging
 import os
+import signal
 import sys
 import time
 import traceback
@@ -66,13 +67,15 @@ def _failure(exc: BaseException, error_type: str | None = None) -> str:
 
 
 def main() -> None:
+    # Ctrl-C reaches the whole process group; the gateway stops its workers itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Running this file puts its own folder first on sys.path; the function's code must win.
     sys.path[0] = os.environ["LAMBDA_TASK_ROOT"]
     responses = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     logging.basicConfig(
-        level=os.environ.get("AWS_LAMBDA_LOG_LEVEL", "INFO"),
+        level=os.environ.get("AWS_LAMBDA_LOG_LEVEL", "WARNING"),
         format="%(levelname)s %(name)s %(message)s",
         stream=sys.stderr,
     )

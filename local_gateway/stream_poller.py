@@ -120,7 +120,7 @@ class StreamPoller:
             self.mapping.function_name,
             self.mapping.batch_size,
         )
-        await self._discover_shards(self.mapping.starting_position)
+        await self.open_shards()
         refreshed = time.monotonic()
         while True:
             try:
@@ -133,6 +133,10 @@ class StreamPoller:
                 delivered = 0
             if not delivered:
                 await asyncio.sleep(self._poll_interval)
+
+    async def open_shards(self) -> None:
+        """Position on every current shard at the mapping's starting position."""
+        await self._discover_shards(self.mapping.starting_position)
 
     async def _discover_shards(self, position: str) -> None:
         """Start new shards at `position` (the mapping's own position for the first ones)."""
