@@ -32,3 +32,8 @@ output "log_group_name" {
   description = "Name of the function's CloudWatch log group."
   value       = aws_cloudwatch_log_group.this.name
 }
+
+output "environment_variables" {
+  description = "Environment variables the function runs with."
+  value       = try(aws_lambda_function.this.environment[0].variables, {})
+}

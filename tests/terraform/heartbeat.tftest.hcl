@@ -1,0 +1,106 @@
+# modules/heartbeat: the schedule, its invoke permission, and a function that may reach every
+# channel's table and connections.
+
+mock_provider "aws" {
+  override_during = plan
+  source          = "./tests/terraform/mocks"
+}
+
+variables {
+  name = "incident-ws"
+  channels = {
+    events = {
+      table_name             = "WebSocketConnections_v2"
+      table_arn              = "arn:aws:dynamodb:eu-west-1:123456789012:table/WebSocketConnections_v2"
+      management_endpoint    = "https://ev1.execute-api.eu-west-1.amazonaws.com/prod"
+      manage_connections_arn = "arn:aws:execute-api:eu-west-1:123456789012:ev1/prod/POST/@connections/*"
+    }
+    history = {
+      table_name             = "IncidentWebSocketConnections"
+      table_arn              = "arn:aws:dynamodb:eu-west-1:123456789012:table/IncidentWebSocketConnections"
+      management_endpoint    = "https://hi1.execute-api.eu-west-1.amazonaws.com/prod"
+      manage_connections_arn = "arn:aws:execute-api:eu-west-1:123456789012:hi1/prod/POST/@connections/*"
+    }
+  }
+  max_concurrency       = 16
+  package               = "functions/dist/heartbeat.zip"
+  lambda_runtime        = "python3.12"
+  lambda_architecture   = "x86_64"
+  lambda_memory_size    = 256
+  log_retention_in_days = 30
+}
+
+run "heartbeat_runs_on_the_given_schedule" {
+  command = plan
+
+  module {
+    source = "./modules/heartbeat"
+  }
+
+  variables {
+    schedule_expression = "rate(3 minutes)"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_event_rule.this.schedule_expression == "rate(3 minutes)"
+    error_message = "The rule must fire on schedule_expression."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_event_target.this.arn == module.function.function_arn
+    error_message = "The rule must target the heartbeat function."
+  }
+}
+
+run "only_the_rule_may_invoke_the_heartbeat" {
+  command = plan
+
+  module {
+    source = "./modules/heartbeat"
+  }
+
+  assert {
+    condition     = aws_lambda_permission.this.principal == "events.amazonaws.com" && aws_lambda_permission.this.source_arn == aws_cloudwatch_event_rule.this.arn
+    error_message = "The invoke permission must be scoped to the schedule rule's ARN."
+  }
+}
+
+run "heartbeat_knows_every_channel" {
+  command = plan
+
+  module {
+    source = "./modules/heartbeat"
+  }
+
+  assert {
+    condition = jsondecode(module.function.environment_variables.CHANNELS) == {
+      events  = { table = "WebSocketConnections_v2", endpoint = "https://ev1.execute-api.eu-west-1.amazonaws.com/prod" }
+      history = { table = "IncidentWebSocketConnections", endpoint = "https://hi1.execute-api.eu-west-1.amazonaws.com/prod" }
+    }
+    error_message = "CHANNELS must list every channel with its table and management endpoint."
+  }
+
+  assert {
+    condition     = module.function.environment_variables.MAX_CONCURRENCY == "16"
+    error_message = "MAX_CONCURRENCY must be passed to the function."
+  }
+}
+
+run "heartbeat_may_scan_delete_and_post_on_every_channel_only" {
+  command = plan
+
+  module {
+    source = "./modules/heartbeat"
+  }
+
+  assert {
+    condition = {
+      for statement in jsondecode(module.function.policy).Statement : statement.Sid => [statement.Action, statement.Resource]
+      } == {
+      ConnectionsTables = [["dynamodb:Scan", "dynamodb:DeleteItem"], [for channel in var.channels : channel.table_arn]]
+      PostToConnections = [["execute-api:ManageConnections"], [for channel in var.channels : channel.manage_connections_arn]]
+      WriteOwnLogs      = [["logs:CreateLogStream", "logs:PutLogEvents"], ["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/mocked:*"]]
+    }
+    error_message = "The heartbeat's policy must be exactly Scan+DeleteItem and ManageConnections on every channel, plus its own logs."
+  }
+}

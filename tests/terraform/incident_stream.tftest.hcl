@@ -1,0 +1,258 @@
+# modules/incident-stream: the incident table's stream, the event source mapping into the stream
+# processor, its dead-letter queue, and the processor's environment and permissions.
+
+mock_provider "aws" {
+  override_during = plan
+  source          = "./tests/terraform/mocks"
+}
+
+variables {
+  name = "incident-ws"
+  channels = {
+    events = {
+      table_name             = "WebSocketConnections_v2"
+      table_arn              = "arn:aws:dynamodb:eu-west-1:123456789012:table/WebSocketConnections_v2"
+      management_endpoint    = "https://ev1.execute-api.eu-west-1.amazonaws.com/prod"
+      manage_connections_arn = "arn:aws:execute-api:eu-west-1:123456789012:ev1/prod/POST/@connections/*"
+    }
+    history = {
+      table_name             = "IncidentWebSocketConnections"
+      table_arn              = "arn:aws:dynamodb:eu-west-1:123456789012:table/IncidentWebSocketConnections"
+      management_endpoint    = "https://hi1.execute-api.eu-west-1.amazonaws.com/prod"
+      manage_connections_arn = "arn:aws:execute-api:eu-west-1:123456789012:hi1/prod/POST/@connections/*"
+    }
+  }
+  routes = {
+    incident    = ["history"]
+    remediation = ["history"]
+  }
+  max_concurrency       = 32
+  package               = "functions/dist/stream_processor.zip"
+  lambda_runtime        = "python3.12"
+  lambda_architecture   = "x86_64"
+  lambda_memory_size    = 256
+  log_retention_in_days = 30
+}
+
+run "incident_table_streams_new_and_old_images" {
+  command = plan
+
+  module {
+    source = "./modules/incident-stream"
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.this[0].stream_enabled && aws_dynamodb_table.this[0].stream_view_type == "NEW_AND_OLD_IMAGES"
+    error_message = "The incident table must stream NEW_AND_OLD_IMAGES."
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.this[0].name == "Incident" && aws_dynamodb_table.this[0].hash_key == "incident_id"
+    error_message = "The default incident table is the seed's Incident table keyed by incident_id."
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.this[0].point_in_time_recovery[0].enabled && aws_dynamodb_table.this[0].server_side_encryption[0].enabled
+    error_message = "The incident table must be encrypted with KMS and have point-in-time recovery by default."
+  }
+}
+
+run "range_key_becomes_a_string_attribute" {
+  command = plan
+
+  module {
+    source = "./modules/incident-stream"
+  }
+
+  variables {
+    range_key = "created_at"
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.this[0].range_key == "created_at" && length(aws_dynamodb_table.this[0].attribute) == 2
+    error_message = "range_key must be the table's sort key, declared as an attribute."
+  }
+}
+
+run "mapping_only_passes_inserts_and_modifies" {
+  command = plan
+
+  module {
+    source = "./modules/incident-stream"
+  }
+
+  assert {
+    condition     = jsondecode(one(one(aws_lambda_event_source_mapping.this.filter_criteria).filter).pattern) == { eventName = ["INSERT", "MODIFY"] }
+    error_message = "The mapping must filter on eventName INSERT and MODIFY (REMOVE and TTL deletes never invoke the function)."
+  }
+}
+
+run "mapping_reports_partial_failures_and_bisects_bad_batches" {
+  command = plan
+
+  module {
+    source = "./modules/incident-stream"
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.this.function_response_types == toset(["ReportBatchItemFailures"])
+    error_message = "The mapping must accept partial batch responses (ReportBatchItemFailures)."
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.this.bisect_batch_on_function_error
+    error_message = "The mapping must bisect a failing batch to isolate the bad record."
+  }
+}
+
+run "mapping_retries_are_bounded_then_go_to_the_encrypted_dead_letter_queue" {
+  command = plan
+
+  module {
+    source = "./modules/incident-stream"
+  }
+
+  variables {
+    maximum_retry_attempts        = 5
+    maximum_record_age_in_seconds = 600
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.this.maximum_retry_attempts == 5 && aws_lambda_event_source_mapping.this.maximum_record_age_in_seconds == 600
+    error_message = "Retries and record age must be bounded by the given values."
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.this.destination_config[0].on_failure[0].destination_arn == aws_sqs_queue.dlq.arn
+    error_message = "Records that exhaust their retries must go to the dead-letter queue."
+  }
+
+  assert {
+    condition     = aws_sqs_queue.dlq.sqs_managed_sse_enabled
+    error_message = "Without a KMS key the dead-letter queue must use SQS managed encryption."
+  }
+}
+
+run "mapping_defaults_deliver_at_once_from_the_latest_record" {
+  command = plan
+
+  module {
+    source = "./modules/incident-stream"
+  }
+
+  assert {
+    condition = (
+      aws_lambda_event_source_mapping.this.batch_size == 100 &&
+      aws_lambda_event_source_mapping.this.maximum_batching_window_in_seconds == 0 &&
+      aws_lambda_event_source_mapping.this.starting_position == "LATEST" &&
+      aws_lambda_event_source_mapping.this.maximum_retry_attempts == 3 &&
+      aws_lambda_event_source_mapping.this.maximum_record_age_in_seconds == 3600
+    )
+    error_message = "Defaults: batches of 100, no batching window, LATEST, 3 retries, 1 hour record age."
+  }
+}
+
+run "processor_knows_only_the_routed_channels" {
+  command = plan
+
+  module {
+    source = "./modules/incident-stream"
+  }
+
+  assert {
+    condition     = keys(jsondecode(module.function.environment_variables.CHANNELS)) == ["history"]
+    error_message = "CHANNELS must list exactly the channels named in routes."
+  }
+
+  assert {
+    condition = jsondecode(module.function.environment_variables.CHANNELS).history == {
+      table    = "IncidentWebSocketConnections"
+      endpoint = "https://hi1.execute-api.eu-west-1.amazonaws.com/prod"
+    }
+    error_message = "Each CHANNELS entry must carry the channel's table and management endpoint."
+  }
+
+  assert {
+    condition     = jsondecode(module.function.environment_variables.ROUTES) == { incident = ["history"], remediation = ["history"] }
+    error_message = "ROUTES must be the routes as given."
+  }
+
+  assert {
+    condition     = module.function.environment_variables.MAX_CONCURRENCY == "32"
+    error_message = "MAX_CONCURRENCY must be passed to the function."
+  }
+}
+
+run "processor_may_read_the_stream_and_reach_only_routed_channels" {
+  command = plan
+
+  module {
+    source = "./modules/incident-stream"
+  }
+
+  assert {
+    condition = {
+      for statement in jsondecode(module.function.policy).Statement : statement.Sid => [statement.Action, statement.Resource]
+      } == {
+      ReadIncidentStream = [["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"], [aws_dynamodb_table.this[0].stream_arn]]
+      ConnectionsTables  = [["dynamodb:Scan", "dynamodb:DeleteItem"], ["arn:aws:dynamodb:eu-west-1:123456789012:table/IncidentWebSocketConnections"]]
+      PostToConnections  = [["execute-api:ManageConnections"], ["arn:aws:execute-api:eu-west-1:123456789012:hi1/prod/POST/@connections/*"]]
+      DeadLetterQueue    = [["sqs:SendMessage"], [aws_sqs_queue.dlq.arn]]
+      WriteOwnLogs       = [["logs:CreateLogStream", "logs:PutLogEvents"], ["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/mocked:*"]]
+    }
+    error_message = "The stream processor's policy must be exactly SPEC §3: stream read, Scan+DeleteItem and ManageConnections on routed channels only, SendMessage on its queue, its own logs."
+  }
+}
+
+run "customer_managed_key_encrypts_table_and_queue" {
+  command = plan
+
+  module {
+    source = "./modules/incident-stream"
+  }
+
+  variables {
+    kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+  }
+
+  assert {
+    condition     = aws_sqs_queue.dlq.kms_master_key_id == var.kms_key_arn && aws_dynamodb_table.this[0].server_side_encryption[0].kms_key_arn == var.kms_key_arn
+    error_message = "kms_key_arn must encrypt the incident table and the dead-letter queue."
+  }
+
+  assert {
+    condition = [
+      for statement in jsondecode(module.function.policy).Statement : [statement.Action, statement.Resource]
+      if statement.Sid == "EncryptionKey"
+    ] == [[["kms:Decrypt", "kms:GenerateDataKey"], [var.kms_key_arn]]]
+    error_message = "The processor needs kms:Decrypt (stream, tables) and kms:GenerateDataKey (queue) on the key, nothing more."
+  }
+}
+
+run "bring_your_own_stream_creates_no_table" {
+  command = plan
+
+  module {
+    source = "./modules/incident-stream"
+  }
+
+  variables {
+    create_table = false
+    stream_arn   = "arn:aws:dynamodb:eu-west-1:123456789012:table/SecurityIncidents/stream/2024-01-01T00:00:00.000"
+  }
+
+  assert {
+    condition     = length(aws_dynamodb_table.this) == 0
+    error_message = "With create_table = false no incident table may be created."
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.this.event_source_arn == var.stream_arn
+    error_message = "The mapping must read the given stream."
+  }
+
+  assert {
+    condition     = [for statement in jsondecode(module.function.policy).Statement : statement.Resource if statement.Sid == "ReadIncidentStream"] == [[var.stream_arn]]
+    error_message = "The processor may read the given stream only."
+  }
+}

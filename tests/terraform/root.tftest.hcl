@@ -1,0 +1,118 @@
+# Root module contract (SPEC §3): defaults and outputs, planned against a mock provider.
+
+mock_provider "aws" {
+  override_during = plan
+  source          = "./tests/terraform/mocks"
+}
+
+run "three_seed_channels_by_default" {
+  command = plan
+
+  assert {
+    condition     = keys(output.channels) == ["events", "history", "remediation"]
+    error_message = "The default channels must be events, remediation and history (SPEC §1)."
+  }
+
+  assert {
+    condition     = [for channel in values(output.channels) : channel.connections_table_name] == ["incident-ws-events-connections", "incident-ws-history-connections", "incident-ws-remediation-connections"]
+    error_message = "Without connections_table_name a channel's table must be named <name_prefix>-<channel>-connections."
+  }
+
+  assert {
+    condition     = alltrue([for channel in values(output.channels) : channel.stage_name == "prod"])
+    error_message = "The default stage must be prod."
+  }
+}
+
+run "channel_urls_point_at_the_api_stage" {
+  command = plan
+
+  assert {
+    condition     = output.channels.history.websocket_url == "wss://${output.channels.history.api_id}.execute-api.eu-west-1.amazonaws.com/prod"
+    error_message = "websocket_url must be wss://{api-id}.execute-api.{region}.amazonaws.com/{stage}, got ${output.channels.history.websocket_url}."
+  }
+
+  assert {
+    condition     = output.channels.history.management_endpoint == "https://${output.channels.history.api_id}.execute-api.eu-west-1.amazonaws.com/prod"
+    error_message = "management_endpoint must be https://{api-id}.execute-api.{region}.amazonaws.com/{stage}, got ${output.channels.history.management_endpoint}."
+  }
+}
+
+run "seed_table_names_are_kept" {
+  command = plan
+
+  variables {
+    channels = {
+      events      = { connections_table_name = "WebSocketConnections_v2" }
+      remediation = { connections_table_name = "RemediationWebSocketConnections" }
+      history     = { connections_table_name = "IncidentWebSocketConnections", stage_name = "v1" }
+    }
+  }
+
+  assert {
+    condition     = { for key, channel in output.channels : key => channel.connections_table_name } == { events = "WebSocketConnections_v2", remediation = "RemediationWebSocketConnections", history = "IncidentWebSocketConnections" }
+    error_message = "A channel's connections_table_name must be used as given."
+  }
+
+  assert {
+    condition     = endswith(output.channels.history.websocket_url, "/v1") && output.channels.history.stage_name == "v1"
+    error_message = "A channel's stage_name must name its stage and end its URLs."
+  }
+}
+
+run "function_names_per_channel_and_shared" {
+  command = plan
+
+  assert {
+    condition     = output.function_names.connect == { events = "incident-ws-events-connect", history = "incident-ws-history-connect", remediation = "incident-ws-remediation-connect" }
+    error_message = "Every channel must have its own connect function named <prefix>-<channel>-connect."
+  }
+
+  assert {
+    condition     = output.function_names.disconnect.history == "incident-ws-history-disconnect"
+    error_message = "Every channel must have its own disconnect function named <prefix>-<channel>-disconnect."
+  }
+
+  assert {
+    condition     = output.function_names.stream_processor == "incident-ws-stream-processor" && output.function_names.heartbeat == "incident-ws-heartbeat"
+    error_message = "The stream processor and the heartbeat must be named <prefix>-stream-processor and <prefix>-heartbeat."
+  }
+}
+
+run "incident_table_created_by_default" {
+  command = plan
+
+  assert {
+    condition     = output.incident_table_name == "Incident"
+    error_message = "The default incident table must be named Incident (the seed's name)."
+  }
+
+  assert {
+    condition     = output.incident_stream_arn != null && output.dead_letter_queue_url != null
+    error_message = "The created table's stream and the dead-letter queue must be outputs."
+  }
+}
+
+run "bring_your_own_incident_stream" {
+  command = plan
+
+  variables {
+    create_incident_table = false
+    incident_stream_arn   = "arn:aws:dynamodb:eu-west-1:123456789012:table/SecurityIncidents/stream/2024-01-01T00:00:00.000"
+  }
+
+  assert {
+    condition     = output.incident_table_name == "SecurityIncidents"
+    error_message = "incident_table_name must be the table behind incident_stream_arn."
+  }
+
+  assert {
+    condition     = output.incident_table_arn == "arn:aws:dynamodb:eu-west-1:123456789012:table/SecurityIncidents"
+    error_message = "incident_table_arn must be the table ARN behind incident_stream_arn."
+  }
+
+  assert {
+    condition     = output.incident_stream_arn == var.incident_stream_arn
+    error_message = "incident_stream_arn must be passed through."
+  }
+}

@@ -1,0 +1,427 @@
+# Every validation rejects what a user can get wrong, one run per bad value (expect_failures),
+# and the schedules that do beat API Gateway's 10-minute idle timeout are accepted.
+
+mock_provider "aws" {
+  override_during = plan
+  source          = "./tests/terraform/mocks"
+}
+
+run "name_prefix_starting_with_a_digit_is_rejected" {
+  command = plan
+
+  variables {
+    name_prefix = "1ws"
+  }
+
+  expect_failures = [var.name_prefix]
+}
+
+run "name_prefix_longer_than_32_characters_is_rejected" {
+  command = plan
+
+  variables {
+    name_prefix = "incident-websocket-production-eu-west"
+  }
+
+  expect_failures = [var.name_prefix]
+}
+
+run "empty_channels_are_rejected" {
+  command = plan
+
+  variables {
+    channels      = {}
+    stream_routes = {}
+  }
+
+  expect_failures = [var.channels]
+}
+
+run "channel_key_with_uppercase_is_rejected" {
+  command = plan
+
+  variables {
+    channels      = { Events = {} }
+    stream_routes = { incident = ["Events"] }
+  }
+
+  expect_failures = [var.channels]
+}
+
+run "stage_name_with_a_slash_is_rejected" {
+  command = plan
+
+  variables {
+    channels      = { history = { stage_name = "prod/v1" } }
+    stream_routes = { incident = ["history"] }
+  }
+
+  expect_failures = [var.channels]
+}
+
+run "zero_burst_limit_is_rejected" {
+  command = plan
+
+  variables {
+    channels      = { history = { throttling_burst_limit = 0 } }
+    stream_routes = { incident = ["history"] }
+  }
+
+  expect_failures = [var.channels]
+}
+
+run "negative_rate_limit_is_rejected" {
+  command = plan
+
+  variables {
+    channels      = { history = { throttling_rate_limit = -1 } }
+    stream_routes = { incident = ["history"] }
+  }
+
+  expect_failures = [var.channels]
+}
+
+run "negative_connection_ttl_is_rejected" {
+  command = plan
+
+  variables {
+    channels      = { history = { connection_ttl_seconds = -1 } }
+    stream_routes = { incident = ["history"] }
+  }
+
+  expect_failures = [var.channels]
+}
+
+run "too_short_connections_table_name_is_rejected" {
+  command = plan
+
+  variables {
+    channels      = { history = { connections_table_name = "ab" } }
+    stream_routes = { incident = ["history"] }
+  }
+
+  expect_failures = [var.channels]
+}
+
+run "unknown_message_type_in_routes_is_rejected" {
+  command = plan
+
+  variables {
+    stream_routes = { alert = ["history"] }
+  }
+
+  expect_failures = [var.stream_routes]
+}
+
+run "route_to_a_missing_channel_is_rejected" {
+  command = plan
+
+  variables {
+    stream_routes = { incident = ["dashboard"] }
+  }
+
+  expect_failures = [var.stream_routes]
+}
+
+run "routes_that_reach_no_channel_are_rejected" {
+  command = plan
+
+  variables {
+    stream_routes = { incident = [] }
+  }
+
+  expect_failures = [var.stream_routes]
+}
+
+run "invalid_incident_table_name_is_rejected" {
+  command = plan
+
+  variables {
+    incident_table_name = "Incident table"
+  }
+
+  expect_failures = [var.incident_table_name]
+}
+
+run "keys_only_stream_view_type_is_rejected" {
+  command = plan
+
+  variables {
+    incident_stream_view_type = "KEYS_ONLY"
+  }
+
+  expect_failures = [var.incident_stream_view_type]
+}
+
+run "own_table_without_stream_arn_is_rejected" {
+  command = plan
+
+  variables {
+    create_incident_table = false
+  }
+
+  expect_failures = [var.incident_stream_arn]
+}
+
+run "table_arn_instead_of_stream_arn_is_rejected" {
+  command = plan
+
+  variables {
+    create_incident_table = false
+    incident_stream_arn   = "arn:aws:dynamodb:eu-west-1:123456789012:table/Incident"
+  }
+
+  expect_failures = [var.incident_stream_arn]
+}
+
+run "zero_batch_size_is_rejected" {
+  command = plan
+
+  variables {
+    stream_batch_size = 0
+  }
+
+  expect_failures = [var.stream_batch_size]
+}
+
+run "batching_window_over_300_seconds_is_rejected" {
+  command = plan
+
+  variables {
+    stream_maximum_batching_window_in_seconds = 301
+  }
+
+  expect_failures = [var.stream_maximum_batching_window_in_seconds]
+}
+
+run "unlimited_retries_are_rejected" {
+  command = plan
+
+  variables {
+    stream_maximum_retry_attempts = -1
+  }
+
+  expect_failures = [var.stream_maximum_retry_attempts]
+}
+
+run "unlimited_record_age_is_rejected" {
+  command = plan
+
+  variables {
+    stream_maximum_record_age_in_seconds = -1
+  }
+
+  expect_failures = [var.stream_maximum_record_age_in_seconds]
+}
+
+run "parallelization_factor_over_10_is_rejected" {
+  command = plan
+
+  variables {
+    stream_parallelization_factor = 11
+  }
+
+  expect_failures = [var.stream_parallelization_factor]
+}
+
+run "unknown_starting_position_is_rejected" {
+  command = plan
+
+  variables {
+    stream_starting_position = "AT_TIMESTAMP"
+  }
+
+  expect_failures = [var.stream_starting_position]
+}
+
+run "heartbeat_every_10_minutes_is_rejected" {
+  command = plan
+
+  variables {
+    heartbeat_schedule_expression = "rate(10 minutes)"
+  }
+
+  expect_failures = [var.heartbeat_schedule_expression]
+}
+
+run "hourly_heartbeat_rate_is_rejected" {
+  command = plan
+
+  variables {
+    heartbeat_schedule_expression = "rate(1 hour)"
+  }
+
+  expect_failures = [var.heartbeat_schedule_expression]
+}
+
+run "daily_heartbeat_rate_is_rejected" {
+  command = plan
+
+  variables {
+    heartbeat_schedule_expression = "rate(1 day)"
+  }
+
+  expect_failures = [var.heartbeat_schedule_expression]
+}
+
+run "hourly_heartbeat_cron_is_rejected" {
+  command = plan
+
+  variables {
+    heartbeat_schedule_expression = "cron(0 * * * ? *)"
+  }
+
+  expect_failures = [var.heartbeat_schedule_expression]
+}
+
+run "heartbeat_cron_every_10_minutes_is_rejected" {
+  command = plan
+
+  variables {
+    heartbeat_schedule_expression = "cron(*/10 * * * ? *)"
+  }
+
+  expect_failures = [var.heartbeat_schedule_expression]
+}
+
+run "heartbeat_cron_during_office_hours_only_is_rejected" {
+  command = plan
+
+  variables {
+    heartbeat_schedule_expression = "cron(*/5 8-18 ? * MON-FRI *)"
+  }
+
+  expect_failures = [var.heartbeat_schedule_expression]
+}
+
+run "non_python_runtime_is_rejected" {
+  command = plan
+
+  variables {
+    lambda_runtime = "nodejs20.x"
+  }
+
+  expect_failures = [var.lambda_runtime]
+}
+
+run "unknown_architecture_is_rejected" {
+  command = plan
+
+  variables {
+    lambda_architecture = "x86"
+  }
+
+  expect_failures = [var.lambda_architecture]
+}
+
+run "memory_below_128_mb_is_rejected" {
+  command = plan
+
+  variables {
+    lambda_memory_size = 64
+  }
+
+  expect_failures = [var.lambda_memory_size]
+}
+
+run "connect_timeout_beyond_api_gateway_limit_is_rejected" {
+  command = plan
+
+  variables {
+    lambda_timeouts = { connect = 30 }
+  }
+
+  expect_failures = [var.lambda_timeouts]
+}
+
+run "zero_heartbeat_timeout_is_rejected" {
+  command = plan
+
+  variables {
+    lambda_timeouts = { heartbeat = 0 }
+  }
+
+  expect_failures = [var.lambda_timeouts]
+}
+
+run "log_retention_cloudwatch_does_not_offer_is_rejected" {
+  command = plan
+
+  variables {
+    log_retention_in_days = 2
+  }
+
+  expect_failures = [var.log_retention_in_days]
+}
+
+run "zero_max_concurrency_is_rejected" {
+  command = plan
+
+  variables {
+    max_concurrency = 0
+  }
+
+  expect_failures = [var.max_concurrency]
+}
+
+run "kms_alias_instead_of_key_arn_is_rejected" {
+  command = plan
+
+  variables {
+    kms_key_arn = "alias/incident-ws"
+  }
+
+  expect_failures = [var.kms_key_arn]
+}
+
+run "heartbeat_rate_1_minute_is_accepted" {
+  command = plan
+
+  variables {
+    heartbeat_schedule_expression = "rate(1 minute)"
+  }
+
+  assert {
+    condition     = module.heartbeat.rule_name == "incident-ws-heartbeat"
+    error_message = "rate(1 minute) fires more often than the 10-minute idle timeout and must be accepted."
+  }
+}
+
+run "heartbeat_rate_9_minutes_is_accepted" {
+  command = plan
+
+  variables {
+    heartbeat_schedule_expression = "rate(9 minutes)"
+  }
+
+  assert {
+    condition     = module.heartbeat.rule_name == "incident-ws-heartbeat"
+    error_message = "rate(9 minutes) fires more often than the 10-minute idle timeout and must be accepted."
+  }
+}
+
+run "heartbeat_cron_every_9_x_x_x_q_x_is_accepted" {
+  command = plan
+
+  variables {
+    heartbeat_schedule_expression = "cron(*/9 * * * ? *)"
+  }
+
+  assert {
+    condition     = module.heartbeat.rule_name == "incident-ws-heartbeat"
+    error_message = "cron(*/9 * * * ? *) fires more often than the 10-minute idle timeout and must be accepted."
+  }
+}
+
+run "heartbeat_cron_from_0_every_5_x_x_x_q_x_is_accepted" {
+  command = plan
+
+  variables {
+    heartbeat_schedule_expression = "cron(0/5 * * * ? *)"
+  }
+
+  assert {
+    condition     = module.heartbeat.rule_name == "incident-ws-heartbeat"
+    error_message = "cron(0/5 * * * ? *) fires more often than the 10-minute idle timeout and must be accepted."
+  }
+}

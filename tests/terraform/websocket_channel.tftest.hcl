@@ -1,0 +1,328 @@
+# modules/websocket-channel: the API, its stage, the connections table and the two lifecycle
+# functions with exactly the permissions SPEC §3 lists.
+
+mock_provider "aws" {
+  override_during = plan
+  source          = "./tests/terraform/mocks"
+}
+
+variables {
+  name                   = "incident-ws-history"
+  channel_key            = "history"
+  connections_table_name = "IncidentWebSocketConnections"
+  connect_package        = "functions/dist/connect.zip"
+  disconnect_package     = "functions/dist/disconnect.zip"
+  lambda_runtime         = "python3.12"
+  lambda_architecture    = "arm64"
+  lambda_memory_size     = 256
+  log_retention_in_days  = 30
+}
+
+run "connections_table_is_on_demand_keyed_by_connection_id" {
+  command = plan
+
+  module {
+    source = "./modules/websocket-channel"
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.this.billing_mode == "PAY_PER_REQUEST" && aws_dynamodb_table.this.hash_key == "connectionId"
+    error_message = "The connections table must be PAY_PER_REQUEST with partition key connectionId."
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.this.server_side_encryption[0].enabled
+    error_message = "The connections table must be encrypted with KMS."
+  }
+
+  assert {
+    condition     = !aws_dynamodb_table.this.point_in_time_recovery[0].enabled
+    error_message = "Point-in-time recovery of the connections table must be off unless asked for."
+  }
+}
+
+run "connections_expire_through_ttl_on_the_ttl_attribute" {
+  command = plan
+
+  module {
+    source = "./modules/websocket-channel"
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.this.ttl[0].enabled && aws_dynamodb_table.this.ttl[0].attribute_name == "ttl"
+    error_message = "TTL must be enabled on the attribute the connect function writes, `ttl`."
+  }
+}
+
+run "zero_ttl_turns_table_ttl_off_and_keeps_the_attribute_name" {
+  command = plan
+
+  module {
+    source = "./modules/websocket-channel"
+  }
+
+  variables {
+    connection_ttl_seconds = 0
+  }
+
+  assert {
+    condition     = !aws_dynamodb_table.this.ttl[0].enabled
+    error_message = "connection_ttl_seconds = 0 must disable TTL on the table."
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.this.ttl[0].attribute_name == "ttl"
+    error_message = "Disabling TTL needs the attribute name (UpdateTimeToLive rejects an empty one)."
+  }
+
+  assert {
+    condition     = module.function["connect"].environment_variables.CONNECTION_TTL_SECONDS == "0"
+    error_message = "The connect function must be told not to write a ttl attribute."
+  }
+}
+
+run "customer_managed_key_encrypts_the_table" {
+  command = plan
+
+  module {
+    source = "./modules/websocket-channel"
+  }
+
+  variables {
+    kms_key_arn            = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    point_in_time_recovery = true
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.this.server_side_encryption[0].kms_key_arn == var.kms_key_arn
+    error_message = "kms_key_arn must encrypt the connections table."
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.this.point_in_time_recovery[0].enabled
+    error_message = "point_in_time_recovery = true must enable PITR."
+  }
+}
+
+run "api_selects_routes_by_action_and_proxies_lifecycle_routes_to_lambda" {
+  command = plan
+
+  module {
+    source = "./modules/websocket-channel"
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_api.this.protocol_type == "WEBSOCKET" && aws_apigatewayv2_api.this.route_selection_expression == "$request.body.action"
+    error_message = "The API must be a WebSocket API selecting routes by $request.body.action."
+  }
+
+  assert {
+    condition     = sort([for route in aws_apigatewayv2_route.this : route.route_key]) == tolist(["$connect", "$disconnect"])
+    error_message = "The API must have exactly the $connect and $disconnect routes."
+  }
+
+  assert {
+    condition     = alltrue([for integration in aws_apigatewayv2_integration.this : integration.integration_type == "AWS_PROXY"])
+    error_message = "Both routes must be AWS_PROXY integrations."
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_api.this.tags["incident-websocket:channel"] == "history"
+    error_message = "The API must be tagged with its channel key."
+  }
+}
+
+run "deployment_is_keyed_by_a_hash_of_routes_and_integrations" {
+  command = plan
+
+  module {
+    source = "./modules/websocket-channel"
+  }
+
+  assert {
+    condition     = can(regex("^[0-9a-f]{40}$", aws_apigatewayv2_deployment.this.triggers.redeployment))
+    error_message = "The deployment's triggers must hold a hash of the routes and integrations."
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_stage.this.deployment_id == aws_apigatewayv2_deployment.this.id
+    error_message = "The stage must serve the deployment."
+  }
+}
+
+run "stage_is_throttled_and_never_traces_message_bodies" {
+  command = plan
+
+  module {
+    source = "./modules/websocket-channel"
+  }
+
+  variables {
+    throttling_burst_limit = 300
+    throttling_rate_limit  = 150
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_stage.this.default_route_settings[0].throttling_burst_limit == 300 && aws_apigatewayv2_stage.this.default_route_settings[0].throttling_rate_limit == 150
+    error_message = "The stage must carry the configured throttling limits."
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_stage.this.default_route_settings[0].data_trace_enabled == false
+    error_message = "Data tracing must be off: it would log message bodies."
+  }
+}
+
+run "connect_and_disconnect_get_the_channel_environment" {
+  command = plan
+
+  module {
+    source = "./modules/websocket-channel"
+  }
+
+  variables {
+    store_source_ip = false
+  }
+
+  assert {
+    condition = module.function["connect"].environment_variables == tomap({
+      CONNECTIONS_TABLE      = "IncidentWebSocketConnections"
+      CHANNEL_NAME           = "history"
+      CONNECTION_TTL_SECONDS = "10800"
+      STORE_SOURCE_IP        = "false"
+    })
+    error_message = "connect must get CONNECTIONS_TABLE, CHANNEL_NAME, CONNECTION_TTL_SECONDS and STORE_SOURCE_IP."
+  }
+
+  assert {
+    condition = module.function["disconnect"].environment_variables == tomap({
+      CONNECTIONS_TABLE = "IncidentWebSocketConnections"
+      CHANNEL_NAME      = "history"
+    })
+    error_message = "disconnect must get CONNECTIONS_TABLE and CHANNEL_NAME."
+  }
+}
+
+run "connect_may_only_put_and_disconnect_may_only_delete_on_their_table" {
+  command = plan
+
+  module {
+    source = "./modules/websocket-channel"
+  }
+
+  assert {
+    condition = [
+      for statement in jsondecode(module.function["connect"].policy).Statement : statement
+      if statement.Sid == "ConnectionsTable"
+      ] == [{
+        Sid      = "ConnectionsTable"
+        Effect   = "Allow"
+        Action   = ["dynamodb:PutItem"]
+        Resource = [aws_dynamodb_table.this.arn]
+    }]
+    error_message = "connect must be allowed dynamodb:PutItem on its own table and nothing else on it."
+  }
+
+  assert {
+    condition = [
+      for statement in jsondecode(module.function["disconnect"].policy).Statement : statement
+      if statement.Sid == "ConnectionsTable"
+      ] == [{
+        Sid      = "ConnectionsTable"
+        Effect   = "Allow"
+        Action   = ["dynamodb:DeleteItem"]
+        Resource = [aws_dynamodb_table.this.arn]
+    }]
+    error_message = "disconnect must be allowed dynamodb:DeleteItem on its own table and nothing else on it."
+  }
+
+  assert {
+    condition     = sort([for statement in jsondecode(module.function["connect"].policy).Statement : statement.Sid]) == tolist(["ConnectionsTable", "WriteOwnLogs"])
+    error_message = "Without a KMS key, connect must have no permission besides its table and its logs."
+  }
+}
+
+run "functions_get_only_the_kms_actions_they_need_on_the_given_key" {
+  command = plan
+
+  module {
+    source = "./modules/websocket-channel"
+  }
+
+  variables {
+    kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+  }
+
+  assert {
+    condition = [
+      for statement in jsondecode(module.function["disconnect"].policy).Statement : statement
+      if statement.Sid == "ConnectionsTableKey"
+    ][0].Action == ["kms:Decrypt"]
+    error_message = "disconnect only reads the deleted item: kms:Decrypt."
+  }
+
+  assert {
+    condition = [
+      for statement in jsondecode(module.function["connect"].policy).Statement : statement.Resource
+      if statement.Sid == "ConnectionsTableKey"
+    ][0] == [var.kms_key_arn]
+    error_message = "KMS permissions must be scoped to the given key."
+  }
+}
+
+run "api_gateway_may_invoke_each_function_only_for_its_route" {
+  command = plan
+
+  module {
+    source = "./modules/websocket-channel"
+  }
+
+  assert {
+    condition     = aws_lambda_permission.this["connect"].source_arn == "${aws_apigatewayv2_api.this.execution_arn}/prod/$connect"
+    error_message = "The connect permission must be scoped to the $connect route of the stage."
+  }
+
+  assert {
+    condition     = aws_lambda_permission.this["disconnect"].source_arn == "${aws_apigatewayv2_api.this.execution_arn}/prod/$disconnect"
+    error_message = "The disconnect permission must be scoped to the $disconnect route of the stage."
+  }
+}
+
+run "manage_connections_arn_is_the_stage_connections_path" {
+  command = plan
+
+  module {
+    source = "./modules/websocket-channel"
+  }
+
+  assert {
+    condition     = output.manage_connections_arn == "arn:aws:execute-api:eu-west-1:123456789012:${aws_apigatewayv2_api.this.id}/prod/POST/@connections/*"
+    error_message = "ManageConnections must be granted on <api-id>/<stage>/POST/@connections/* only."
+  }
+}
+
+run "every_function_logs_json_to_its_own_retained_log_group" {
+  command = plan
+
+  module {
+    source = "./modules/websocket-channel"
+  }
+
+  assert {
+    condition     = module.function["connect"].log_group_name == "/aws/lambda/incident-ws-history-connect"
+    error_message = "Each function must have its own /aws/lambda/<name> log group."
+  }
+
+  assert {
+    condition = [
+      for statement in jsondecode(module.function["connect"].policy).Statement : statement
+      if statement.Sid == "WriteOwnLogs"
+      ] == [{
+        Sid      = "WriteOwnLogs"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        Resource = ["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/mocked:*"]
+    }]
+    error_message = "A function may only create streams in and write to its own log group."
+  }
+}
