@@ -103,5 +103,7 @@ def _as_lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]
     # GetRecords returns the creation time as a datetime; Lambda delivers epoch seconds.
     change = dict(record["dynamodb"])
     if "ApproximateCreationDateTime" in change:
-        change["ApproximateCreationDateTime"] = change["ApproximateCreationDateTime"].timestamp()
+        change["ApproximateCreationDateTime"] = int(
+            change["ApproximateCreationDateTime"].timestamp()
+        )
     return {**record, "dynamodb": change, "eventSourceARN": stream_arn}
