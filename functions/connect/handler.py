@@ -14,7 +14,8 @@ from incident_ws.validation import InvalidParameter
 logger = logging.getLogger(__name__)
 
 CONFIG = load_connect_config()
-STORE = ConnectionStore(dynamodb_client(), CONFIG.table)
+DYNAMODB = dynamodb_client()
+STORE = ConnectionStore(DYNAMODB, CONFIG.table)
 
 
 def handler(event, context):

@@ -13,7 +13,8 @@ from incident_ws.logs import log_event
 logger = logging.getLogger(__name__)
 
 CONFIG = load_disconnect_config()
-STORE = ConnectionStore(dynamodb_client(), CONFIG.table)
+DYNAMODB = dynamodb_client()
+STORE = ConnectionStore(DYNAMODB, CONFIG.table)
 
 
 def handler(event, context):

@@ -20,6 +20,7 @@ import collections
 import contextlib
 import signal
 import threading
+import urllib.parse
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -63,6 +64,11 @@ class FakeConnectionsApi:
         """The first `attempts` posts to this id answer `status` (429, 500...), then 200."""
         self._failures[connection_id] = (status, attempts)
 
+    def respond_normally(self) -> None:
+        """Forget every configured behaviour: all ids answer 200 again."""
+        self._statuses.clear()
+        self._failures.clear()
+
     # -- what arrived ------------------------------------------------------------------
     def endpoint(self, prefix: str = "prod") -> str:
         return f"{self.url}/{prefix}" if prefix else self.url
@@ -85,9 +91,10 @@ class FakeConnectionsApi:
         return web.json_response(self.stats())
 
     async def _post(self, request: web.Request) -> web.Response:
-        _, marker, connection_id = request.path.rpartition(CONNECTIONS_PATH)
-        if not marker or not connection_id or "/" in connection_id:
+        _, marker, escaped_id = request.rel_url.raw_path.rpartition(CONNECTIONS_PATH)
+        if not marker or not escaped_id or "/" in escaped_id:
             return _error(404, "NotFoundException", "No method found matching route")
+        connection_id = urllib.parse.unquote(escaped_id)
         if not request.headers.get("Authorization", "").startswith("AWS4-HMAC-SHA256 "):
             return _error(403, "ForbiddenException", "Missing Authentication Token")
         body = await request.read()

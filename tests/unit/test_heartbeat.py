@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
 
 import pytest
@@ -133,4 +134,28 @@ def test_seed_variables_configure_the_three_channels(load, make_connections_tabl
         "events": 1,
         "remediation": 1,
         "history": 1,
+    }
+
+
+def test_a_channel_with_an_unreachable_endpoint_does_not_stop_the_others(
+    load, make_connections_table, fake_api
+):
+    add_connections(make_connections_table("events-connections"), "e1")
+    add_connections(make_connections_table("history-connections"), "h1")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}/prod"
+    heartbeat = load(
+        "heartbeat",
+        CHANNELS=channels_env(
+            events=("events-connections", closed),
+            history=("history-connections", fake_api.endpoint("history")),
+        ),
+    )
+
+    result = heartbeat.handler(schedule_event(), None)
+
+    assert result == {
+        "events": {"connections": 1, "sent": 0, "gone": 0, "failed": 1},
+        "history": {"connections": 1, "sent": 1, "gone": 0, "failed": 0},
     }

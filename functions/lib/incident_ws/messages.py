@@ -58,7 +58,8 @@ def ping_message(now: float) -> dict[str, Any]:
 
 def encode(message: Mapping[str, Any]) -> bytes:
     """UTF-8 JSON within MAX_MESSAGE_BYTES: over it, sent without `data` and marked
-    `"truncated": true`; raises MessageTooLarge when even that is over."""
+    `"truncated": true`; raises MessageTooLarge when even that is over, ValueError when a
+    value has no JSON form."""
     body = _dumps(message)
     if len(body) <= MAX_MESSAGE_BYTES:
         return body
@@ -69,7 +70,8 @@ def encode(message: Mapping[str, Any]) -> bytes:
 
 
 def _dumps(message: Mapping[str, Any]) -> bytes:
-    return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    text = json.dumps(message, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.encode("utf-8")
 
 
 def _first(item: Mapping[str, Any], *fields: str) -> Any:

@@ -71,7 +71,7 @@ def read_change(record: Any) -> Change | None:
     event_name = record.get("eventName")
     if event_name == "REMOVE":
         return None
-    if event_name not in EVENT_NAMES:
+    if not isinstance(event_name, str) or event_name not in EVENT_NAMES:
         raise RecordError(f"unknown eventName {event_name!r}")
     dynamodb = record.get("dynamodb")
     if not isinstance(dynamodb, Mapping):

@@ -51,11 +51,11 @@ def outgoing_messages(records: Any) -> list[Outgoing]:
             continue
         try:
             body = encode(message)
-        except MessageTooLarge as error:
+        except ValueError as error:  # MessageTooLarge included
             log_event(
                 logger,
                 logging.ERROR,
-                "message_too_large",
+                "message_too_large" if isinstance(error, MessageTooLarge) else "message_not_json",
                 sequence=change.sequence_number,
                 type=message["type"],
                 reason=str(error),
