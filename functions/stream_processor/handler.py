@@ -2,14 +2,16 @@
 
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
 
 import boto3
+from botocore.credentials import ReadOnlyCredentials
 from botocore.exceptions import BotoCoreError, ClientError
 from incident_ws import stream
-from incident_ws.broadcast import DeliveryCounts, broadcast
+from incident_ws.broadcast import broadcast
 from incident_ws.clients import dynamodb_client, frozen_credentials, http_session
-from incident_ws.config import load_stream_config
+from incident_ws.config import Channel, load_stream_config
 from incident_ws.connections import ConnectionStore
 from incident_ws.logs import log_event
 from incident_ws.management_api import ConnectionsApi
@@ -22,38 +24,35 @@ HTTP = http_session(CONFIG.max_concurrency)
 SESSION = boto3.session.Session()
 
 
+class ChannelUnreadable(Exception):
+    """The channel's connection list could not be read: none of its messages went out."""
+
+
 def handler(event, context):
     started = time.monotonic()
     records = event.get("Records") if isinstance(event, dict) else None
     outgoing = stream.outgoing_messages(records)
     credentials = frozen_credentials(SESSION)
-    failed_sequence_numbers: set[str] = set()
+    failed: set[str] = set()
     channels: dict[str, dict] = {}
-    with ThreadPoolExecutor(CONFIG.max_concurrency) as posts:
-        for name, messages in stream.by_channel(outgoing, CONFIG.routes).items():
-            channel = CONFIG.channels[name]
-            store = ConnectionStore(DYNAMODB, channel.table)
-            try:
-                connections = store.live_connections()
-            except (BotoCoreError, ClientError) as error:
-                # Without the connection list none of these messages reached this channel:
-                # retrying the records is the only way they ever will.
-                log_event(
-                    logger,
-                    logging.ERROR,
-                    "connections_unreadable",
-                    channel=name,
-                    table=channel.table,
-                    error=repr(error),
-                )
-                failed_sequence_numbers.update(m.sequence_number for m in messages)
-                channels[name] = {"error": repr(error)}
-                continue
-            api = ConnectionsApi(channel.endpoint, channel.region, credentials, HTTP)
-            counts: DeliveryCounts = broadcast(
-                stream.deliveries(messages, connections), api, store, posts
+    routed = stream.by_channel(outgoing, CONFIG.routes)
+    with (
+        ThreadPoolExecutor(CONFIG.max_concurrency) as posts,
+        ThreadPoolExecutor(len(CONFIG.channels)) as channel_workers,
+    ):
+        futures = {
+            name: channel_workers.submit(
+                _broadcast, CONFIG.channels[name], messages, credentials, posts
             )
-            channels[name] = {"connections": len(connections), **counts.as_dict()}
+            for name, messages in routed.items()
+        }
+        for name, future in futures.items():
+            try:
+                channels[name] = future.result()
+            except ChannelUnreadable as error:
+                # Retrying these records is the only way their messages ever reach it.
+                failed.update(message.sequence_number for message in routed[name])
+                channels[name] = {"error": str(error)}
     log_event(
         logger,
         logging.INFO,
@@ -61,11 +60,34 @@ def handler(event, context):
         records=len(records) if isinstance(records, list) else 0,
         messages=len(outgoing),
         channels=channels,
-        failedRecords=len(failed_sequence_numbers),
+        failedRecords=len(failed),
         elapsedMs=round((time.monotonic() - started) * 1000, 1),
     )
-    return {
-        "batchItemFailures": [
-            {"itemIdentifier": sequence} for sequence in sorted(failed_sequence_numbers)
-        ]
-    }
+    failed_in_stream_order = dict.fromkeys(
+        m.sequence_number for m in outgoing if m.sequence_number in failed
+    )
+    return {"batchItemFailures": [{"itemIdentifier": s} for s in failed_in_stream_order]}
+
+
+def _broadcast(
+    channel: Channel,
+    messages: Sequence[stream.Outgoing],
+    credentials: ReadOnlyCredentials,
+    posts: Executor,
+) -> dict:
+    store = ConnectionStore(DYNAMODB, channel.table)
+    try:
+        connections = store.live_connections()
+    except (BotoCoreError, ClientError) as error:
+        log_event(
+            logger,
+            logging.ERROR,
+            "connections_unreadable",
+            channel=channel.name,
+            table=channel.table,
+            error=repr(error),
+        )
+        raise ChannelUnreadable(repr(error)) from error
+    api = ConnectionsApi(channel.endpoint, channel.region, credentials, HTTP)
+    counts = broadcast(stream.deliveries(messages, connections), api, store, posts)
+    return {"connections": len(connections), **counts.as_dict()}
