@@ -86,7 +86,7 @@ def test_channels_are_pinged_concurrently(load, make_connections_table):
     names = ("events", "remediation", "history")
     for name in names:
         add_connections(make_connections_table(name), f"{name}-1")
-    with FakeConnectionsApi(latency_ms=100) as slow_api:
+    with FakeConnectionsApi(latency_ms=300) as slow_api:
         heartbeat = load(
             "heartbeat",
             CHANNELS=channels_env(**{n: (n, slow_api.endpoint(n)) for n in names}),

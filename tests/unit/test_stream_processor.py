@@ -334,6 +334,22 @@ def test_connections_whose_ttl_has_passed_are_skipped_not_deleted(
     assert stored_ids(history) == {"live", "expired", "no-ttl"}
 
 
+def test_connection_list_is_read_once_per_invocation(processor, history, incidents, fake_api):
+    add_connections(history, "c1", "c2")
+    scans = []
+    processor.DYNAMODB.meta.events.register(
+        "before-call.dynamodb.Scan", lambda **kwargs: scans.append(kwargs["params"])
+    )
+    for n in range(3):
+        incidents.put({"incident_id": f"i-{n}"})
+        incidents.put({"incident_id": f"i-{n}", "action": "isolate"})
+
+    processor.handler(incidents.event(), None)
+
+    assert len(scans) == 1
+    assert len(fake_api.received) == 12
+
+
 def test_connection_list_is_read_page_by_page(make_connections_table):
     table = make_connections_table("Paged")
     add_connections(table, *(f"c{i}" for i in range(7)))
