@@ -99,6 +99,16 @@ def test_lower_case_x_forwarded_for_header_is_read(connect, table):
     assert item["sourceIp"] == "2001:db8::1"
 
 
+def test_headers_are_also_read_from_multi_value_headers(connect, table):
+    event = connect_event("conn-1", headers={"User-Agent": None})
+    event["multiValueHeaders"]["user-agent"] = ["agent/2.0", "ignored"]
+
+    connect.handler(event, None)
+
+    [item] = stored(table)
+    assert item["userAgent"] == "agent/2.0"
+
+
 def test_source_ip_is_omitted_when_there_is_none(connect, table):
     event = connect_event("conn-1", source_ip=None, headers={"X-Forwarded-For": None})
 
