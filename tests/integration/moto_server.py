@@ -1,9 +1,15 @@
-"""moto's server, plus the API Gateway v2 deployments that moto 5.2.5 does not implement.
+"""moto's server, with two gaps of moto 5.2.5 closed so that it can host this module.
 
-Every WebSocket API needs an `aws_apigatewayv2_deployment` before a stage can serve it, and
-moto answers CreateDeployment with a 404 page. This adds CreateDeployment, GetDeployment,
-GetDeployments and DeleteDeployment (always `DEPLOYED`, as AWS reports them once created)
-and lets GetStage return the stage's `deploymentId`. Everything else is moto unchanged.
+- API Gateway v2 deployments: every WebSocket API needs an `aws_apigatewayv2_deployment`
+  before a stage can serve it, and moto answers CreateDeployment with a 404 page. This adds
+  CreateDeployment, GetDeployment, GetDeployments and DeleteDeployment (always `DEPLOYED`,
+  as AWS reports them once created) and lets GetStage return the stage's `deploymentId`.
+- DynamoDB streams with an event source mapping: on every write moto invokes the mapped
+  function itself (it cannot: no Docker here) and, once that returns anything, drops the
+  records from the shard, so nobody can read them. Here moto leaves them in the stream, as
+  AWS does, for the tests (or the local gateway) to read with GetRecords.
+
+Everything else is moto unchanged.
 
     python tests/integration/moto_server.py -H 127.0.0.1 -p 0
 """
@@ -17,6 +23,7 @@ from moto.apigatewayv2 import urls
 from moto.apigatewayv2.exceptions import APIGatewayV2Error
 from moto.apigatewayv2.models import Api, Stage
 from moto.apigatewayv2.responses import ApiGatewayV2Response
+from moto.awslambda.models import LambdaBackend
 from moto.core.responses import TYPE_RESPONSE
 from moto.server import main as moto_server_main
 
@@ -92,14 +99,20 @@ def _stage_to_json_with_deployment(stage: Stage) -> dict[str, Any]:
 _moto_stage_to_json = Stage.to_json
 
 
+def _keep_stream_records(*_: Any) -> str:
+    """An empty result: moto keeps the records in the shard (see the module docstring)."""
+    return ""
+
+
 def install() -> None:
-    """Adds the deployment operations to moto's API Gateway v2 (before the server starts)."""
+    """Patches moto before the server starts (see the module docstring)."""
     urls.url_paths.update(DEPLOYMENT_PATHS)
     ApiGatewayV2Response.create_deployment = create_deployment
     ApiGatewayV2Response.get_deployment = get_deployment
     ApiGatewayV2Response.get_deployments = get_deployments
     ApiGatewayV2Response.delete_deployment = delete_deployment
     Stage.to_json = _stage_to_json_with_deployment
+    LambdaBackend.send_dynamodb_items = _keep_stream_records
 
 
 if __name__ == "__main__":

@@ -1,0 +1,104 @@
+"""One real `terraform apply` of examples/complete on a moto server, shared by every test here.
+
+The session starts moto (tests/integration/moto_server.py) on a free loopback port, points
+Terraform and boto3 at it through the standard AWS_ENDPOINT_URL and test credentials, and
+applies `terraform/complete_on_moto` (a thin wrapper of examples/complete) with
+pytest-terraform, which destroys it again after the last test that uses it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.deployment import Deployment
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+MOTO_SERVER = Path(__file__).with_name("moto_server.py")
+MOTO_START_SECONDS = 30
+MOTO_LISTENING = re.compile(r"Running on (http://127\.0\.0\.1:\d+)")
+
+# What a Lambda container and the AWS provider would get from their runtime, pointed at moto.
+TEST_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+AMBIENT_AWS_SETTINGS = ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    # pytest-terraform resolves its options in its own trylast pytest_configure, which runs
+    # before this one; its fixture factory cannot be called earlier (at conftest import).
+    config.pluginmanager.import_plugin("tests.integration.terraform_fixture")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """moto's URL, with Terraform and boto3 configured for it (autouse: before the apply)."""
+    log_path = tmp_path_factory.mktemp("moto") / "server.log"
+    with log_path.open("w") as log:
+        server = subprocess.Popen(
+            [sys.executable, str(MOTO_SERVER), "-H", "127.0.0.1", "-p", "0"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        endpoint = _wait_until_listening(server, log_path)
+        with pytest.MonkeyPatch.context() as env:
+            for name in AMBIENT_AWS_SETTINGS:
+                env.delenv(name, raising=False)
+            for name, value in {**TEST_CREDENTIALS, "AWS_ENDPOINT_URL": endpoint}.items():
+                env.setenv(name, value)
+            _use_offline_terraform_config(env)
+            yield endpoint
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def deployment(complete_on_moto) -> Deployment:
+    return Deployment(complete_on_moto.outputs["complete"]["value"])
+
+
+@pytest.fixture(scope="session")
+def applied_state(complete_on_moto) -> dict:
+    """`terraform show -json` of the applied state (every resource, every module)."""
+    return complete_on_moto.terraform.show()
+
+
+def _wait_until_listening(server: subprocess.Popen, log_path: Path) -> str:
+    deadline = time.monotonic() + MOTO_START_SECONDS
+    while time.monotonic() < deadline:
+        if match := MOTO_LISTENING.search(log_path.read_text()):
+            return match.group(1)
+        if server.poll() is not None:
+            break
+        time.sleep(0.1)
+    raise RuntimeError(f"moto server did not start:\n{log_path.read_text()}")
+
+
+def _use_offline_terraform_config(env: pytest.MonkeyPatch) -> None:
+    """`make` exports the CLI config; a bare `pytest` run writes the same one itself."""
+    if Path(os.environ.get("TF_CLI_CONFIG_FILE", "")).is_file():
+        return
+    build = REPO_ROOT / ".build"
+    config = build / "terraformrc"
+    subprocess.run(
+        [REPO_ROOT / "scripts" / "terraform-cli-config.sh", config], check=True, cwd=REPO_ROOT
+    )
+    (build / "plugin-cache").mkdir(parents=True, exist_ok=True)
+    env.setenv("TF_CLI_CONFIG_FILE", str(config))
+    env.setenv("TF_PLUGIN_CACHE_DIR", str(build / "plugin-cache"))

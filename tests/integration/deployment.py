@@ -1,0 +1,109 @@
+"""What examples/complete deployed, looked up through boto3 on the moto server."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import boto3
+from botocore.client import BaseClient
+
+# What examples/complete deploys: the seed's channels and table names, and its routes.
+SEED_CHANNEL_TABLES = {
+    "events": "WebSocketConnections_v2",
+    "remediation": "RemediationWebSocketConnections",
+    "history": "IncidentWebSocketConnections",
+}
+SEED_CHANNELS = tuple(SEED_CHANNEL_TABLES)
+SEED_ROUTES = {"incident": ["history"], "remediation": ["history"]}
+ROUTED_CHANNELS = tuple(sorted({channel for route in SEED_ROUTES.values() for channel in route}))
+LOG_RETENTION_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """The example's Terraform outputs plus boto3 clients for the account they live in."""
+
+    outputs: dict[str, Any]
+
+    @property
+    def region(self) -> str:
+        return self.outputs["incident_table_arn"].split(":")[3]
+
+    @property
+    def account(self) -> str:
+        return self.outputs["incident_table_arn"].split(":")[4]
+
+    @property
+    def channels(self) -> dict[str, dict[str, Any]]:
+        return self.outputs["channels"]
+
+    @property
+    def functions(self) -> dict[str, Any]:
+        return self.outputs["function_names"]
+
+    def client(self, service: str) -> BaseClient:
+        return _client(service, self.region)
+
+    def function(self, name: str) -> dict[str, Any]:
+        """`GetFunctionConfiguration` of a deployed function."""
+        return _function(name, self.region)
+
+    def environment(self, function_name: str) -> dict[str, str]:
+        return self.function(function_name)["Environment"]["Variables"]
+
+    def function_arn(self, name: str) -> str:
+        return self.function(name)["FunctionArn"]
+
+    def log_group_arn(self, function_name: str) -> str:
+        return f"arn:aws:logs:{self.region}:{self.account}:log-group:/aws/lambda/{function_name}"
+
+    def management_endpoint(self, channel: str) -> str:
+        """Where @connections posts for a channel go, built from the deployed API and stage."""
+        api = self.channels[channel]
+        host = f"{api['api_id']}.execute-api.{self.region}.amazonaws.com"
+        return f"https://{host}/{api['stage_name']}"
+
+    def manage_connections_arn(self, channel: str) -> str:
+        api = self.channels[channel]
+        return (
+            f"arn:aws:execute-api:{self.region}:{self.account}:"
+            f"{api['api_id']}/{api['stage_name']}/POST/@connections/*"
+        )
+
+    def execution_arn(self, channel: str) -> str:
+        return (
+            f"arn:aws:execute-api:{self.region}:{self.account}:{self.channels[channel]['api_id']}"
+        )
+
+    def dead_letter_queue_arn(self) -> str:
+        sqs = self.client("sqs")
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=self.outputs["dead_letter_queue_url"], AttributeNames=["QueueArn"]
+        )
+        return attributes["Attributes"]["QueueArn"]
+
+    def stream_mapping(self) -> dict[str, Any]:
+        """The event source mapping of the incident stream (moto filters only by source ARN)."""
+        (mapping,) = self.client("lambda").list_event_source_mappings(
+            EventSourceArn=self.outputs["incident_stream_arn"]
+        )["EventSourceMappings"]
+        return mapping
+
+    def permission_statements(self, function_name: str) -> list[dict[str, Any]]:
+        """The statements of a function's resource policy (who may invoke it)."""
+        policy = self.client("lambda").get_policy(FunctionName=function_name)["Policy"]
+        return json.loads(policy)["Statement"]
+
+
+@cache
+def _client(service: str, region: str) -> BaseClient:
+    # AWS_ENDPOINT_URL (set by conftest.py) sends every client to moto.
+    return boto3.client(service, region_name=region)
+
+
+@cache
+def _function(name: str, region: str) -> dict[str, Any]:
+    return _client("lambda", region).get_function_configuration(FunctionName=name)

@@ -1,0 +1,294 @@
+"""examples/complete as deployed: read back through boto3 and checked against the contract."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+
+import pytest
+
+from tests.integration.deployment import (
+    LOG_RETENTION_DAYS,
+    ROUTED_CHANNELS,
+    SEED_CHANNEL_TABLES,
+    SEED_CHANNELS,
+    SEED_ROUTES,
+    Deployment,
+)
+from tests.support.lambda_zip import DIST_DIR
+
+pytestmark = pytest.mark.terraform
+
+STREAM_EVENT_FILTER = {"eventName": ["INSERT", "MODIFY"]}
+
+
+def _zip_sha256(name: str) -> str:
+    return base64.b64encode(
+        hashlib.sha256((DIST_DIR / f"{name}.zip").read_bytes()).digest()
+    ).decode()
+
+
+def _all_function_names(deployment: Deployment) -> list[tuple[str, str]]:
+    """(handler name, function name) for every deployed function."""
+    names = deployment.functions
+    return [
+        *(
+            (kind, names[kind][channel])
+            for kind in ("connect", "disconnect")
+            for channel in names[kind]
+        ),
+        ("stream_processor", names["stream_processor"]),
+        ("heartbeat", names["heartbeat"]),
+    ]
+
+
+def _channels_env(deployment: Deployment, function_name: str) -> dict[str, dict[str, str]]:
+    channels = json.loads(deployment.environment(function_name)["CHANNELS"])
+    return {key: {"table": c["table"], "endpoint": c["endpoint"]} for key, c in channels.items()}
+
+
+def _expected_channels_env(deployment: Deployment, keys: tuple[str, ...]) -> dict:
+    return {
+        key: {
+            "table": deployment.channels[key]["connections_table_name"],
+            "endpoint": deployment.management_endpoint(key),
+        }
+        for key in keys
+    }
+
+
+def _routes(deployment: Deployment, channel: str) -> dict[str, dict]:
+    apigateway = deployment.client("apigatewayv2")
+    api_id = deployment.channels[channel]["api_id"]
+    integrations = {
+        i["IntegrationId"]: i for i in apigateway.get_integrations(ApiId=api_id)["Items"]
+    }
+    return {
+        route["RouteKey"]: integrations[route["Target"].removeprefix("integrations/")]
+        for route in apigateway.get_routes(ApiId=api_id)["Items"]
+    }
+
+
+# -- tables ----------------------------------------------------------------------------
+
+
+def test_example_deploys_the_seed_channels_with_the_seed_table_names(deployment):
+    tables = {key: c["connections_table_name"] for key, c in deployment.channels.items()}
+    assert tables == SEED_CHANNEL_TABLES
+
+
+@pytest.mark.parametrize("channel", SEED_CHANNELS)
+def test_connections_table_expires_items_through_the_ttl_attribute(deployment, channel):
+    ttl = deployment.client("dynamodb").describe_time_to_live(
+        TableName=deployment.channels[channel]["connections_table_name"]
+    )["TimeToLiveDescription"]
+    assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", "ttl")
+
+
+@pytest.mark.parametrize("channel", SEED_CHANNELS)
+def test_connections_table_is_encrypted(deployment, channel):
+    table = deployment.client("dynamodb").describe_table(
+        TableName=deployment.channels[channel]["connections_table_name"]
+    )["Table"]
+    assert table["SSEDescription"]["Status"] == "ENABLED"
+
+
+def test_incident_table_streams_new_and_old_images(deployment):
+    table = deployment.client("dynamodb").describe_table(
+        TableName=deployment.outputs["incident_table_name"]
+    )["Table"]
+    assert table["StreamSpecification"] == {
+        "StreamEnabled": True,
+        "StreamViewType": "NEW_AND_OLD_IMAGES",
+    }
+    assert table["LatestStreamArn"] == deployment.outputs["incident_stream_arn"]
+
+
+# -- functions -------------------------------------------------------------------------
+
+
+def test_every_function_runs_its_committed_handler_zip(deployment):
+    deployed = {
+        name: (deployment.function(name)["Handler"], deployment.function(name)["CodeSha256"])
+        for _, name in _all_function_names(deployment)
+    }
+    expected = {
+        name: ("handler.handler", _zip_sha256(kind))
+        for kind, name in _all_function_names(deployment)
+    }
+    assert deployed == expected
+
+
+@pytest.mark.parametrize("kind", ["connect", "disconnect"])
+@pytest.mark.parametrize("channel", SEED_CHANNELS)
+def test_channel_function_uses_its_channel_table(deployment, channel, kind):
+    environment = deployment.environment(deployment.functions[kind][channel])
+    assert (
+        environment["CONNECTIONS_TABLE"] == deployment.channels[channel]["connections_table_name"]
+    )
+    assert environment["CHANNEL_NAME"] == channel
+
+
+def test_stream_processor_broadcasts_to_the_routed_channels_tables_and_stages(deployment):
+    function_name = deployment.functions["stream_processor"]
+    assert _channels_env(deployment, function_name) == _expected_channels_env(
+        deployment, ROUTED_CHANNELS
+    )
+
+
+def test_stream_processor_routes_are_the_examples_stream_routes(deployment):
+    routes = deployment.environment(deployment.functions["stream_processor"])["ROUTES"]
+    assert json.loads(routes) == SEED_ROUTES
+
+
+def test_heartbeat_pings_every_channels_table_and_stage(deployment):
+    function_name = deployment.functions["heartbeat"]
+    assert _channels_env(deployment, function_name) == _expected_channels_env(
+        deployment, SEED_CHANNELS
+    )
+
+
+def test_channel_outputs_give_the_deployed_management_endpoints(deployment):
+    outputs = {key: c["management_endpoint"] for key, c in deployment.channels.items()}
+    assert outputs == {key: deployment.management_endpoint(key) for key in SEED_CHANNELS}
+
+
+def test_every_function_logs_to_its_own_group_with_retention(deployment):
+    logs = deployment.client("logs")
+    retention = {
+        name: [
+            group.get("retentionInDays")
+            for group in logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{name}")[
+                "logGroups"
+            ]
+            if group["logGroupName"] == f"/aws/lambda/{name}"
+        ]
+        for _, name in _all_function_names(deployment)
+    }
+    assert retention == {name: [LOG_RETENTION_DAYS] for name in retention}
+
+
+# -- WebSocket APIs --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("channel", SEED_CHANNELS)
+def test_api_is_a_websocket_api_selecting_routes_by_body_action(deployment, channel):
+    api = deployment.client("apigatewayv2").get_api(ApiId=deployment.channels[channel]["api_id"])
+    assert (api["ProtocolType"], api["RouteSelectionExpression"]) == (
+        "WEBSOCKET",
+        "$request.body.action",
+    )
+
+
+@pytest.mark.parametrize(
+    ("route_key", "kind"), [("$connect", "connect"), ("$disconnect", "disconnect")]
+)
+@pytest.mark.parametrize("channel", SEED_CHANNELS)
+def test_route_proxies_to_the_channels_function(deployment, channel, route_key, kind):
+    integration = _routes(deployment, channel)[route_key]
+    function_arn = deployment.function_arn(deployment.functions[kind][channel])
+    assert integration["IntegrationType"] == "AWS_PROXY"
+    assert integration["IntegrationUri"].endswith(f"/functions/{function_arn}/invocations")
+
+
+@pytest.mark.parametrize("channel", SEED_CHANNELS)
+def test_stage_is_throttled_and_never_logs_message_bodies(deployment, channel):
+    api = deployment.channels[channel]
+    stage = deployment.client("apigatewayv2").get_stage(
+        ApiId=api["api_id"], StageName=api["stage_name"]
+    )
+    settings = stage["DefaultRouteSettings"]
+    assert settings["ThrottlingBurstLimit"] > 0
+    assert settings["ThrottlingRateLimit"] > 0
+    assert settings["DataTraceEnabled"] is False
+
+
+@pytest.mark.parametrize("channel", SEED_CHANNELS)
+def test_stage_serves_a_deployment_of_the_api(deployment, channel):
+    api = deployment.channels[channel]
+    apigateway = deployment.client("apigatewayv2")
+    stage = apigateway.get_stage(ApiId=api["api_id"], StageName=api["stage_name"])
+    deployed = apigateway.get_deployment(ApiId=api["api_id"], DeploymentId=stage["DeploymentId"])
+    assert deployed["DeploymentStatus"] == "DEPLOYED"
+
+
+@pytest.mark.parametrize("kind", ["connect", "disconnect"])
+@pytest.mark.parametrize("channel", SEED_CHANNELS)
+def test_channel_function_may_be_invoked_only_by_its_channels_api(deployment, channel, kind):
+    statements = deployment.permission_statements(deployment.functions[kind][channel])
+    invokers = {(s["Principal"]["Service"], _source_arn(s)) for s in statements}
+    assert invokers
+    for principal, source_arn in invokers:
+        assert principal == "apigateway.amazonaws.com"
+        assert source_arn.startswith(f"{deployment.execution_arn(channel)}/")
+
+
+def _source_arn(statement: dict) -> str:
+    conditions = statement.get("Condition", {})
+    return conditions.get("ArnLike", conditions.get("ArnEquals", {})).get("AWS:SourceArn", "")
+
+
+# -- incident stream -------------------------------------------------------------------
+
+
+def test_stream_mapping_feeds_inserts_and_modifies_of_the_incident_stream(deployment):
+    mapping = deployment.stream_mapping()
+    patterns = [json.loads(f["Pattern"]) for f in mapping["FilterCriteria"]["Filters"]]
+    assert mapping["EventSourceArn"] == deployment.outputs["incident_stream_arn"]
+    assert mapping["FunctionArn"] == deployment.function_arn(
+        deployment.functions["stream_processor"]
+    )
+    assert patterns == [STREAM_EVENT_FILTER]
+
+
+def test_stream_mapping_reports_partial_batch_failures_and_bisects(deployment):
+    mapping = deployment.stream_mapping()
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["BisectBatchOnFunctionError"] is True
+
+
+def test_stream_mapping_bounds_retries_and_record_age(deployment):
+    mapping = deployment.stream_mapping()
+    assert 0 <= mapping["MaximumRetryAttempts"] <= 10_000
+    assert 60 <= mapping["MaximumRecordAgeInSeconds"] <= 604_800
+
+
+def test_stream_mapping_sends_failed_batches_to_the_dead_letter_queue(deployment):
+    destination = deployment.stream_mapping()["DestinationConfig"]["OnFailure"]["Destination"]
+    assert destination == deployment.dead_letter_queue_arn()
+
+
+def test_dead_letter_queue_is_encrypted(deployment):
+    attributes = deployment.client("sqs").get_queue_attributes(
+        QueueUrl=deployment.outputs["dead_letter_queue_url"], AttributeNames=["All"]
+    )["Attributes"]
+    assert attributes.get("SqsManagedSseEnabled") == "true" or attributes.get("KmsMasterKeyId")
+
+
+# -- heartbeat -------------------------------------------------------------------------
+
+
+def _heartbeat_rules(deployment: Deployment) -> list[dict]:
+    events = deployment.client("events")
+    heartbeat_arn = deployment.function_arn(deployment.functions["heartbeat"])
+    return [
+        rule
+        for rule in events.list_rules()["Rules"]
+        if any(
+            target["Arn"] == heartbeat_arn
+            for target in events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+        )
+    ]
+
+
+def test_heartbeat_runs_every_five_minutes(deployment):
+    (rule,) = _heartbeat_rules(deployment)
+    assert (rule["ScheduleExpression"], rule["State"]) == ("rate(5 minutes)", "ENABLED")
+
+
+def test_heartbeat_may_be_invoked_only_by_its_rule(deployment):
+    (rule,) = _heartbeat_rules(deployment)
+    statements = deployment.permission_statements(deployment.functions["heartbeat"])
+    invokers = {(s["Principal"]["Service"], _source_arn(s)) for s in statements}
+    assert invokers == {("events.amazonaws.com", rule["Arn"])}

@@ -1,0 +1,192 @@
+"""The handlers, run in-process with exactly the environment Terraform gave each function.
+
+DynamoDB is the deployed moto tables; `@connections` posts go to a fake API that stands in
+for the deployed stage: only the host of each deployed endpoint is rewritten. A wrong
+wiring between Terraform and the Python code (a variable name, a table, a route, an
+endpoint) fails here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+from unittest import mock
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.integration.deployment import ROUTED_CHANNELS, SEED_CHANNELS, Deployment
+from tests.support.events import connect_event, disconnect_event, schedule_event
+from tests.support.fake_connections_api import FakeConnectionsApi
+from tests.support.lambda_zip import load_handler
+
+pytestmark = pytest.mark.terraform
+
+LambdaRunner = Callable[..., Any]
+
+
+@pytest.fixture(scope="module")
+def connections_api() -> Iterator[FakeConnectionsApi]:
+    with FakeConnectionsApi() as api:
+        yield api
+
+
+@pytest.fixture
+def run_lambda(deployment: Deployment, moto_endpoint: str) -> LambdaRunner:
+    """Invokes a deployed function's handler with the function's own environment."""
+
+    def run(function_name: str, code: str, event: dict, endpoint_host: str | None = None) -> Any:
+        environment = dict(deployment.environment(function_name))
+        if endpoint_host:
+            environment["CHANNELS"] = _with_endpoint_host(environment["CHANNELS"], endpoint_host)
+        with _lambda_environment(environment, deployment.region, moto_endpoint):
+            return load_handler(code).handler(event, None)
+
+    return run
+
+
+@contextmanager
+def _lambda_environment(variables: dict[str, str], region: str, aws_endpoint: str) -> Iterator:
+    """Only what a Lambda container has: the function's variables and the runtime's."""
+    runtime = {
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_ENDPOINT_URL": aws_endpoint,
+    }
+    with mock.patch.dict(os.environ, {**variables, **runtime}, clear=True):
+        yield
+
+
+def _with_endpoint_host(channels_json: str, host: str) -> str:
+    """The CHANNELS value with each endpoint's scheme and host replaced (path kept)."""
+    channels = json.loads(channels_json)
+    for channel in channels.values():
+        channel["endpoint"] = host + urlsplit(channel["endpoint"]).path
+    return json.dumps(channels)
+
+
+def _connect(run_lambda: LambdaRunner, deployment: Deployment, channel: str) -> str:
+    connection_id = f"{channel}-{uuid.uuid4().hex[:12]}="
+    response = run_lambda(
+        deployment.functions["connect"][channel],
+        "connect",
+        connect_event(connection_id, query={"clientId": "soc-dashboard"}),
+    )
+    assert response["statusCode"] == 200
+    return connection_id
+
+
+def _stored(deployment: Deployment, channel: str, connection_id: str) -> dict | None:
+    return (
+        deployment.client("dynamodb")
+        .get_item(
+            TableName=deployment.channels[channel]["connections_table_name"],
+            Key={"connectionId": {"S": connection_id}},
+        )
+        .get("Item")
+    )
+
+
+def _stream_event(deployment: Deployment, key: dict) -> dict:
+    """The mapped stream's records for one item, as the event source mapping delivers them."""
+    stream_arn = deployment.stream_mapping()["EventSourceArn"]
+    streams = deployment.client("dynamodbstreams")
+    records = []
+    for shard in streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]:
+        iterator = streams.get_shard_iterator(
+            StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        records += streams.get_records(ShardIterator=iterator)["Records"]
+    return {
+        "Records": [
+            _as_lambda_record(record, stream_arn, deployment.region)
+            for record in records
+            if record["dynamodb"]["Keys"] == key
+        ]
+    }
+
+
+def _as_lambda_record(record: dict, stream_arn: str, region: str) -> dict:
+    dynamodb = dict(record["dynamodb"])
+    if isinstance(dynamodb.get("ApproximateCreationDateTime"), datetime):
+        dynamodb["ApproximateCreationDateTime"] = int(
+            dynamodb["ApproximateCreationDateTime"].timestamp()
+        )
+    return {**record, "dynamodb": dynamodb, "eventSourceARN": stream_arn, "awsRegion": region}
+
+
+@pytest.mark.parametrize("channel", SEED_CHANNELS)
+def test_connect_stores_the_connection_in_its_channels_table(run_lambda, deployment, channel):
+    connection_id = _connect(run_lambda, deployment, channel)
+
+    item = _stored(deployment, channel, connection_id)
+    assert item is not None
+    assert item["clientId"] == {"S": "soc-dashboard"}
+
+
+@pytest.mark.parametrize("channel", SEED_CHANNELS)
+def test_disconnect_removes_the_connection_from_its_channels_table(run_lambda, deployment, channel):
+    connection_id = _connect(run_lambda, deployment, channel)
+
+    response = run_lambda(
+        deployment.functions["disconnect"][channel], "disconnect", disconnect_event(connection_id)
+    )
+
+    assert response["statusCode"] == 200
+    assert _stored(deployment, channel, connection_id) is None
+
+
+def test_stream_processor_delivers_an_incident_to_the_routed_channels_connections(
+    run_lambda, deployment, connections_api
+):
+    listeners = {channel: _connect(run_lambda, deployment, channel) for channel in SEED_CHANNELS}
+    incident_id = f"inc-{uuid.uuid4().hex[:8]}"
+    deployment.client("dynamodb").put_item(
+        TableName=deployment.outputs["incident_table_name"],
+        Item={"incident_id": {"S": incident_id}, "severity": {"S": "HIGH"}},
+    )
+    event = _stream_event(deployment, {"incident_id": {"S": incident_id}})
+    assert [record["eventName"] for record in event["Records"]] == ["INSERT"]
+
+    response = run_lambda(
+        deployment.functions["stream_processor"],
+        "stream_processor",
+        event,
+        endpoint_host=connections_api.url,
+    )
+
+    assert response == {"batchItemFailures": []}
+    received = {
+        channel: [json.loads(body)["incident_id"] for body in connections_api.bodies(connection)]
+        for channel, connection in listeners.items()
+    }
+    assert received == {
+        channel: [incident_id] if channel in ROUTED_CHANNELS else [] for channel in SEED_CHANNELS
+    }
+
+
+def test_heartbeat_pings_connections_of_every_channel(run_lambda, deployment, connections_api):
+    listeners = {channel: _connect(run_lambda, deployment, channel) for channel in SEED_CHANNELS}
+
+    result = run_lambda(
+        deployment.functions["heartbeat"],
+        "heartbeat",
+        schedule_event(),
+        endpoint_host=connections_api.url,
+    )
+
+    assert set(result) == set(SEED_CHANNELS)
+    assert all(entry["sent"] >= 1 and entry["failed"] == 0 for entry in result.values())
+    pings = {
+        channel: [json.loads(body)["type"] for body in connections_api.bodies(connection)]
+        for channel, connection in listeners.items()
+    }
+    assert pings == {channel: ["ping"] for channel in SEED_CHANNELS}

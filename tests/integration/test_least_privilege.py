@@ -1,0 +1,169 @@
+"""Least privilege as SPEC §3 lists it, read from the deployed roles of examples/complete.
+
+Each function's inline policies are flattened into (action, resource) grants and compared
+with exactly what that function needs: its own table, stream, API stages, queue and log group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.integration.deployment import ROUTED_CHANNELS, SEED_CHANNELS, Deployment
+
+pytestmark = pytest.mark.terraform
+
+Grant = tuple[str, str]  # (action, resource)
+
+LOG_WRITE = ("logs:CreateLogStream", "logs:PutLogEvents")
+STREAM_READ = (
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+    "dynamodb:ListStreams",
+)
+BROADCAST_TABLE = ("dynamodb:Scan", "dynamodb:DeleteItem")
+MANAGE_CONNECTIONS = ("execute-api:ManageConnections",)
+
+FUNCTIONS = [
+    *(("connect", channel) for channel in SEED_CHANNELS),
+    *(("disconnect", channel) for channel in SEED_CHANNELS),
+    ("stream_processor", None),
+    ("heartbeat", None),
+]
+FUNCTION_IDS = [f"{kind}-{channel}" if channel else kind for kind, channel in FUNCTIONS]
+
+
+def _grants(actions: tuple[str, ...], resources: list[str]) -> set[Grant]:
+    return {(action, resource) for action in actions for resource in resources}
+
+
+def _function_name(deployment: Deployment, kind: str, channel: str | None) -> str:
+    names = deployment.functions[kind]
+    return names[channel] if channel else names
+
+
+def _needed_grants(deployment: Deployment, kind: str, channel: str | None) -> set[Grant]:
+    """What SPEC §3 gives each function, on the ARNs of this deployment."""
+    name = _function_name(deployment, kind, channel)
+    logs = _grants(LOG_WRITE, [f"{deployment.log_group_arn(name)}:*"])
+    tables = {key: c["connections_table_arn"] for key, c in deployment.channels.items()}
+    if kind == "connect":
+        return logs | _grants(("dynamodb:PutItem",), [tables[channel]])
+    if kind == "disconnect":
+        return logs | _grants(("dynamodb:DeleteItem",), [tables[channel]])
+    reached = ROUTED_CHANNELS if kind == "stream_processor" else SEED_CHANNELS
+    broadcast = _grants(BROADCAST_TABLE, [tables[key] for key in reached]) | _grants(
+        MANAGE_CONNECTIONS, [deployment.manage_connections_arn(key) for key in reached]
+    )
+    if kind == "heartbeat":
+        return logs | broadcast
+    return (
+        logs
+        | broadcast
+        | _grants(STREAM_READ, [deployment.outputs["incident_stream_arn"]])
+        | _grants(("sqs:SendMessage",), [deployment.dead_letter_queue_arn()])
+    )
+
+
+def _role_name(deployment: Deployment, function_name: str) -> str:
+    return deployment.function(function_name)["Role"].rsplit("/", 1)[-1]
+
+
+def _statements(deployment: Deployment, function_name: str) -> Iterator[dict]:
+    iam = deployment.client("iam")
+    role = _role_name(deployment, function_name)
+    for policy_name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+        document = iam.get_role_policy(RoleName=role, PolicyName=policy_name)["PolicyDocument"]
+        yield from _as_list(document["Statement"])
+
+
+def _as_list(value: str | dict | list) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def _granted(deployment: Deployment, function_name: str) -> set[Grant]:
+    return {
+        (action, resource)
+        for statement in _statements(deployment, function_name)
+        for action in _as_list(statement["Action"])
+        for resource in _as_list(statement["Resource"])
+    }
+
+
+def _is_allowed_wildcard(resource: str, deployment: Deployment, function_name: str) -> bool:
+    """`/*` after an @connections ARN, or `:*` after the function's own log group ARN."""
+    own_log_streams = f"{deployment.log_group_arn(function_name)}:*"
+    connections = resource.endswith("/POST/@connections/*") and "*" not in resource[:-1]
+    return resource == own_log_streams or connections
+
+
+@pytest.fixture(params=FUNCTIONS, ids=FUNCTION_IDS)
+def function(request, deployment) -> tuple[str, str | None, str]:
+    kind, channel = request.param
+    return kind, channel, _function_name(deployment, kind, channel)
+
+
+def test_policies_only_allow_named_actions_on_named_resources(deployment, function):
+    for statement in _statements(deployment, function[2]):
+        assert statement["Effect"] == "Allow"
+        assert {"Action", "Resource"} <= statement.keys()
+        assert not {"NotAction", "NotResource"} & statement.keys()
+
+
+def test_policies_grant_no_wildcard_action(deployment, function):
+    actions = {action for action, _ in _granted(deployment, function[2])}
+    assert actions
+    assert not [action for action in actions if "*" in action]
+
+
+def test_policies_grant_no_wildcard_resource(deployment, function):
+    resources = {resource for _, resource in _granted(deployment, function[2])}
+    wildcards = [r for r in resources if "*" in r]
+    assert [r for r in wildcards if not _is_allowed_wildcard(r, deployment, function[2])] == []
+
+
+def test_policies_grant_only_the_functions_allowed_actions(deployment, function):
+    kind, channel, name = function
+    granted = {action for action, _ in _granted(deployment, name)}
+    assert granted == {action for action, _ in _needed_grants(deployment, kind, channel)}
+
+
+def test_policies_grant_exactly_the_functions_own_resources(deployment, function):
+    kind, channel, name = function
+    assert _granted(deployment, name) == _needed_grants(deployment, kind, channel)
+
+
+def test_function_role_has_no_managed_policy(deployment, function):
+    role = _role_name(deployment, function[2])
+    attached = deployment.client("iam").list_attached_role_policies(RoleName=role)
+    assert attached["AttachedPolicies"] == []
+
+
+def _state_resources(module: dict) -> Iterator[dict]:
+    yield from module.get("resources", [])
+    for child in module.get("child_modules", []):
+        yield from _state_resources(child)
+
+
+def test_state_has_no_managed_policy_attachment(applied_state):
+    resources = list(_state_resources(applied_state["values"]["root_module"]))
+    attachments = [
+        r["address"]
+        for r in resources
+        if r["type"] in {"aws_iam_role_policy_attachment", "aws_iam_policy_attachment"}
+        or r["values"].get("managed_policy_arns")
+    ]
+    assert resources
+    assert attachments == []
+
+
+def test_every_lambda_permission_has_a_source_arn(applied_state):
+    permissions = [
+        r
+        for r in _state_resources(applied_state["values"]["root_module"])
+        if r["type"] == "aws_lambda_permission"
+    ]
+    assert permissions
+    assert [p["address"] for p in permissions if not p["values"].get("source_arn")] == []
