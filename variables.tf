@@ -80,6 +80,11 @@ variable "channels" {
     ])
     error_message = "connections_table_name must be 3-255 letters, digits, '_', '-' or '.' (DynamoDB table name rules), or omitted for \"<name_prefix>-<channel>-connections\"."
   }
+
+  validation {
+    condition     = length(distinct(compact([for channel in values(var.channels) : channel.connections_table_name]))) == length(compact([for channel in values(var.channels) : channel.connections_table_name]))
+    error_message = "Every channel needs its own connections table: two channels have the same connections_table_name."
+  }
 }
 
 ################################################################################

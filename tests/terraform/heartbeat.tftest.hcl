@@ -30,7 +30,7 @@ variables {
   log_retention_in_days = 30
 }
 
-run "heartbeat_runs_on_the_given_schedule" {
+run "only_the_schedule_rule_invokes_the_heartbeat" {
   command = plan
 
   module {
@@ -50,14 +50,6 @@ run "heartbeat_runs_on_the_given_schedule" {
     condition     = aws_cloudwatch_event_target.this.arn == module.function.function_arn
     error_message = "The rule must target the heartbeat function."
   }
-}
-
-run "only_the_rule_may_invoke_the_heartbeat" {
-  command = plan
-
-  module {
-    source = "./modules/heartbeat"
-  }
 
   assert {
     condition     = aws_lambda_permission.this.principal == "events.amazonaws.com" && aws_lambda_permission.this.source_arn == aws_cloudwatch_event_rule.this.arn
@@ -65,7 +57,7 @@ run "only_the_rule_may_invoke_the_heartbeat" {
   }
 }
 
-run "heartbeat_knows_every_channel" {
+run "heartbeat_is_configured_for_and_allowed_on_every_channel" {
   command = plan
 
   module {
@@ -83,14 +75,6 @@ run "heartbeat_knows_every_channel" {
   assert {
     condition     = module.function.environment_variables.MAX_CONCURRENCY == "16"
     error_message = "MAX_CONCURRENCY must be passed to the function."
-  }
-}
-
-run "heartbeat_may_scan_delete_and_post_on_every_channel_only" {
-  command = plan
-
-  module {
-    source = "./modules/heartbeat"
   }
 
   assert {

@@ -74,7 +74,7 @@ run "range_key_becomes_a_string_attribute" {
   }
 }
 
-run "mapping_only_passes_inserts_and_modifies" {
+run "mapping_filters_inserts_and_modifies_reports_partial_failures_and_bisects" {
   command = plan
 
   module {
@@ -85,14 +85,6 @@ run "mapping_only_passes_inserts_and_modifies" {
     condition     = jsondecode(one(one(aws_lambda_event_source_mapping.this.filter_criteria).filter).pattern) == { eventName = ["INSERT", "MODIFY"] }
     error_message = "The mapping must filter on eventName INSERT and MODIFY (REMOVE and TTL deletes never invoke the function)."
   }
-}
-
-run "mapping_reports_partial_failures_and_bisects_bad_batches" {
-  command = plan
-
-  module {
-    source = "./modules/incident-stream"
-  }
 
   assert {
     condition     = aws_lambda_event_source_mapping.this.function_response_types == toset(["ReportBatchItemFailures"])
@@ -102,6 +94,17 @@ run "mapping_reports_partial_failures_and_bisects_bad_batches" {
   assert {
     condition     = aws_lambda_event_source_mapping.this.bisect_batch_on_function_error
     error_message = "The mapping must bisect a failing batch to isolate the bad record."
+  }
+
+  assert {
+    condition = (
+      aws_lambda_event_source_mapping.this.batch_size == 100 &&
+      aws_lambda_event_source_mapping.this.maximum_batching_window_in_seconds == 0 &&
+      aws_lambda_event_source_mapping.this.starting_position == "LATEST" &&
+      aws_lambda_event_source_mapping.this.maximum_retry_attempts == 3 &&
+      aws_lambda_event_source_mapping.this.maximum_record_age_in_seconds == 3600
+    )
+    error_message = "Defaults: batches of 100, no batching window, LATEST, 3 retries, 1 hour record age."
   }
 }
 
@@ -133,26 +136,7 @@ run "mapping_retries_are_bounded_then_go_to_the_encrypted_dead_letter_queue" {
   }
 }
 
-run "mapping_defaults_deliver_at_once_from_the_latest_record" {
-  command = plan
-
-  module {
-    source = "./modules/incident-stream"
-  }
-
-  assert {
-    condition = (
-      aws_lambda_event_source_mapping.this.batch_size == 100 &&
-      aws_lambda_event_source_mapping.this.maximum_batching_window_in_seconds == 0 &&
-      aws_lambda_event_source_mapping.this.starting_position == "LATEST" &&
-      aws_lambda_event_source_mapping.this.maximum_retry_attempts == 3 &&
-      aws_lambda_event_source_mapping.this.maximum_record_age_in_seconds == 3600
-    )
-    error_message = "Defaults: batches of 100, no batching window, LATEST, 3 retries, 1 hour record age."
-  }
-}
-
-run "processor_knows_only_the_routed_channels" {
+run "processor_is_configured_for_and_allowed_on_routed_channels_only" {
   command = plan
 
   module {
@@ -180,14 +164,6 @@ run "processor_knows_only_the_routed_channels" {
   assert {
     condition     = module.function.environment_variables.MAX_CONCURRENCY == "32"
     error_message = "MAX_CONCURRENCY must be passed to the function."
-  }
-}
-
-run "processor_may_read_the_stream_and_reach_only_routed_channels" {
-  command = plan
-
-  module {
-    source = "./modules/incident-stream"
   }
 
   assert {

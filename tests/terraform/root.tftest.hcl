@@ -5,7 +5,7 @@ mock_provider "aws" {
   source          = "./tests/terraform/mocks"
 }
 
-run "three_seed_channels_by_default" {
+run "defaults_give_the_three_seed_channels_and_the_incident_table" {
   command = plan
 
   assert {
@@ -22,10 +22,6 @@ run "three_seed_channels_by_default" {
     condition     = alltrue([for channel in values(output.channels) : channel.stage_name == "prod"])
     error_message = "The default stage must be prod."
   }
-}
-
-run "channel_urls_point_at_the_api_stage" {
-  command = plan
 
   assert {
     condition     = output.channels.history.websocket_url == "wss://${output.channels.history.api_id}.execute-api.eu-west-1.amazonaws.com/prod"
@@ -35,6 +31,31 @@ run "channel_urls_point_at_the_api_stage" {
   assert {
     condition     = output.channels.history.management_endpoint == "https://${output.channels.history.api_id}.execute-api.eu-west-1.amazonaws.com/prod"
     error_message = "management_endpoint must be https://{api-id}.execute-api.{region}.amazonaws.com/{stage}, got ${output.channels.history.management_endpoint}."
+  }
+
+  assert {
+    condition     = output.function_names.connect == { events = "incident-ws-events-connect", history = "incident-ws-history-connect", remediation = "incident-ws-remediation-connect" }
+    error_message = "Every channel must have its own connect function named <prefix>-<channel>-connect."
+  }
+
+  assert {
+    condition     = output.function_names.disconnect.history == "incident-ws-history-disconnect"
+    error_message = "Every channel must have its own disconnect function named <prefix>-<channel>-disconnect."
+  }
+
+  assert {
+    condition     = output.function_names.stream_processor == "incident-ws-stream-processor" && output.function_names.heartbeat == "incident-ws-heartbeat"
+    error_message = "The stream processor and the heartbeat must be named <prefix>-stream-processor and <prefix>-heartbeat."
+  }
+
+  assert {
+    condition     = output.incident_table_name == "Incident"
+    error_message = "The default incident table must be named Incident (the seed's name)."
+  }
+
+  assert {
+    condition     = output.incident_stream_arn != null && output.dead_letter_queue_url != null
+    error_message = "The created table's stream and the dead-letter queue must be outputs."
   }
 }
 
@@ -57,39 +78,6 @@ run "seed_table_names_are_kept" {
   assert {
     condition     = endswith(output.channels.history.websocket_url, "/v1") && output.channels.history.stage_name == "v1"
     error_message = "A channel's stage_name must name its stage and end its URLs."
-  }
-}
-
-run "function_names_per_channel_and_shared" {
-  command = plan
-
-  assert {
-    condition     = output.function_names.connect == { events = "incident-ws-events-connect", history = "incident-ws-history-connect", remediation = "incident-ws-remediation-connect" }
-    error_message = "Every channel must have its own connect function named <prefix>-<channel>-connect."
-  }
-
-  assert {
-    condition     = output.function_names.disconnect.history == "incident-ws-history-disconnect"
-    error_message = "Every channel must have its own disconnect function named <prefix>-<channel>-disconnect."
-  }
-
-  assert {
-    condition     = output.function_names.stream_processor == "incident-ws-stream-processor" && output.function_names.heartbeat == "incident-ws-heartbeat"
-    error_message = "The stream processor and the heartbeat must be named <prefix>-stream-processor and <prefix>-heartbeat."
-  }
-}
-
-run "incident_table_created_by_default" {
-  command = plan
-
-  assert {
-    condition     = output.incident_table_name == "Incident"
-    error_message = "The default incident table must be named Incident (the seed's name)."
-  }
-
-  assert {
-    condition     = output.incident_stream_arn != null && output.dead_letter_queue_url != null
-    error_message = "The created table's stream and the dead-letter queue must be outputs."
   }
 }
 

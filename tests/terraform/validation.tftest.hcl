@@ -16,16 +16,6 @@ run "name_prefix_starting_with_a_digit_is_rejected" {
   expect_failures = [var.name_prefix]
 }
 
-run "name_prefix_longer_than_32_characters_is_rejected" {
-  command = plan
-
-  variables {
-    name_prefix = "incident-websocket-production-eu-west"
-  }
-
-  expect_failures = [var.name_prefix]
-}
-
 run "empty_channels_are_rejected" {
   command = plan
 
@@ -103,6 +93,19 @@ run "too_short_connections_table_name_is_rejected" {
   expect_failures = [var.channels]
 }
 
+run "two_channels_sharing_a_table_are_rejected" {
+  command = plan
+
+  variables {
+    channels = {
+      events  = { connections_table_name = "Connections" }
+      history = { connections_table_name = "Connections" }
+    }
+  }
+
+  expect_failures = [var.channels]
+}
+
 run "unknown_message_type_in_routes_is_rejected" {
   command = plan
 
@@ -141,6 +144,16 @@ run "invalid_incident_table_name_is_rejected" {
   }
 
   expect_failures = [var.incident_table_name]
+}
+
+run "empty_incident_table_hash_key_is_rejected" {
+  command = plan
+
+  variables {
+    incident_table_hash_key = ""
+  }
+
+  expect_failures = [var.incident_table_hash_key]
 }
 
 run "keys_only_stream_view_type_is_rejected" {
@@ -249,16 +262,6 @@ run "hourly_heartbeat_rate_is_rejected" {
 
   variables {
     heartbeat_schedule_expression = "rate(1 hour)"
-  }
-
-  expect_failures = [var.heartbeat_schedule_expression]
-}
-
-run "daily_heartbeat_rate_is_rejected" {
-  command = plan
-
-  variables {
-    heartbeat_schedule_expression = "rate(1 day)"
   }
 
   expect_failures = [var.heartbeat_schedule_expression]

@@ -18,7 +18,7 @@ variables {
   log_retention_in_days  = 30
 }
 
-run "connections_table_is_on_demand_keyed_by_connection_id" {
+run "connections_table_is_on_demand_keyed_by_connection_id_and_expires_on_ttl" {
   command = plan
 
   module {
@@ -38,14 +38,6 @@ run "connections_table_is_on_demand_keyed_by_connection_id" {
   assert {
     condition     = !aws_dynamodb_table.this.point_in_time_recovery[0].enabled
     error_message = "Point-in-time recovery of the connections table must be off unless asked for."
-  }
-}
-
-run "connections_expire_through_ttl_on_the_ttl_attribute" {
-  command = plan
-
-  module {
-    source = "./modules/websocket-channel"
   }
 
   assert {
@@ -81,7 +73,7 @@ run "zero_ttl_turns_table_ttl_off_and_keeps_the_attribute_name" {
   }
 }
 
-run "customer_managed_key_encrypts_the_table" {
+run "customer_managed_key_encrypts_the_table_and_scopes_kms_actions" {
   command = plan
 
   module {
@@ -102,9 +94,25 @@ run "customer_managed_key_encrypts_the_table" {
     condition     = aws_dynamodb_table.this.point_in_time_recovery[0].enabled
     error_message = "point_in_time_recovery = true must enable PITR."
   }
+
+  assert {
+    condition = [
+      for statement in jsondecode(module.function["disconnect"].policy).Statement : statement
+      if statement.Sid == "ConnectionsTableKey"
+    ][0].Action == ["kms:Decrypt"]
+    error_message = "disconnect only reads the deleted item: kms:Decrypt."
+  }
+
+  assert {
+    condition = [
+      for statement in jsondecode(module.function["connect"].policy).Statement : statement.Resource
+      if statement.Sid == "ConnectionsTableKey"
+    ][0] == [var.kms_key_arn]
+    error_message = "KMS permissions must be scoped to the given key."
+  }
 }
 
-run "api_selects_routes_by_action_and_proxies_lifecycle_routes_to_lambda" {
+run "lifecycle_routes_proxy_to_their_functions_through_one_deployment" {
   command = plan
 
   module {
@@ -130,14 +138,6 @@ run "api_selects_routes_by_action_and_proxies_lifecycle_routes_to_lambda" {
     condition     = aws_apigatewayv2_api.this.tags["incident-websocket:channel"] == "history"
     error_message = "The API must be tagged with its channel key."
   }
-}
-
-run "deployment_is_keyed_by_a_hash_of_routes_and_integrations" {
-  command = plan
-
-  module {
-    source = "./modules/websocket-channel"
-  }
 
   assert {
     condition     = can(regex("^[0-9a-f]{40}$", aws_apigatewayv2_deployment.this.triggers.redeployment))
@@ -147,6 +147,21 @@ run "deployment_is_keyed_by_a_hash_of_routes_and_integrations" {
   assert {
     condition     = aws_apigatewayv2_stage.this.deployment_id == aws_apigatewayv2_deployment.this.id
     error_message = "The stage must serve the deployment."
+  }
+
+  assert {
+    condition     = aws_lambda_permission.this["connect"].source_arn == "${aws_apigatewayv2_api.this.execution_arn}/prod/$connect"
+    error_message = "The connect permission must be scoped to the $connect route of the stage."
+  }
+
+  assert {
+    condition     = aws_lambda_permission.this["disconnect"].source_arn == "${aws_apigatewayv2_api.this.execution_arn}/prod/$disconnect"
+    error_message = "The disconnect permission must be scoped to the $disconnect route of the stage."
+  }
+
+  assert {
+    condition     = output.manage_connections_arn == "arn:aws:execute-api:eu-west-1:123456789012:${aws_apigatewayv2_api.this.id}/prod/POST/@connections/*"
+    error_message = "ManageConnections must be granted on <api-id>/<stage>/POST/@connections/* only."
   }
 }
 
@@ -203,7 +218,7 @@ run "connect_and_disconnect_get_the_channel_environment" {
   }
 }
 
-run "connect_may_only_put_and_disconnect_may_only_delete_on_their_table" {
+run "functions_may_only_touch_their_own_table_and_log_group" {
   command = plan
 
   module {
@@ -239,73 +254,6 @@ run "connect_may_only_put_and_disconnect_may_only_delete_on_their_table" {
   assert {
     condition     = sort([for statement in jsondecode(module.function["connect"].policy).Statement : statement.Sid]) == tolist(["ConnectionsTable", "WriteOwnLogs"])
     error_message = "Without a KMS key, connect must have no permission besides its table and its logs."
-  }
-}
-
-run "functions_get_only_the_kms_actions_they_need_on_the_given_key" {
-  command = plan
-
-  module {
-    source = "./modules/websocket-channel"
-  }
-
-  variables {
-    kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-  }
-
-  assert {
-    condition = [
-      for statement in jsondecode(module.function["disconnect"].policy).Statement : statement
-      if statement.Sid == "ConnectionsTableKey"
-    ][0].Action == ["kms:Decrypt"]
-    error_message = "disconnect only reads the deleted item: kms:Decrypt."
-  }
-
-  assert {
-    condition = [
-      for statement in jsondecode(module.function["connect"].policy).Statement : statement.Resource
-      if statement.Sid == "ConnectionsTableKey"
-    ][0] == [var.kms_key_arn]
-    error_message = "KMS permissions must be scoped to the given key."
-  }
-}
-
-run "api_gateway_may_invoke_each_function_only_for_its_route" {
-  command = plan
-
-  module {
-    source = "./modules/websocket-channel"
-  }
-
-  assert {
-    condition     = aws_lambda_permission.this["connect"].source_arn == "${aws_apigatewayv2_api.this.execution_arn}/prod/$connect"
-    error_message = "The connect permission must be scoped to the $connect route of the stage."
-  }
-
-  assert {
-    condition     = aws_lambda_permission.this["disconnect"].source_arn == "${aws_apigatewayv2_api.this.execution_arn}/prod/$disconnect"
-    error_message = "The disconnect permission must be scoped to the $disconnect route of the stage."
-  }
-}
-
-run "manage_connections_arn_is_the_stage_connections_path" {
-  command = plan
-
-  module {
-    source = "./modules/websocket-channel"
-  }
-
-  assert {
-    condition     = output.manage_connections_arn == "arn:aws:execute-api:eu-west-1:123456789012:${aws_apigatewayv2_api.this.id}/prod/POST/@connections/*"
-    error_message = "ManageConnections must be granted on <api-id>/<stage>/POST/@connections/* only."
-  }
-}
-
-run "every_function_logs_json_to_its_own_retained_log_group" {
-  command = plan
-
-  module {
-    source = "./modules/websocket-channel"
   }
 
   assert {
