@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+import string
 import time
 import uuid
 from collections.abc import Iterable, Mapping
@@ -12,10 +13,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+_ID_ALPHABET = string.ascii_letters + string.digits
+
 
 def new_connection_id() -> str:
-    """An id shaped like API Gateway's connection and request ids, e.g. `Ls0hLcRJoAMCKBA=`."""
-    return base64.b64encode(secrets.token_bytes(11)).decode()
+    """An id shaped like API Gateway's connection and request ids, e.g. `Ls0hLcRJoAMCKBA=`.
+
+    Letters and digits only, so that it is safe in a URL path even when a client does not
+    percent-encode it.
+    """
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(15)) + "="
 
 
 new_request_id = new_connection_id
@@ -110,15 +117,22 @@ def disconnect_event(
 
 
 def message_event(
-    info: ConnectionInfo, route_key: str, body: str, now_ms: int | None = None
+    info: ConnectionInfo, route_key: str, body: str | bytes, now_ms: int | None = None
 ) -> dict[str, Any]:
+    """A client message; a binary frame arrives base64-encoded, as API Gateway passes it."""
     now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
     context = _request_context(info, route_key, "MESSAGE", now_ms)
     context["messageId"] = new_request_id()
+    if isinstance(body, bytes):
+        return {
+            "requestContext": context,
+            "body": base64.b64encode(body).decode(),
+            "isBase64Encoded": True,
+        }
     return {"requestContext": context, "body": body, "isBase64Encoded": False}
 
 
-def select_route(expression: str, body: str, route_keys: Iterable[str]) -> str | None:
+def select_route(expression: str, body: str | bytes, route_keys: Iterable[str]) -> str | None:
     """Evaluate a `$request.body.<path>` route selection expression, falling back to `$default`."""
     keys = set(route_keys)
     prefix = "$request.body."

@@ -87,6 +87,10 @@ class _Worker:
             except (ConnectionError, EOFError) as exc:
                 await self.stop()
                 response = {"error": {"errorType": "Runtime.ExitError", "errorMessage": str(exc)}}
+            except asyncio.CancelledError:
+                # The worker may still answer this request; it must not answer the next one.
+                await self.stop()
+                raise
             return Invocation(
                 function_name=self.function.name,
                 request_id=request_id,
@@ -185,6 +189,13 @@ class LambdaRunner:
         return worker
 
     async def invoke(self, function_name: str, event: Any) -> Invocation:
+        if function_name not in self._functions:
+            log.warning("invoke %s: no such function was deployed", function_name)
+            error = {
+                "errorType": "ResourceNotFoundException",
+                "errorMessage": f"Function not found: {function_name}",
+            }
+            return Invocation(function_name, str(uuid.uuid4()), 0.0, error=error)
         invocation = await self._worker(function_name).invoke(event)
         if invocation.ok:
             log.info("invoke %s %.0f ms ok", function_name, invocation.duration_ms)

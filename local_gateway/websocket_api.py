@@ -43,12 +43,13 @@ def integration_status(invocation: Invocation) -> int:
     if not invocation.ok:
         return 500
     result = invocation.result
-    if isinstance(result, Mapping) and "statusCode" in result:
-        try:
-            return int(result["statusCode"])
-        except (TypeError, ValueError):
-            return 502
-    return 200
+    if not isinstance(result, Mapping) or "statusCode" not in result:
+        return 200
+    try:
+        status = int(result["statusCode"])
+    except (TypeError, ValueError):
+        return 502
+    return status if 100 <= status <= 599 else 502
 
 
 def domain_name(api_id: str, region: str) -> str:
@@ -143,12 +144,7 @@ class WebSocketEndpoints:
                 return self._close_reason(connection, message)
             if message.type in (WSMsgType.TEXT, WSMsgType.BINARY):
                 connection.touch()
-                body = (
-                    message.data
-                    if message.type == WSMsgType.TEXT
-                    else message.data.decode(errors="replace")
-                )
-                await self._route_message(stage, connection, body)
+                await self._route_message(stage, connection, message.data)
 
     @staticmethod
     def _close_reason(connection: Connection, message: WSMessage) -> tuple[int, str]:
@@ -161,7 +157,7 @@ class WebSocketEndpoints:
         return code, f"Client-side close frame status code '{code}' and reason '{reason}'"
 
     async def _route_message(
-        self, stage: WebSocketStage, connection: Connection, body: str
+        self, stage: WebSocketStage, connection: Connection, body: str | bytes
     ) -> None:
         info = connection.info
         route_key = select_route(stage.route_selection_expression, body, stage.routes)

@@ -130,3 +130,10 @@ def test_scheduled_event_names_the_rule_account_and_time():
     assert event["account"] == "123456789012"
     assert event["resources"] == [rule]
     assert event["time"] == "2026-01-02T03:04:05Z"
+
+
+def test_a_binary_message_is_passed_base64_encoded():
+    event = message_event(INFO, "$default", b"\x00\xff")
+
+    assert event["body"] == "AP8="
+    assert event["isBase64Encoded"] is True

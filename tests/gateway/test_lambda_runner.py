@@ -140,3 +140,16 @@ def test_each_invocation_is_logged_with_its_outcome(caplog):
     assert len(summaries) == 2
     assert summaries[0].endswith(" ok")
     assert summaries[1].endswith("error ValueError: bad event")
+
+
+def test_invoking_a_function_that_was_not_deployed_is_an_error_not_a_crash():
+    async def scenario() -> Invocation:
+        runner = LambdaRunner({}, {}, "http://127.0.0.1:5999", "eu-west-1")
+        try:
+            return await runner.invoke("missing", {})
+        finally:
+            await runner.close()
+
+    invocation = asyncio.run(scenario())
+
+    assert invocation.error["errorType"] == "ResourceNotFoundException"
