@@ -1,0 +1,41 @@
+# The examples deliver what their READMEs promise.
+
+mock_provider "aws" {
+  override_during = plan
+  source          = "./tests/terraform/mocks"
+}
+
+run "complete_example_uses_the_seed_table_names" {
+  command = plan
+
+  module {
+    source = "./examples/complete"
+  }
+
+  assert {
+    condition = { for key, channel in output.channels : key => channel.connections_table_name } == {
+      events      = "WebSocketConnections_v2"
+      remediation = "RemediationWebSocketConnections"
+      history     = "IncidentWebSocketConnections"
+    }
+    error_message = "examples/complete must use the seed's connections table names."
+  }
+
+  assert {
+    condition     = output.incident_table_name == "Incident"
+    error_message = "examples/complete must use the seed's Incident table."
+  }
+}
+
+run "minimal_example_has_one_channel" {
+  command = plan
+
+  module {
+    source = "./examples/minimal"
+  }
+
+  assert {
+    condition     = keys(output.channels) == ["events"]
+    error_message = "examples/minimal must have exactly one channel."
+  }
+}
