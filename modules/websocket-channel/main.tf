@@ -6,6 +6,13 @@ locals {
   api_host    = "${aws_apigatewayv2_api.this.id}.execute-api.${data.aws_region.current.name}.${data.aws_partition.current.dns_suffix}"
   ttl_enabled = var.connection_ttl_seconds > 0
 
+  # Any change to a route or an integration (and to authorizers, once there are any) must produce
+  # a new deployment, or the stage keeps serving the old configuration.
+  deployment_hash = sha1(jsonencode([
+    aws_apigatewayv2_route.this,
+    aws_apigatewayv2_integration.this,
+  ]))
+
   # One function per lifecycle route, each allowed exactly the one table action it performs.
   routes = {
     connect = {
@@ -148,7 +155,6 @@ resource "aws_apigatewayv2_deployment" "this" {
   api_id      = aws_apigatewayv2_api.this.id
   description = "Routes and integrations ${substr(local.deployment_hash, 0, 12)}"
 
-  # A new deployment whenever a route or an integration changes (authorizers would join this hash).
   triggers = {
     redeployment = local.deployment_hash
   }
@@ -156,13 +162,6 @@ resource "aws_apigatewayv2_deployment" "this" {
   lifecycle {
     create_before_destroy = true
   }
-}
-
-locals {
-  deployment_hash = sha1(jsonencode([
-    aws_apigatewayv2_route.this,
-    aws_apigatewayv2_integration.this,
-  ]))
 }
 
 resource "aws_apigatewayv2_stage" "this" {
