@@ -8,6 +8,8 @@ import logging
 import signal
 import sys
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from local_gateway.function_code import FunctionCodeNotFound
 from local_gateway.server import DEFAULT_CODE_DIR, Options, serve
 from local_gateway.websocket_api import Limits
@@ -65,6 +67,11 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(_serve_until_signal(options))
     except FunctionCodeNotFound as exc:
         logging.getLogger("local_gateway").error("%s", exc)
+        return 1
+    except (BotoCoreError, ClientError) as exc:
+        logging.getLogger("local_gateway").error(
+            "cannot read the deployment from %s: %s", options.aws_endpoint, exc
+        )
         return 1
     return 0
 

@@ -26,10 +26,20 @@ class Connection:
     last_active_ms: int = field(default_factory=now_ms)
     server_close: tuple[int, str] | None = None
     closed: asyncio.Event = field(default_factory=asyncio.Event)
-    _closing: asyncio.Task[bool] | None = None
+    _send_lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
+    _closing: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
 
     def touch(self) -> None:
         self.last_active_ms = now_ms()
+
+    async def send(self, data: str | bytes) -> None:
+        """One frame to the client (text for str); concurrent senders never interleave."""
+        async with self._send_lock:
+            if isinstance(data, str):
+                await self.socket.send_str(data)
+            else:
+                await self.socket.send_bytes(data)
+        self.touch()
 
     async def close_by_server(self, close: tuple[int, str]) -> None:
         """Close from the service side; the endpoint's read loop then fires `$disconnect`."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+from botocore.config import Config
 
 from local_gateway.function_code import fetch_function_code
 
@@ -99,8 +100,10 @@ def read_deployment(aws_endpoint: str, region: str, code_dirs: Iterable[str] = (
         aws_access_key_id="test", aws_secret_access_key="test", region_name=region
     )
 
+    config = Config(connect_timeout=5, retries={"mode": "standard", "max_attempts": 2})
+
     def client(service: str) -> Any:
-        return session.client(service, endpoint_url=aws_endpoint)
+        return session.client(service, endpoint_url=aws_endpoint, config=config)
 
     functions = {
         f.name: f for f in _read_functions(client("lambda"), client("s3"), list(code_dirs))

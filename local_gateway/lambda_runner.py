@@ -127,8 +127,9 @@ class _Worker:
 class LambdaRunner:
     """Invokes deployed functions by name.
 
-    `environment` is each function's deployed environment after endpoint rewriting; the runner
-    adds what the Lambda runtime sets and what reaching the emulator needs.
+    `environments` holds each function's deployed environment after endpoint rewriting; the
+    runner adds what the Lambda runtime sets and what reaching the emulator needs. Workers run
+    on the gateway's own Python (with its boto3), not the deployed runtime's version.
     """
 
     def __init__(
@@ -145,9 +146,6 @@ class LambdaRunner:
         self._root = tempfile.TemporaryDirectory(prefix="local-gateway-")
         self._workers: dict[str, _Worker] = {}
 
-    def has_function(self, name: str) -> bool:
-        return name in self._functions
-
     def runtime_environment(self, function: DeployedFunction, code_dir: Path) -> dict[str, str]:
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -156,7 +154,6 @@ class LambdaRunner:
             "PYTHONUNBUFFERED": "1",
             "PYTHONDONTWRITEBYTECODE": "1",
             "LAMBDA_TASK_ROOT": str(code_dir),
-            "LAMBDA_RUNTIME_DIR": str(code_dir),
             "_HANDLER": function.handler,
             "AWS_EXECUTION_ENV": f"AWS_Lambda_{function.runtime}",
             "AWS_LAMBDA_FUNCTION_NAME": function.name,

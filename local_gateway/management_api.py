@@ -26,6 +26,13 @@ def aws_error(status: int, error_type: str, message: str) -> web.Response:
     )
 
 
+def _as_text_if_utf8(data: bytes) -> str | bytes:
+    try:
+        return data.decode()
+    except UnicodeDecodeError:
+        return data
+
+
 def _iso(epoch_ms: int) -> str:
     return datetime.fromtimestamp(epoch_ms / 1000, UTC).isoformat(timespec="milliseconds")
 
@@ -54,13 +61,9 @@ class ManagementApi:
         if connection is None:
             return self._gone(request)
         try:
-            try:
-                await connection.socket.send_str(data.decode())
-            except UnicodeDecodeError:
-                await connection.socket.send_bytes(data)
+            await connection.send(_as_text_if_utf8(data))
         except ConnectionError:
             return self._gone(request)
-        connection.touch()
         return web.Response(status=200)
 
     async def get(self, request: web.Request) -> web.Response:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from botocore.exceptions import BotoCoreError, ClientError
 
 from local_gateway.connections import ConnectionRegistry
 from local_gateway.control_plane import Deployment, read_deployment
@@ -99,23 +100,26 @@ class Gateway:
         self._runner = LambdaRunner(
             self.deployment.functions, environments, self.options.aws_endpoint, self.options.region
         )
-        self._start_pollers()
+        await self._start_pollers()
         scheduler = Scheduler(
             self.deployment.schedules, self.options.region, self.invoke, self.options.time_scale
         )
         self._background.append(asyncio.create_task(scheduler.run()))
 
-    def _start_pollers(self) -> None:
+    async def _start_pollers(self) -> None:
+        """Take each stream's starting position before reporting ready, so no write is missed."""
         if not self.deployment.stream_mappings:
             return
         streams, sqs = stream_clients(self.options.aws_endpoint, self.options.region)
-        for mapping in self.deployment.stream_mappings:
-            if mapping.function_name not in self.deployment.functions:
-                log.warning(
-                    "mapping %s targets unknown function %s", mapping.uuid, mapping.function_name
-                )
-                continue
-            poller = StreamPoller(mapping, streams, sqs, self.invoke, self.options.poll_interval)
+        pollers = [
+            StreamPoller(mapping, streams, sqs, self.invoke, self.options.poll_interval)
+            for mapping in self.deployment.stream_mappings
+        ]
+        for poller in pollers:
+            try:
+                await poller.open_shards()
+            except (BotoCoreError, ClientError) as exc:
+                log.error("cannot open %s yet (%s); will retry", poller.mapping.stream_arn, exc)
             self._background.append(asyncio.create_task(poller.run()))
 
     def ready_message(self) -> dict[str, Any]:

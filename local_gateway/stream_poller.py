@@ -112,18 +112,21 @@ class StreamPoller:
         self._poll_interval = poll_interval
         self._clock = clock
         self._iterators: dict[str, str | None] = {}
+        self._opened = False
 
     async def run(self) -> None:
+        """Poll until cancelled; errors are logged and polling goes on."""
         log.info(
             "polling %s for %s (batch %d)",
             self.mapping.stream_arn,
             self.mapping.function_name,
             self.mapping.batch_size,
         )
-        await self.open_shards()
         refreshed = time.monotonic()
         while True:
             try:
+                if not self._opened:
+                    await self.open_shards()
                 delivered = await self.poll_once()
                 if time.monotonic() - refreshed > _SHARD_REFRESH_SECONDS:
                     await self._discover_shards("TRIM_HORIZON")
@@ -137,6 +140,7 @@ class StreamPoller:
     async def open_shards(self) -> None:
         """Position on every current shard at the mapping's starting position."""
         await self._discover_shards(self.mapping.starting_position)
+        self._opened = True
 
     async def _discover_shards(self, position: str) -> None:
         """Start new shards at `position` (the mapping's own position for the first ones)."""

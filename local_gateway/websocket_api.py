@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -176,12 +177,10 @@ class WebSocketEndpoints:
 
     @staticmethod
     async def _send_quietly(connection: Connection, text: str) -> None:
+        """An error frame; a client that has gone meanwhile simply misses it."""
         if not connection.socket.closed:
-            try:
-                await connection.socket.send_str(text)
-            except ConnectionError:
-                return
-            connection.touch()
+            with contextlib.suppress(ConnectionError):
+                await connection.send(text)
 
 
 def websocket_routes(endpoints: WebSocketEndpoints) -> list[web.RouteDef]:
