@@ -377,7 +377,7 @@ run "kms_alias_instead_of_key_arn_is_rejected" {
   expect_failures = [var.kms_key_arn]
 }
 
-run "heartbeat_rate_1_minute_is_accepted" {
+run "heartbeat_rate_of_1_minute_is_accepted" {
   command = plan
 
   variables {
@@ -390,7 +390,7 @@ run "heartbeat_rate_1_minute_is_accepted" {
   }
 }
 
-run "heartbeat_rate_9_minutes_is_accepted" {
+run "heartbeat_rate_of_9_minutes_is_accepted" {
   command = plan
 
   variables {
@@ -403,7 +403,7 @@ run "heartbeat_rate_9_minutes_is_accepted" {
   }
 }
 
-run "heartbeat_cron_every_9_x_x_x_q_x_is_accepted" {
+run "heartbeat_cron_every_9_minutes_is_accepted" {
   command = plan
 
   variables {
@@ -416,7 +416,7 @@ run "heartbeat_cron_every_9_x_x_x_q_x_is_accepted" {
   }
 }
 
-run "heartbeat_cron_from_0_every_5_x_x_x_q_x_is_accepted" {
+run "heartbeat_cron_from_minute_0_every_5_minutes_is_accepted" {
   command = plan
 
   variables {
