@@ -83,16 +83,26 @@ class ManagedProcess:
             os.killpg(self.popen.pid, sig)
 
 
-def _wait_for(condition: Callable[[], Any], what: str, process: ManagedProcess, log: object) -> Any:
+def _wait_for(
+    condition: Callable[[], Any], what: str, process: ManagedProcess, log: Path | None
+) -> Any:
+    """Poll `condition` until it is truthy; fail with the end of the process's log if it dies."""
     deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         result = condition()
         if result:
             return result
         if not process.running():
-            raise StackError(f"{process.name} exited before {what}; see {log}")
+            raise StackError(f"{process.name} exited before {what}{_log_tail(log)}")
         time.sleep(0.1)
-    raise StackError(f"timed out waiting for {what}; see {log}")
+    raise StackError(f"timed out waiting for {what}{_log_tail(log)}")
+
+
+def _log_tail(log: Path | None, lines: int = 30) -> str:
+    if log is None or not log.exists():
+        return " (its output is above)"
+    tail = log.read_text(errors="replace").splitlines()[-lines:]
+    return f"; end of {log}:\n" + "\n".join(tail)
 
 
 def start_moto(log_path: Path) -> tuple[ManagedProcess, str]:
@@ -195,7 +205,7 @@ def start_gateway(
     region: str,
     extra_args: Sequence[str],
     log: IO[bytes] | None,
-    log_hint: str,
+    log_path: Path | None,
 ) -> tuple[ManagedProcess, dict[str, Any]]:
     """Start `python -m local_gateway serve` and return it with its parsed ready line."""
     env = dict(os.environ, **EMULATOR_CREDENTIALS, PYTHONUNBUFFERED="1")
@@ -224,7 +234,7 @@ def start_gateway(
 
     threading.Thread(target=read_stdout, name="gateway-stdout", daemon=True).start()
     try:
-        _wait_for(lambda: ready, "the gateway's ready line", process, log_hint)
+        _wait_for(lambda: ready, "the gateway's ready line", process, log_path)
     except BaseException:
         process.stop()
         raise
@@ -284,12 +294,12 @@ class LocalStack(contextlib.AbstractContextManager["LocalStack"]):
             self.outputs = terraform.outputs()
 
             self.progress("starting local gateway")
-            gateway_log, log_hint = self.gateway_log, "the gateway's output above"
+            gateway_log, log_path = self.gateway_log, None
             if gateway_log is None:
                 log_path = self.work_dir / "gateway.log"
-                gateway_log, log_hint = stack.enter_context(log_path.open("wb")), str(log_path)
+                gateway_log = stack.enter_context(log_path.open("wb"))
             gateway, self.gateway = start_gateway(
-                self.aws_endpoint, self.region, self.gateway_args, gateway_log, log_hint
+                self.aws_endpoint, self.region, self.gateway_args, gateway_log, log_path
             )
             stack.callback(gateway.stop)
             self._exit_stack = stack.pop_all()

@@ -6,10 +6,12 @@ local gateway: the same `LocalStack` that `make demo` starts.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import socket
 import struct
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,7 +23,7 @@ import pytest
 from boto3.dynamodb.conditions import Attr
 from websockets.sync.client import ClientConnection, connect
 
-from local_gateway.demo import LocalStack
+from local_gateway.demo import BUILD_DIR, LocalStack
 
 # The heartbeat schedule is rate(5 minutes): at this speed-up it fires every 2 seconds.
 TIME_SCALE = 150
@@ -36,12 +38,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+def stack(request: pytest.FixtureRequest) -> Iterator[LocalStack]:
     if shutil.which("terraform") is None:
         pytest.skip("terraform is not installed")
-    work_dir = tmp_path_factory.mktemp("local-stack")
+    # Not pytest's tmp_path: concurrent pytest sessions prune each other's base temp dirs.
+    (BUILD_DIR / "e2e").mkdir(parents=True, exist_ok=True)
+    work_dir = Path(tempfile.mkdtemp(prefix="stack-", dir=BUILD_DIR / "e2e"))
     with LocalStack(work_dir, gateway_args=["--time-scale", str(TIME_SCALE)]) as local_stack:
         yield local_stack
+    if request.session.testsfailed:
+        print(f"\nlocal stack logs kept in {work_dir}")
+    else:
+        shutil.rmtree(work_dir, ignore_errors=True)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -101,19 +109,15 @@ def unique(prefix: str) -> str:
 @pytest.fixture
 def open_client(stack: LocalStack) -> Iterator[Callable[..., Client]]:
     """Connect to a channel with query parameters (`clientId` unique unless given)."""
-    clients: list[Client] = []
+    with contextlib.ExitStack() as connections:
 
-    def open_(channel: str, user_agent: str = "incident-websocket-e2e", **query: str) -> Client:
-        query.setdefault("clientId", unique("e2e"))
-        url = f"{stack.channel_urls[channel]}?{urlencode(query)}"
-        connection = connect(url, user_agent_header=user_agent, proxy=None, open_timeout=10)
-        client = Client(connection, query["clientId"])
-        clients.append(client)
-        return client
+        def open_(channel: str, user_agent: str = "incident-websocket-e2e", **query: str) -> Client:
+            query.setdefault("clientId", unique("e2e"))
+            url = f"{stack.channel_urls[channel]}?{urlencode(query)}"
+            opening = connect(url, user_agent_header=user_agent, proxy=None, open_timeout=10)
+            return Client(connections.enter_context(opening), query["clientId"])
 
-    yield open_
-    for client in clients:
-        client.connection.close()
+        yield open_
 
 
 # --------------------------------------------------------------------------------------------

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import time
+from collections.abc import Iterator
 
-from conftest import unique
+from conftest import eventually, unique
 
 ACCOUNT_A = "111111111111"
 ACCOUNT_B = "222222222222"
@@ -72,3 +75,76 @@ def test_account_filtered_client_receives_only_its_accounts_messages(stack, open
     either = {other_account["incident_id"], own_account["incident_id"]}
     first = filtered.wait_for(lambda message: message.get("incident_id") in either)
     assert first["incident_id"] == own_account["incident_id"]
+
+
+@contextlib.contextmanager
+def unreadable_connections_table(stack, channel: str) -> Iterator[None]:
+    """The channel's connections table is gone (deleted, or a wrong name deployed) until exit,
+    then recreated empty with its key schema and TTL."""
+    dynamodb = stack.client("dynamodb")
+    name = stack.outputs["channels"][channel]["connections_table_name"]
+    table = dynamodb.describe_table(TableName=name)["Table"]
+    ttl = dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+    dynamodb.delete_table(TableName=name)
+    try:
+        yield
+    finally:
+        dynamodb.create_table(
+            TableName=name,
+            KeySchema=table["KeySchema"],
+            AttributeDefinitions=table["AttributeDefinitions"],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        if ttl.get("TimeToLiveStatus") == "ENABLED":
+            dynamodb.update_time_to_live(
+                TableName=name,
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]},
+            )
+
+
+def sequence_number_of(stack, incident_id: str) -> str:
+    """The stream sequence number of the first change to `incident_id` (read like a poller)."""
+    streams = stack.client("dynamodbstreams")
+    arn = stack.outputs["incident_stream_arn"]
+    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+        iterator = streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        for record in streams.get_records(ShardIterator=iterator, Limit=1000)["Records"]:
+            if record["dynamodb"]["Keys"]["incident_id"]["S"] == incident_id:
+                return record["dynamodb"]["SequenceNumber"]
+    raise AssertionError(f"{incident_id} is not in the stream")
+
+
+def dead_letters(stack) -> list[dict]:
+    sqs = stack.client("sqs")
+    response = sqs.receive_message(
+        QueueUrl=stack.outputs["dead_letter_queue_url"], MaxNumberOfMessages=10, WaitTimeSeconds=1
+    )
+    return [json.loads(message["Body"]) for message in response.get("Messages", [])]
+
+
+def test_poison_record_ends_in_the_dead_letter_queue_and_later_records_still_flow(
+    stack, open_client
+):
+    # With history's connections table unreadable, a record routed there can never be
+    # delivered: the stream processor reports it in batchItemFailures on every attempt until
+    # the mapping's retries are exhausted and the batch goes to the on-failure destination.
+    poison, later = incident(), incident()
+    with unreadable_connections_table(stack, "history"):
+        stack.incident_table().put_item(Item=poison)
+        poison_sequence = sequence_number_of(stack, poison["incident_id"])
+        [dead_letter] = eventually(
+            lambda: [
+                letter
+                for letter in dead_letters(stack)
+                if letter["DDBStreamBatchInfo"]["startSequenceNumber"] == poison_sequence
+            ],
+            timeout=15,
+        )
+    client = open_client("history")
+    stack.incident_table().put_item(Item=later)
+
+    assert dead_letter["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert dead_letter["DDBStreamBatchInfo"]["batchSize"] == 1
+    client.wait_for(about(later))
