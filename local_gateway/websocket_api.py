@@ -40,9 +40,9 @@ class Limits:
 
 
 def integration_status(invocation: Invocation) -> int:
-    """The HTTP status API Gateway derives from a Lambda proxy response."""
+    """The HTTP status API Gateway derives from a Lambda proxy response (502 when it has none)."""
     if not invocation.ok:
-        return 500
+        return 502
     result = invocation.result
     if not isinstance(result, Mapping) or "statusCode" not in result:
         return 200
@@ -118,9 +118,10 @@ class WebSocketEndpoints:
     @staticmethod
     def _forwarded_headers(request: web.Request, info: ConnectionInfo) -> list[tuple[str, str]]:
         """Client headers as API Gateway passes them on, with its own Host and X-Forwarded-*."""
+        forwarded = request.headers.getall("X-Forwarded-For", [])
         added = {
             "Host": info.domain_name,
-            "X-Forwarded-For": info.source_ip,
+            "X-Forwarded-For": ", ".join([*forwarded, info.source_ip]),
             "X-Forwarded-Port": "443",
             "X-Forwarded-Proto": "https",
         }

@@ -102,6 +102,16 @@ def test_connect_invokes_the_connect_route_with_query_headers_and_source_ip():
     run(scenario)
 
 
+def test_the_client_address_is_appended_to_a_forwarded_for_header():
+    async def scenario() -> None:
+        headers = {"X-Forwarded-For": "198.51.100.1"}
+        async with gateway() as gw, connect(gw.ws_url, additional_headers=headers):
+            (event,) = gw.invoke.events_of("connect")
+            assert event["headers"]["X-Forwarded-For"] == "198.51.100.1, 127.0.0.1"
+
+    run(scenario)
+
+
 def test_a_non_2xx_connect_response_rejects_the_handshake_with_that_status():
     async def scenario() -> None:
         async with gateway(lambda name, event: {"statusCode": 400, "body": "bad account"}) as gw:
@@ -114,7 +124,7 @@ def test_a_non_2xx_connect_response_rejects_the_handshake_with_that_status():
     run(scenario)
 
 
-def test_a_failing_connect_function_rejects_the_handshake_with_500():
+def test_a_failing_connect_function_rejects_the_handshake_with_502():
     def respond(name: str, event: Any) -> Any:
         raise RuntimeError("table unavailable")
 
@@ -123,7 +133,7 @@ def test_a_failing_connect_function_rejects_the_handshake_with_500():
             with pytest.raises(websockets.InvalidStatus) as rejected:
                 async with connect(gw.ws_url):
                     pass
-            assert rejected.value.response.status_code == 500
+            assert rejected.value.response.status_code == 502
 
     run(scenario)
 
