@@ -25,10 +25,10 @@ $(TF_CLI_CONFIG): scripts/terraform-cli-config.sh
 	mkdir -p $(TF_CACHE)
 	scripts/terraform-cli-config.sh $@
 
-tf-fmt-check: ## Check Terraform formatting (terraform fmt -check -recursive)
+tf-fmt-check: $(TF_CLI_CONFIG) ## Check Terraform formatting (terraform fmt -check -recursive)
 	terraform fmt -check -recursive -diff
 
-tf-fmt: ## Format every Terraform file in place
+tf-fmt: $(TF_CLI_CONFIG) ## Format every Terraform file in place
 	terraform fmt -recursive
 
 tf-validate: $(TF_CLI_CONFIG) ## Validate the root module, every module and every example

@@ -18,7 +18,8 @@ from tests.integration.deployment import (
 )
 from tests.support.lambda_zip import DIST_DIR
 
-pytestmark = pytest.mark.terraform
+# The first test to run also waits for the apply (about a minute, more on a busy machine).
+pytestmark = [pytest.mark.terraform, pytest.mark.timeout(600)]
 
 STREAM_EVENT_FILTER = {"eventName": ["INSERT", "MODIFY"]}
 

@@ -25,7 +25,8 @@ from tests.support.events import connect_event, disconnect_event, schedule_event
 from tests.support.fake_connections_api import FakeConnectionsApi
 from tests.support.lambda_zip import load_handler
 
-pytestmark = pytest.mark.terraform
+# The first test to run also waits for the apply (about a minute, more on a busy machine).
+pytestmark = [pytest.mark.terraform, pytest.mark.timeout(600)]
 
 LambdaRunner = Callable[..., Any]
 

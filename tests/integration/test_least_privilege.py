@@ -7,12 +7,14 @@ with exactly what that function needs: its own table, stream, API stages, queue 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import pytest
 
 from tests.integration.deployment import ROUTED_CHANNELS, SEED_CHANNELS, Deployment
 
-pytestmark = pytest.mark.terraform
+# The first test to run also waits for the apply (about a minute, more on a busy machine).
+pytestmark = [pytest.mark.terraform, pytest.mark.timeout(600)]
 
 Grant = tuple[str, str]  # (action, resource)
 
@@ -23,8 +25,10 @@ STREAM_READ = (
     "dynamodb:GetShardIterator",
     "dynamodb:ListStreams",
 )
+CHANNEL_TABLE = {"connect": ("dynamodb:PutItem",), "disconnect": ("dynamodb:DeleteItem",)}
 BROADCAST_TABLE = ("dynamodb:Scan", "dynamodb:DeleteItem")
 MANAGE_CONNECTIONS = ("execute-api:ManageConnections",)
+BROADCAST_CHANNELS = {"stream_processor": ROUTED_CHANNELS, "heartbeat": SEED_CHANNELS}
 
 FUNCTIONS = [
     *(("connect", channel) for channel in SEED_CHANNELS),
@@ -35,36 +39,31 @@ FUNCTIONS = [
 FUNCTION_IDS = [f"{kind}-{channel}" if channel else kind for kind, channel in FUNCTIONS]
 
 
+class Function(NamedTuple):
+    kind: str  # the handler: connect, disconnect, stream_processor, heartbeat
+    channel: str | None  # for connect and disconnect
+    name: str
+
+
 def _grants(actions: tuple[str, ...], resources: list[str]) -> set[Grant]:
     return {(action, resource) for action in actions for resource in resources}
 
 
-def _function_name(deployment: Deployment, kind: str, channel: str | None) -> str:
-    names = deployment.functions[kind]
-    return names[channel] if channel else names
-
-
-def _needed_grants(deployment: Deployment, kind: str, channel: str | None) -> set[Grant]:
+def _needed_grants(deployment: Deployment, function: Function) -> set[Grant]:
     """What SPEC §3 gives each function, on the ARNs of this deployment."""
-    name = _function_name(deployment, kind, channel)
-    logs = _grants(LOG_WRITE, [f"{deployment.log_group_arn(name)}:*"])
     tables = {key: c["connections_table_arn"] for key, c in deployment.channels.items()}
-    if kind == "connect":
-        return logs | _grants(("dynamodb:PutItem",), [tables[channel]])
-    if kind == "disconnect":
-        return logs | _grants(("dynamodb:DeleteItem",), [tables[channel]])
-    reached = ROUTED_CHANNELS if kind == "stream_processor" else SEED_CHANNELS
-    broadcast = _grants(BROADCAST_TABLE, [tables[key] for key in reached]) | _grants(
+    grants = _grants(LOG_WRITE, [f"{deployment.log_group_arn(function.name)}:*"])
+    if function.channel:
+        return grants | _grants(CHANNEL_TABLE[function.kind], [tables[function.channel]])
+    reached = BROADCAST_CHANNELS[function.kind]
+    grants |= _grants(BROADCAST_TABLE, [tables[key] for key in reached])
+    grants |= _grants(
         MANAGE_CONNECTIONS, [deployment.manage_connections_arn(key) for key in reached]
     )
-    if kind == "heartbeat":
-        return logs | broadcast
-    return (
-        logs
-        | broadcast
-        | _grants(STREAM_READ, [deployment.outputs["incident_stream_arn"]])
-        | _grants(("sqs:SendMessage",), [deployment.dead_letter_queue_arn()])
-    )
+    if function.kind == "stream_processor":
+        grants |= _grants(STREAM_READ, [deployment.outputs["incident_stream_arn"]])
+        grants |= _grants(("sqs:SendMessage",), [deployment.dead_letter_queue_arn()])
+    return grants
 
 
 def _role_name(deployment: Deployment, function_name: str) -> str:
@@ -100,43 +99,42 @@ def _is_allowed_wildcard(resource: str, deployment: Deployment, function_name: s
 
 
 @pytest.fixture(params=FUNCTIONS, ids=FUNCTION_IDS)
-def function(request, deployment) -> tuple[str, str | None, str]:
+def function(request, deployment) -> Function:
     kind, channel = request.param
-    return kind, channel, _function_name(deployment, kind, channel)
+    names = deployment.functions[kind]
+    return Function(kind, channel, names[channel] if channel else names)
 
 
 def test_policies_only_allow_named_actions_on_named_resources(deployment, function):
-    for statement in _statements(deployment, function[2]):
+    for statement in _statements(deployment, function.name):
         assert statement["Effect"] == "Allow"
         assert {"Action", "Resource"} <= statement.keys()
         assert not {"NotAction", "NotResource"} & statement.keys()
 
 
 def test_policies_grant_no_wildcard_action(deployment, function):
-    actions = {action for action, _ in _granted(deployment, function[2])}
+    actions = {action for action, _ in _granted(deployment, function.name)}
     assert actions
     assert not [action for action in actions if "*" in action]
 
 
 def test_policies_grant_no_wildcard_resource(deployment, function):
-    resources = {resource for _, resource in _granted(deployment, function[2])}
+    resources = {resource for _, resource in _granted(deployment, function.name)}
     wildcards = [r for r in resources if "*" in r]
-    assert [r for r in wildcards if not _is_allowed_wildcard(r, deployment, function[2])] == []
+    assert [r for r in wildcards if not _is_allowed_wildcard(r, deployment, function.name)] == []
 
 
 def test_policies_grant_only_the_functions_allowed_actions(deployment, function):
-    kind, channel, name = function
-    granted = {action for action, _ in _granted(deployment, name)}
-    assert granted == {action for action, _ in _needed_grants(deployment, kind, channel)}
+    granted = {action for action, _ in _granted(deployment, function.name)}
+    assert granted == {action for action, _ in _needed_grants(deployment, function)}
 
 
 def test_policies_grant_exactly_the_functions_own_resources(deployment, function):
-    kind, channel, name = function
-    assert _granted(deployment, name) == _needed_grants(deployment, kind, channel)
+    assert _granted(deployment, function.name) == _needed_grants(deployment, function)
 
 
 def test_function_role_has_no_managed_policy(deployment, function):
-    role = _role_name(deployment, function[2])
+    role = _role_name(deployment, function.name)
     attached = deployment.client("iam").list_attached_role_policies(RoleName=role)
     assert attached["AttachedPolicies"] == []
 
