@@ -16,8 +16,10 @@ import argparse
 import json
 import os
 import signal
+import statistics
 import subprocess
 import sys
+import time
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -66,6 +68,21 @@ class Bench:
         rows = dataset.connection_rows(count)
         dataset.create_connections_table(self.dynamodb, table, rows)
         return table, [row["connectionId"] for row in rows]
+
+    def scan_seconds(self, table: str, repeats: int = 3) -> float:
+        """How long moto alone takes to serve a paginated Scan of the attributes routing reads."""
+        pages = self.dynamodb.meta.client.get_paginator("scan")
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            for _page in pages.paginate(
+                TableName=table,
+                ProjectionExpression="connectionId, account, #region, #ttl",
+                ExpressionAttributeNames={"#region": "region", "#ttl": "ttl"},
+            ):
+                pass
+            times.append(time.perf_counter() - start)
+        return statistics.median(times)
 
     def sequential(self, table: str, ids: list[str]) -> Measurement:
         arguments = ["sequential", "--table", table, "--endpoint", self.endpoint]
@@ -188,17 +205,21 @@ def main(argv: list[str] | None = None) -> None:
     info = report.machine()
     main_rows: list[Measurement] = []
     baseline: dict[int, Measurement] = {}
+    scans: dict[int, float] = {}
     with ExitStack() as servers:
         moto_url = servers.enter_context(moto_server(LOG_DIR))
         fake_url = servers.enter_context(fake_connections_api(LOG_DIR, LATENCY_MS, cwd=REPO))
         bench = Bench(moto_url, fake_url, args.package, args.repeats)
         for count in sorted(args.sizes):
             table, ids = bench.connections(count)
+            scans[count] = bench.scan_seconds(table)
+            print(f"moto serves a Scan of {count} rows in {scans[count]:.2f} s", flush=True)
             baseline[count] = bench.sequential(table, ids)
             main_rows += [baseline[count], bench.handler(table, ids)]
         # The sweep runs on the last, largest table.
         sweep = [bench.handler(table, ids, concurrency) for concurrency in args.concurrency]
-    markdown = report.render(info, LATENCY_MS, args.repeats, main_rows, sweep, baseline)
+    info["load average (1 min) at end"] = report.load_average()
+    markdown = report.render(info, LATENCY_MS, args.repeats, main_rows, sweep, baseline, scans)
     args.output.write_text(markdown)
     print(f"\n{markdown}\nwritten to {args.output}")
 
