@@ -69,13 +69,13 @@ class ManagedProcess:
         return self.popen.poll() is None
 
     def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> int:
-        """SIGINT the group (graceful: the gateway closes sockets), then SIGKILL what is left."""
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            self._signal_group(sig)
+        """SIGINT the leader alone, so that it can still use its children while it shuts down
+        (the gateway runs `$disconnect` in its Lambda workers), then SIGKILL what is left."""
+        if self.running():
+            self.popen.send_signal(signal.SIGINT)
             with contextlib.suppress(subprocess.TimeoutExpired):
-                self.popen.wait(timeout / 2)
-                break
-        self._signal_group(signal.SIGKILL)  # leftovers in the group, even if the leader exited
+                self.popen.wait(timeout)
+        self._signal_group(signal.SIGKILL)
         return self.popen.wait()
 
     def _signal_group(self, sig: signal.Signals) -> None:
@@ -230,7 +230,6 @@ def start_gateway(
                 message = json.loads(line)
                 if isinstance(message, dict) and message.get("event") == "ready":
                     ready.update(message)
-        # Keep draining (the gateway prints nothing else on stdout, but never block it).
 
     threading.Thread(target=read_stdout, name="gateway-stdout", daemon=True).start()
     try:
@@ -342,39 +341,40 @@ SAMPLE_ACCOUNTS = ("111122223333", "444455556666")
 
 
 def sample_items(now: float | None = None) -> Iterator[dict[str, Any]]:
-    """A few incidents of every severity, then remediation logs for two of them."""
-    now = time.time() if now is None else now
+    """Incidents of every severity, then two of them updated by their automatic remediation
+    (an item with `action` is a remediation log, SPEC §2.3)."""
+    now = int(time.time() if now is None else now)
     incidents = [
         ("CRITICAL", "Security group opens SSH to 0.0.0.0/0", {"sg": "sg-0a1b2c3d4e5f60718"}),
         ("HIGH", "S3 bucket policy allows public read", {"arn": "arn:aws:s3:::payroll-exports"}),
         ("MEDIUM", "IAM access key older than 90 days", {"resource": "AKIAEXAMPLEKEY000001"}),
         ("LOW", "CloudTrail log file validation disabled", {"resource": "trail/management"}),
     ]
+    created = []
     for number, (severity, title, resource) in enumerate(incidents, start=1):
-        yield {
+        item = {
             "incident_id": f"INC-{number:04d}",
             "severity": severity,
             "status": "OPEN",
             "title": title,
             "account": SAMPLE_ACCOUNTS[number % 2],
             "region": "us-east-1",
-            "timestamp": int(now) + number,
+            "timestamp": now + number,
             **resource,
         }
+        created.append(item)
+        yield item
     remediations = [
-        ("INC-0001", "revoke_security_group_ingress", "sg-0a1b2c3d4e5f60718", "SUCCEEDED"),
-        ("INC-0002", "block_public_access", "arn:aws:s3:::payroll-exports", "IN_PROGRESS"),
+        (created[0], "revoke_security_group_ingress", "sg-0a1b2c3d4e5f60718", "SUCCEEDED"),
+        (created[1], "block_public_access", "arn:aws:s3:::payroll-exports", "IN_PROGRESS"),
     ]
-    for number, (incident_id, action, target, status) in enumerate(remediations, start=1):
+    for number, (item, action, target, status) in enumerate(remediations, start=1):
         yield {
-            # The Incident table is keyed by incident_id, so a log needs a key of its own.
-            "incident_id": f"{incident_id}#remediation-{number}",
+            **item,
             "action": action,
             "target": target,
             "status": status,
-            "account": SAMPLE_ACCOUNTS[int(incident_id[-1]) % 2],
-            "region": "us-east-1",
-            "timestamp": int(now) + 10 + number,
+            "timestamp": now + 10 + number,
         }
 
 

@@ -23,7 +23,8 @@ async function main() {
   }
   status.remove();
   const container = document.getElementById("channels");
-  for (const channel of config.channels) {
+  const channels = [...config.channels].sort((a, b) => a.name.localeCompare(b.name));
+  for (const channel of channels) {
     const pane = new ChannelPane(channel);
     container.append(pane.element);
     pane.connect();
