@@ -229,3 +229,5 @@ if __name__ == "__main__":
         main()
     except (BenchError, DeliveryError, ServerError) as error:
         sys.exit(f"bench failed: {error}")
+    except KeyboardInterrupt:
+        sys.exit("bench interrupted; every server it started has been stopped")
