@@ -40,7 +40,8 @@ module "channel" {
     connect    = var.lambda_timeouts.connect
     disconnect = var.lambda_timeouts.disconnect
   }
-  log_retention_in_days = var.log_retention_in_days
+  log_retention_in_days         = var.log_retention_in_days
+  iam_role_permissions_boundary = var.iam_role_permissions_boundary
 
   tags = var.tags
 }
@@ -60,6 +61,7 @@ module "incident_stream" {
   stream_view_type       = var.incident_stream_view_type
   stream_arn             = var.incident_stream_arn
   point_in_time_recovery = var.incident_table_point_in_time_recovery
+  deletion_protection    = var.incident_table_deletion_protection
   kms_key_arn            = var.kms_key_arn
 
   channels        = local.channel_targets
@@ -73,12 +75,13 @@ module "incident_stream" {
   parallelization_factor             = var.stream_parallelization_factor
   starting_position                  = var.stream_starting_position
 
-  package               = "${local.packages_dir}/stream_processor.zip"
-  lambda_runtime        = var.lambda_runtime
-  lambda_architecture   = var.lambda_architecture
-  lambda_memory_size    = var.lambda_memory_size
-  lambda_timeout        = var.lambda_timeouts.stream_processor
-  log_retention_in_days = var.log_retention_in_days
+  package                       = "${local.packages_dir}/stream_processor.zip"
+  lambda_runtime                = var.lambda_runtime
+  lambda_architecture           = var.lambda_architecture
+  lambda_memory_size            = var.lambda_memory_size
+  lambda_timeout                = var.lambda_timeouts.stream_processor
+  log_retention_in_days         = var.log_retention_in_days
+  iam_role_permissions_boundary = var.iam_role_permissions_boundary
 
   tags = var.tags
 }
@@ -96,12 +99,13 @@ module "heartbeat" {
   max_concurrency     = var.max_concurrency
   kms_key_arn         = var.kms_key_arn
 
-  package               = "${local.packages_dir}/heartbeat.zip"
-  lambda_runtime        = var.lambda_runtime
-  lambda_architecture   = var.lambda_architecture
-  lambda_memory_size    = var.lambda_memory_size
-  lambda_timeout        = var.lambda_timeouts.heartbeat
-  log_retention_in_days = var.log_retention_in_days
+  package                       = "${local.packages_dir}/heartbeat.zip"
+  lambda_runtime                = var.lambda_runtime
+  lambda_architecture           = var.lambda_architecture
+  lambda_memory_size            = var.lambda_memory_size
+  lambda_timeout                = var.lambda_timeouts.heartbeat
+  log_retention_in_days         = var.log_retention_in_days
+  iam_role_permissions_boundary = var.iam_role_permissions_boundary
 
   tags = var.tags
 }

@@ -182,6 +182,12 @@ variable "incident_table_point_in_time_recovery" {
   default     = true
 }
 
+variable "incident_table_deletion_protection" {
+  description = "Whether the created incident table is protected against deletion; recommended in production (`terraform destroy` then fails until it is turned off)."
+  type        = bool
+  default     = false
+}
+
 variable "stream_batch_size" {
   description = "Largest number of stream records per stream processor invocation (1-10000)."
   type        = number
@@ -349,6 +355,17 @@ variable "log_retention_in_days" {
   validation {
     condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_in_days)
     error_message = "log_retention_in_days must be a value CloudWatch Logs accepts: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653, or 0 (never expire)."
+  }
+}
+
+variable "iam_role_permissions_boundary" {
+  description = "ARN of an IAM policy set as the permissions boundary of every function role, if your organisation requires one; `null` for none."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.iam_role_permissions_boundary == null || can(regex("^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/.+$", var.iam_role_permissions_boundary))
+    error_message = "iam_role_permissions_boundary must be an IAM policy ARN, arn:aws:iam::<account>:policy/<name>."
   }
 }
 

@@ -5,14 +5,15 @@
 module "function" {
   source = "../lambda-function"
 
-  function_name         = "${var.name}-heartbeat"
-  description           = "Pings every WebSocket connection and removes the ones that are gone"
-  filename              = var.package
-  runtime               = var.lambda_runtime
-  architecture          = var.lambda_architecture
-  memory_size           = var.lambda_memory_size
-  timeout               = var.lambda_timeout
-  log_retention_in_days = var.log_retention_in_days
+  function_name             = "${var.name}-heartbeat"
+  description               = "Pings every WebSocket connection and removes the ones that are gone"
+  filename                  = var.package
+  runtime                   = var.lambda_runtime
+  architecture              = var.lambda_architecture
+  memory_size               = var.lambda_memory_size
+  timeout                   = var.lambda_timeout
+  log_retention_in_days     = var.log_retention_in_days
+  role_permissions_boundary = var.iam_role_permissions_boundary
 
   environment_variables = {
     CHANNELS = jsonencode({

@@ -25,6 +25,8 @@ resource "aws_dynamodb_table" "this" {
   stream_enabled   = true
   stream_view_type = var.stream_view_type
 
+  deletion_protection_enabled = var.deletion_protection
+
   dynamic "attribute" {
     for_each = compact([var.hash_key, var.range_key])
 
@@ -66,14 +68,15 @@ resource "aws_sqs_queue" "dlq" {
 module "function" {
   source = "../lambda-function"
 
-  function_name         = "${var.name}-stream-processor"
-  description           = "Broadcasts incident and remediation changes to the WebSocket channels"
-  filename              = var.package
-  runtime               = var.lambda_runtime
-  architecture          = var.lambda_architecture
-  memory_size           = var.lambda_memory_size
-  timeout               = var.lambda_timeout
-  log_retention_in_days = var.log_retention_in_days
+  function_name             = "${var.name}-stream-processor"
+  description               = "Broadcasts incident and remediation changes to the WebSocket channels"
+  filename                  = var.package
+  runtime                   = var.lambda_runtime
+  architecture              = var.lambda_architecture
+  memory_size               = var.lambda_memory_size
+  timeout                   = var.lambda_timeout
+  log_retention_in_days     = var.log_retention_in_days
+  role_permissions_boundary = var.iam_role_permissions_boundary
 
   environment_variables = {
     CHANNELS = jsonencode({

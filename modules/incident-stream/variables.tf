@@ -45,6 +45,12 @@ variable "point_in_time_recovery" {
   default     = true
 }
 
+variable "deletion_protection" {
+  description = "Whether the created incident table is protected against deletion (then `terraform destroy` fails until it is turned off)."
+  type        = bool
+  default     = false
+}
+
 variable "kms_key_arn" {
   description = "ARN of a customer managed KMS key for the incident table and the dead-letter queue; `null` uses AWS managed encryption."
   type        = string
@@ -142,6 +148,12 @@ variable "lambda_timeout" {
 variable "log_retention_in_days" {
   description = "Retention of the function's log group in days."
   type        = number
+}
+
+variable "iam_role_permissions_boundary" {
+  description = "ARN of the IAM policy that bounds every function role, or null."
+  type        = string
+  default     = null
 }
 
 variable "tags" {

@@ -27,7 +27,8 @@ locals {
 }
 
 resource "aws_iam_role" "this" {
-  name = var.function_name
+  name                 = var.function_name
+  permissions_boundary = var.role_permissions_boundary
 
   assume_role_policy = jsonencode({
     Version = "2012-10-17"

@@ -60,6 +60,12 @@ variable "policy_statements" {
   default = {}
 }
 
+variable "role_permissions_boundary" {
+  description = "ARN of the IAM policy that bounds the function's role, if your organisation requires one."
+  type        = string
+  default     = null
+}
+
 variable "tags" {
   description = "Tags applied to every resource of this module."
   type        = map(string)

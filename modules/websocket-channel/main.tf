@@ -83,15 +83,16 @@ module "function" {
   source   = "../lambda-function"
   for_each = local.routes
 
-  function_name         = "${var.name}-${each.key}"
-  description           = each.value.description
-  filename              = each.value.package
-  runtime               = var.lambda_runtime
-  architecture          = var.lambda_architecture
-  memory_size           = var.lambda_memory_size
-  timeout               = var.lambda_timeouts[each.key]
-  log_retention_in_days = var.log_retention_in_days
-  environment_variables = each.value.environment
+  function_name             = "${var.name}-${each.key}"
+  description               = each.value.description
+  filename                  = each.value.package
+  runtime                   = var.lambda_runtime
+  architecture              = var.lambda_architecture
+  memory_size               = var.lambda_memory_size
+  timeout                   = var.lambda_timeouts[each.key]
+  log_retention_in_days     = var.log_retention_in_days
+  role_permissions_boundary = var.iam_role_permissions_boundary
+  environment_variables     = each.value.environment
 
   policy_statements = merge(
     {

@@ -97,6 +97,12 @@ variable "log_retention_in_days" {
   type        = number
 }
 
+variable "iam_role_permissions_boundary" {
+  description = "ARN of the IAM policy that bounds every function role, or null."
+  type        = string
+  default     = null
+}
+
 variable "tags" {
   description = "Tags applied to every resource of this module."
   type        = map(string)

@@ -57,7 +57,7 @@ run "incident_table_streams_new_and_old_images" {
   }
 }
 
-run "range_key_becomes_a_string_attribute" {
+run "optional_table_settings_are_applied" {
   command = plan
 
   module {
@@ -65,7 +65,13 @@ run "range_key_becomes_a_string_attribute" {
   }
 
   variables {
-    range_key = "created_at"
+    range_key           = "created_at"
+    deletion_protection = true
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.this[0].deletion_protection_enabled
+    error_message = "deletion_protection = true must protect the incident table."
   }
 
   assert {

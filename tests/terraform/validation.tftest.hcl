@@ -367,6 +367,16 @@ run "zero_max_concurrency_is_rejected" {
   expect_failures = [var.max_concurrency]
 }
 
+run "permissions_boundary_that_is_not_a_policy_arn_is_rejected" {
+  command = plan
+
+  variables {
+    iam_role_permissions_boundary = "arn:aws:iam::123456789012:role/boundary"
+  }
+
+  expect_failures = [var.iam_role_permissions_boundary]
+}
+
 run "kms_alias_instead_of_key_arn_is_rejected" {
   command = plan
 

@@ -1,0 +1,59 @@
+# modules/lambda-function: the one definition every function shares.
+
+mock_provider "aws" {
+  override_during = plan
+  source          = "./tests/terraform/mocks"
+}
+
+variables {
+  function_name         = "incident-ws-heartbeat"
+  filename              = "functions/dist/heartbeat.zip"
+  runtime               = "python3.12"
+  architecture          = "arm64"
+  memory_size           = 512
+  timeout               = 60
+  log_retention_in_days = 14
+  environment_variables = { MAX_CONCURRENCY = "8" }
+}
+
+run "function_runs_the_zip_and_logs_json_to_its_own_retained_group" {
+  command = plan
+
+  module {
+    source = "./modules/lambda-function"
+  }
+
+  variables {
+    role_permissions_boundary = "arn:aws:iam::123456789012:policy/boundary"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.handler == "handler.handler" && aws_lambda_function.this.source_code_hash == filebase64sha256("functions/dist/heartbeat.zip")
+    error_message = "The function must run handler.handler from the zip, redeployed when the zip's hash changes."
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.architectures == tolist(["arm64"]) && aws_lambda_function.this.memory_size == 512 && aws_lambda_function.this.timeout == 60
+    error_message = "Architecture, memory and timeout must be the given ones."
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.logging_config[0].log_format == "JSON" && aws_lambda_function.this.logging_config[0].log_group == "/aws/lambda/incident-ws-heartbeat"
+    error_message = "The function must log JSON to /aws/lambda/<name>."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_log_group.this.retention_in_days == 14
+    error_message = "The log group must keep logs for log_retention_in_days."
+  }
+
+  assert {
+    condition     = jsondecode(aws_iam_role.this.assume_role_policy).Statement[0].Principal == { Service = "lambda.amazonaws.com" }
+    error_message = "Only Lambda may assume the function's role."
+  }
+
+  assert {
+    condition     = aws_iam_role.this.permissions_boundary == "arn:aws:iam::123456789012:policy/boundary"
+    error_message = "The role must carry the given permissions boundary."
+  }
+}
