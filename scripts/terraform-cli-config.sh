@@ -36,16 +36,17 @@ find_mirror() {
       return 0
     fi
   done
+  return 0
 }
-
-mirror="$(find_mirror)"
-mkdir -p "$(dirname "$output")"
 
 # The providers a mirror holds, as an HCL list: "registry.terraform.io/hashicorp/aws", ...
 mirrored_providers() {
   (cd "$1" && find . -mindepth 3 -maxdepth 3 -type d | sed 's|^\./||' | sort |
     sed 's/.*/"&"/' | paste -sd, - | sed 's/,/, /g')
 }
+
+mirror="$(find_mirror)"
+mkdir -p "$(dirname "$output")"
 
 if [[ -n "$mirror" ]]; then
   mirror="$(cd "$mirror" && pwd -P)"

@@ -243,6 +243,12 @@ def test_stream_mapping_feeds_inserts_and_modifies_of_the_incident_stream(deploy
     assert patterns == [STREAM_EVENT_FILTER]
 
 
+def test_stream_mapping_batches_within_the_dynamodb_stream_limits(deployment):
+    mapping = deployment.stream_mapping()
+    assert 1 <= mapping["BatchSize"] <= 10_000
+    assert 0 <= mapping["MaximumBatchingWindowInSeconds"] <= 300
+
+
 def test_stream_mapping_reports_partial_batch_failures_and_bisects(deployment):
     mapping = deployment.stream_mapping()
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
