@@ -93,4 +93,12 @@ resource "aws_lambda_function" "this" {
   # The log group must exist (with its retention) before the first invocation creates it unmanaged,
   # and the role must be able to write logs from the first invocation on.
   depends_on = [aws_cloudwatch_log_group.this, aws_iam_role_policy.this]
+
+  lifecycle {
+    precondition {
+      # Lambda's limit; CHANNELS grows with every channel (about 150 bytes each).
+      condition     = length(join("", [for key, value in var.environment_variables : "${key}${value}"])) <= 4096
+      error_message = "The environment of ${var.function_name} exceeds Lambda's 4 KB limit: use fewer channels or shorter table names."
+    }
+  }
 }

@@ -57,3 +57,17 @@ run "function_runs_the_zip_and_logs_json_to_its_own_retained_group" {
     error_message = "The role must carry the given permissions boundary."
   }
 }
+
+run "environment_over_the_lambda_limit_is_refused" {
+  command = plan
+
+  module {
+    source = "./modules/lambda-function"
+  }
+
+  variables {
+    environment_variables = { CHANNELS = format("%04097d", 0) }
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
