@@ -400,16 +400,19 @@ def _progress_printer(total: int) -> Callable[[str], None]:
     def progress(message: str) -> None:
         nonlocal step
         step += 1
-        print(f"[{step}/{total}] {message}…", flush=True)
+        ellipsis = "…" if step < total else ""
+        print(f"[{step}/{total}] {message}{ellipsis}", flush=True)
 
     return progress
 
 
 def _wait_for_interrupt() -> None:
+    """Until Ctrl-C or SIGTERM (SIGINT set explicitly: a background job inherits it ignored)."""
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with contextlib.suppress(KeyboardInterrupt):
-        stop.wait()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    while not stop.wait(timeout=1.0):
+        pass
 
 
 def _print_urls(stack: LocalStack, samples: int) -> None:

@@ -28,6 +28,8 @@ from local_gateway.demo import BUILD_DIR, LocalStack
 # The heartbeat schedule is rate(5 minutes): at this speed-up it fires every 2 seconds.
 TIME_SCALE = 150
 HEARTBEAT_SECONDS = 300 / TIME_SCALE
+# Per test, including the session's terraform apply (about a minute on 2 busy cores).
+TIMEOUT_SECONDS = 300
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -35,6 +37,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in item.path.parents:
             item.add_marker(pytest.mark.e2e)
+            item.add_marker(pytest.mark.timeout(TIMEOUT_SECONDS))
 
 
 @pytest.fixture(scope="session")
