@@ -10,7 +10,8 @@ from typing import Any
 import boto3
 from botocore.client import BaseClient
 
-# What examples/complete deploys: the seed's channels and table names, and its routes.
+# What examples/complete deploys: the seed's channels, table names and routes, and the
+# settings it chooses (log retention, the history channel's own throttling).
 SEED_CHANNEL_TABLES = {
     "events": "WebSocketConnections_v2",
     "remediation": "RemediationWebSocketConnections",
@@ -20,6 +21,7 @@ SEED_CHANNELS = tuple(SEED_CHANNEL_TABLES)
 SEED_ROUTES = {"incident": ["history"], "remediation": ["history"]}
 ROUTED_CHANNELS = tuple(sorted({channel for route in SEED_ROUTES.values() for channel in route}))
 LOG_RETENTION_DAYS = 30
+HISTORY_THROTTLING = {"ThrottlingBurstLimit": 200, "ThrottlingRateLimit": 100.0}
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import json
 import pytest
 
 from tests.integration.deployment import (
+    HISTORY_THROTTLING,
     LOG_RETENTION_DAYS,
     ROUTED_CHANNELS,
     SEED_CHANNEL_TABLES,
@@ -203,6 +204,15 @@ def test_stage_is_throttled_and_never_logs_message_bodies(deployment, channel):
     assert settings["ThrottlingBurstLimit"] > 0
     assert settings["ThrottlingRateLimit"] > 0
     assert settings["DataTraceEnabled"] is False
+
+
+def test_history_channels_own_throttling_reaches_its_stage(deployment):
+    api = deployment.channels["history"]
+    stage = deployment.client("apigatewayv2").get_stage(
+        ApiId=api["api_id"], StageName=api["stage_name"]
+    )
+    settings = stage["DefaultRouteSettings"]
+    assert {key: settings[key] for key in HISTORY_THROTTLING} == HISTORY_THROTTLING
 
 
 @pytest.mark.parametrize("channel", SEED_CHANNELS)
