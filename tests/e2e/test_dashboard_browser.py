@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import unique
+from conftest import eventually, rows_of, unique
 from playwright.sync_api import expect, sync_playwright
 
 from local_gateway.demo import REPO_ROOT, inject_samples
@@ -31,6 +33,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+DASHBOARD_CLIENT_ID = "dashboard"
 SCREENSHOT = REPO_ROOT / "test-artifacts" / "dashboard.png"
 DOCS_SCREENSHOT = REPO_ROOT / "docs" / "dashboard.png"
 
@@ -82,6 +85,36 @@ def test_dashboard_shows_an_injected_incident_with_its_severity(stack, page):
     expect(shown).to_have_attribute("data-severity", "critical")
     expect(shown).to_contain_text(item["title"])
     save_screenshot(page)
+
+
+def test_dashboard_reconnects_when_the_service_closes_its_socket(stack, page):
+    pane_state = channel_pane(page, "events").locator(".state")
+    expect(pane_state).to_have_attribute("data-state", "open", timeout=10_000)
+    [before] = rows_of(stack, "events", DASHBOARD_CLIENT_ID)
+
+    close_connection(stack, "events", before["connectionId"])
+
+    reconnected = eventually(
+        lambda: [
+            row
+            for row in rows_of(stack, "events", DASHBOARD_CLIENT_ID)
+            if row["connectionId"] != before["connectionId"]
+        ],
+        timeout=10,
+    )
+    assert len(reconnected) == 1
+    expect(pane_state).to_have_attribute("data-state", "open")
+
+
+def close_connection(stack, channel: str, connection_id: str) -> None:
+    """`DELETE @connections/{id}` on the gateway's management API, as a backend would."""
+    deployed = stack.outputs["channels"][channel]
+    path = f"/mgmt/{deployed['api_id']}/{deployed['stage_name']}/@connections/"
+    request = urllib.request.Request(
+        stack.gateway["url"] + path + urllib.parse.quote(connection_id, safe=""), method="DELETE"
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert response.status == 204
 
 
 def save_screenshot(page) -> None:
