@@ -44,9 +44,13 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.import_plugin("tests.integration.terraform_fixture")
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="package", autouse=True)
 def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """moto's URL, with Terraform and boto3 configured for it (autouse: before the apply)."""
+    """moto's URL, with Terraform and boto3 configured for it.
+
+    Autouse, so it is set up before the apply; package scope (like the apply), so test
+    packages that run later in the same session get the environment back as it was.
+    """
     log_path = tmp_path_factory.mktemp("moto") / "server.log"
     with log_path.open("w") as log:
         server = subprocess.Popen(
@@ -68,12 +72,12 @@ def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def deployment(complete_on_moto) -> Deployment:
     return Deployment(complete_on_moto.outputs["complete"]["value"])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def applied_state(complete_on_moto) -> dict:
     """`terraform show -json` of the applied state (every resource, every module)."""
     return complete_on_moto.terraform.show()
