@@ -1,8 +1,8 @@
 """One real `terraform apply` of examples/complete on a moto server, shared by every test here.
 
-The session starts moto (tests/integration/moto_server.py) on a free loopback port, points
+The fixtures start moto (tests/integration/moto_server.py) on a free loopback port, point
 Terraform and boto3 at it through the standard AWS_ENDPOINT_URL and test credentials, and
-applies `terraform/complete_on_moto` (a thin wrapper of examples/complete) with
+apply `terraform/complete_on_moto` (a thin wrapper of examples/complete) with
 pytest-terraform, which destroys it again after the last test that uses it.
 """
 
