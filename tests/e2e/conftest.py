@@ -7,27 +7,19 @@ local gateway: the same `LocalStack` that `make demo` starts.
 from __future__ import annotations
 
 import contextlib
-import json
 import shutil
-import socket
-import struct
 import tempfile
-import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from boto3.dynamodb.conditions import Attr
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import connect
 
 from local_gateway.demo import BUILD_DIR, LocalStack
+from tests.e2e.helpers import TIME_SCALE, Client, unique
 
-# The heartbeat schedule is rate(5 minutes): at this speed-up it fires every 2 seconds.
-TIME_SCALE = 150
-HEARTBEAT_SECONDS = 300 / TIME_SCALE
 # Per test, including the session's terraform apply (about a minute on 2 busy cores).
 TIMEOUT_SECONDS = 300
 
@@ -68,47 +60,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-# --------------------------------------------------------------------------------------------
-# WebSocket clients
-# --------------------------------------------------------------------------------------------
-
-
-class Client:
-    """A real WebSocket client of one channel; keeps every message it has read."""
-
-    def __init__(self, connection: ClientConnection, client_id: str) -> None:
-        self.connection = connection
-        self.client_id = client_id
-        self.received: list[dict[str, Any]] = []
-
-    def wait_for(
-        self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 5.0
-    ) -> dict[str, Any]:
-        """The first message from now on that satisfies `predicate` (others are kept)."""
-        deadline = time.monotonic() + timeout
-        while (remaining := deadline - time.monotonic()) > 0:
-            try:
-                message = json.loads(self.connection.recv(timeout=remaining))
-            except TimeoutError:
-                break
-            self.received.append(message)
-            if predicate(message):
-                return message
-        raise AssertionError(
-            f"{self.client_id}: no matching message in {timeout} s; got {self.received}"
-        )
-
-    def vanish(self) -> None:
-        """Drop the TCP connection with a reset: no close frame, no FIN, as a crashed client."""
-        sock = self.connection.socket
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        sock.close()
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
-
-
 @pytest.fixture
 def open_client(stack: LocalStack) -> Iterator[Callable[..., Client]]:
     """Connect to a channel with query parameters (`clientId` unique unless given)."""
@@ -121,33 +72,6 @@ def open_client(stack: LocalStack) -> Iterator[Callable[..., Client]]:
             return Client(connections.enter_context(opening), query["clientId"])
 
         yield open_
-
-
-# --------------------------------------------------------------------------------------------
-# Deployed resources
-# --------------------------------------------------------------------------------------------
-
-
-def connections_table(stack: LocalStack, channel: str) -> Any:
-    name = stack.outputs["channels"][channel]["connections_table_name"]
-    return stack.dynamodb().Table(name)
-
-
-def rows_of(stack: LocalStack, channel: str, client_id: str) -> list[dict[str, Any]]:
-    """The channel's connection rows registered with `client_id` (a scan: tables are tiny)."""
-    table = connections_table(stack, channel)
-    return table.scan(FilterExpression=Attr("clientId").eq(client_id), ConsistentRead=True)["Items"]
-
-
-def eventually(check: Callable[[], Any], timeout: float = 5.0, interval: float = 0.1) -> Any:
-    """Poll `check` until it returns something truthy; fail with its last result."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            assert result, f"still {result!r} after {timeout} s"
-            return result
-        time.sleep(interval)
 
 
 @pytest.fixture(scope="session")

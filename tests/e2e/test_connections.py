@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import eventually, rows_of, unique
 from websockets.exceptions import InvalidStatus
+
+from tests.e2e.helpers import eventually, rows_of, unique
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import eventually, rows_of, unique
 from playwright.sync_api import expect, sync_playwright
 
 from local_gateway.demo import REPO_ROOT, inject_samples
+from tests.e2e.helpers import eventually, rows_of, unique
 
 pytestmark = pytest.mark.browser
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from conftest import HEARTBEAT_SECONDS, connections_table, eventually, rows_of
+from tests.e2e.helpers import HEARTBEAT_SECONDS, connections_table, eventually, rows_of
 
 
 def is_ping_sent_after(moment: float):

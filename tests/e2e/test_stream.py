@@ -7,7 +7,7 @@ import json
 import time
 from collections.abc import Iterator
 
-from conftest import eventually, unique
+from tests.e2e.helpers import eventually, unique
 
 ACCOUNT_A = "111111111111"
 ACCOUNT_B = "222222222222"
