@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from tests.e2e.helpers import eventually, unique
 
@@ -13,7 +13,7 @@ ACCOUNT_A = "111111111111"
 ACCOUNT_B = "222222222222"
 
 
-def incident(account: str = ACCOUNT_A, **fields) -> dict:
+def incident(account: str = ACCOUNT_A) -> dict:
     return {
         "incident_id": unique("e2e-inc"),
         "severity": "HIGH",
@@ -25,11 +25,10 @@ def incident(account: str = ACCOUNT_A, **fields) -> dict:
         "region": "us-east-1",
         "timestamp": 1_767_225_600,
         "evidence": {"ports": [22, 3389], "cidr": "0.0.0.0/0"},
-        **fields,
     }
 
 
-def about(item: dict):
+def about(item: dict) -> Callable[[dict], bool]:
     return lambda message: message.get("incident_id") == item["incident_id"]
 
 
@@ -131,9 +130,10 @@ def dead_letters(stack) -> list[dict]:
 def test_poison_record_ends_in_the_dead_letter_queue_and_later_records_still_flow(
     stack, open_client
 ):
-    # With history's connections table unreadable, a record routed there can never be
-    # delivered: the stream processor reports it in batchItemFailures on every attempt until
-    # the mapping's retries are exhausted and the batch goes to the on-failure destination.
+    """While history's connections table is unreadable, a record routed there cannot be
+    delivered: the stream processor reports it in batchItemFailures on every attempt, until the
+    mapping's retries are exhausted and it goes to the on-failure destination (the handlers
+    skip records that are merely malformed or too big, so a table failure is the genuine way)."""
     poison, later = incident(), incident()
     with unreadable_connections_table(stack, "history"):
         stack.incident_table().put_item(Item=poison)
