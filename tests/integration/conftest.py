@@ -18,18 +18,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.deployment import Deployment
+from tests.integration.deployment import TEST_CREDENTIALS, Deployment
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MOTO_SERVER = Path(__file__).with_name("moto_server.py")
 MOTO_START_SECONDS = 30
 MOTO_LISTENING = re.compile(r"Running on (http://127\.0\.0\.1:\d+)")
 
-# What a Lambda container and the AWS provider would get from their runtime, pointed at moto.
-TEST_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
+# The environment of Terraform and boto3 during the tests (plus AWS_ENDPOINT_URL); settings
+# that could send them to a real account are removed.
+AWS_ON_MOTO = {
+    **TEST_CREDENTIALS,
     "AWS_REGION": "us-east-1",
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_EC2_METADATA_DISABLED": "true",
@@ -63,7 +62,7 @@ def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         with pytest.MonkeyPatch.context() as env:
             for name in AMBIENT_AWS_SETTINGS:
                 env.delenv(name, raising=False)
-            for name, value in {**TEST_CREDENTIALS, "AWS_ENDPOINT_URL": endpoint}.items():
+            for name, value in {**AWS_ON_MOTO, "AWS_ENDPOINT_URL": endpoint}.items():
                 env.setenv(name, value)
             _use_offline_terraform_config(env)
             yield endpoint

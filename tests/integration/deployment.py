@@ -10,6 +10,13 @@ from typing import Any
 import boto3
 from botocore.client import BaseClient
 
+# moto accepts any credentials; these keep Terraform, boto3 and the handlers off real AWS.
+TEST_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
+
 # What examples/complete deploys: the seed's channels, table names and routes, and the
 # settings it chooses (log retention, the history channel's own throttling).
 SEED_CHANNEL_TABLES = {

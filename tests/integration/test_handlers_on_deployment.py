@@ -20,7 +20,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.integration.deployment import ROUTED_CHANNELS, SEED_CHANNELS, Deployment
+from tests.integration.deployment import (
+    ROUTED_CHANNELS,
+    SEED_CHANNELS,
+    TEST_CREDENTIALS,
+    Deployment,
+)
 from tests.support.events import connect_event, disconnect_event, schedule_event
 from tests.support.fake_connections_api import FakeConnectionsApi
 from tests.support.lambda_zip import load_handler
@@ -41,10 +46,14 @@ def connections_api() -> Iterator[FakeConnectionsApi]:
 def run_lambda(deployment: Deployment, moto_endpoint: str) -> LambdaRunner:
     """Invokes a deployed function's handler with the function's own environment."""
 
-    def run(function_name: str, code: str, event: dict, endpoint_host: str | None = None) -> Any:
+    def run(
+        function_name: str, code: str, event: dict, management_api_url: str | None = None
+    ) -> Any:
         environment = dict(deployment.environment(function_name))
-        if endpoint_host:
-            environment["CHANNELS"] = _with_endpoint_host(environment["CHANNELS"], endpoint_host)
+        if management_api_url:
+            environment["CHANNELS"] = _with_management_api_url(
+                environment["CHANNELS"], management_api_url
+            )
         with _lambda_environment(environment, deployment.region, moto_endpoint):
             return load_handler(code).handler(event, None)
 
@@ -57,20 +66,18 @@ def _lambda_environment(variables: dict[str, str], region: str, aws_endpoint: st
     runtime = {
         "AWS_REGION": region,
         "AWS_DEFAULT_REGION": region,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
+        **TEST_CREDENTIALS,
         "AWS_ENDPOINT_URL": aws_endpoint,
     }
     with mock.patch.dict(os.environ, {**variables, **runtime}, clear=True):
         yield
 
 
-def _with_endpoint_host(channels_json: str, host: str) -> str:
-    """The CHANNELS value with each endpoint's scheme and host replaced (path kept)."""
+def _with_management_api_url(channels_json: str, url: str) -> str:
+    """The CHANNELS value with each endpoint's scheme and host replaced by `url`'s."""
     channels = json.loads(channels_json)
     for channel in channels.values():
-        channel["endpoint"] = host + urlsplit(channel["endpoint"]).path
+        channel["endpoint"] = url + urlsplit(channel["endpoint"]).path
     return json.dumps(channels)
 
 
@@ -161,7 +168,7 @@ def test_stream_processor_delivers_an_incident_to_the_routed_channels_connection
         deployment.functions["stream_processor"],
         "stream_processor",
         event,
-        endpoint_host=connections_api.url,
+        management_api_url=connections_api.url,
     )
 
     assert response == {"batchItemFailures": []}
@@ -181,7 +188,7 @@ def test_heartbeat_pings_connections_of_every_channel(run_lambda, deployment, co
         deployment.functions["heartbeat"],
         "heartbeat",
         schedule_event(),
-        endpoint_host=connections_api.url,
+        management_api_url=connections_api.url,
     )
 
     assert set(result) == set(SEED_CHANNELS)
