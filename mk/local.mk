@@ -5,7 +5,7 @@
 
 TEST_TARGETS += test-gateway test-e2e
 
-demo: venv package tf-cli-config ## Run the whole system locally (moto + terraform + gateway + dashboard)
+demo: venv package tf-cli-config ## Run the whole system on this machine, with a live dashboard
 	$(PY) -m local_gateway.demo
 
 test-gateway: venv ## Unit tests of the local gateway (tests/gateway)

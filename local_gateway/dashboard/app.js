@@ -106,7 +106,10 @@ const RENDERERS = {
     item.dataset.severity = SEVERITIES.includes(severity) ? severity : "unknown";
     if (message.incident_id != null) item.dataset.incidentId = message.incident_id;
     item.append(
-      headline(badge("severity", message.severity || "UNKNOWN"), message.title || message.incident_id),
+      headline(
+        badge("severity", message.severity || "UNKNOWN"),
+        message.title || message.incident_id,
+      ),
       details([
         ["incident", message.incident_id],
         ["event", message.event],
@@ -124,7 +127,10 @@ const RENDERERS = {
     const status = String(message.status || "unknown").toLowerCase();
     item.dataset.status = status;
     item.append(
-      headline(badge("remediation", message.status || "UNKNOWN"), `${message.action} → ${message.target ?? "?"}`),
+      headline(
+        badge("remediation", message.status || "UNKNOWN"),
+        `${message.action} → ${message.target ?? "?"}`,
+      ),
       details([
         ["incident", message.incident_id],
         ["event", message.event],
