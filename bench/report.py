@@ -31,6 +31,13 @@ class Measurement:
         return self.delivered / self.wall_s
 
 
+@dataclass(frozen=True)
+class Method:
+    latency_ms: int  # the fake's delay per post
+    repeats: int  # stream_processor runs per figure (the median is shown)
+    package: str  # the stream_processor zip, as given
+
+
 def median_run(runs: list[Measurement]) -> Measurement:
     """The run with the median wall time (the upper one of an even count)."""
     ordered = sorted(runs, key=lambda run: run.wall_s)
@@ -56,8 +63,7 @@ def load_average() -> str:
 
 def render(
     info: dict[str, str],
-    latency_ms: int,
-    repeats: int,
+    method: Method,
     main: list[Measurement],
     sweep: list[Measurement],
     baseline: dict[int, Measurement],
@@ -75,12 +81,13 @@ def render(
         "Written by `make bench` (`bench/run.py`); do not edit by hand.",
         "",
         "One INSERT stream record is broadcast to N connections (rows in a moto server) through "
-        f"a fake `@connections` server that answers every post after {latency_ms} ms. "
-        "`stream_processor` is imported from `functions/dist/stream_processor.zip`; "
+        f"a fake `@connections` server that answers every post after {method.latency_ms} ms. "
+        f"`stream_processor` is imported from `{method.package}`; "
         "`sequential` is the seed's loop (`bench/sequential.py`: scan, then "
         "`post_to_connection` one by one). "
         "Each run is a fresh process; wall and process CPU time cover the invocation only. "
-        f"`stream_processor` figures are the median of {repeats} runs. Every run is checked: "
+        f"`stream_processor` figures are the median of {method.repeats} runs. Every run is "
+        "checked: "
         "each connection received exactly one copy.",
         "",
         *(f"- {key}: {value}" for key, value in info.items()),

@@ -114,15 +114,15 @@ class Bench:
             name = f"{implementation} N={len(ids)} MAX_CONCURRENCY={concurrency} run {attempt}"
             before = self.received.snapshot()
             output = _worker([*arguments, "--event", str(self.event)], env, name)
-            delivered = self.received.delivered_once(before, self.received.snapshot(), ids, name)
+            after = self.received.snapshot()
             _check_response(implementation, output["response"], name)
             run = Measurement(
-                implementation,
-                len(ids),
-                output.get("max_concurrency", concurrency),
-                output["wall_s"],
-                output["cpu_s"],
-                delivered,
+                implementation=implementation,
+                connections=len(ids),
+                concurrency=output.get("max_concurrency", concurrency),
+                wall_s=output["wall_s"],
+                cpu_s=output["cpu_s"],
+                delivered=self.received.delivered_once(before, after, ids, name),
             )
             print(
                 f"{name}: {run.wall_s:.2f} s wall, {run.cpu_ms_per_message:.2f} CPU ms/message",
@@ -148,8 +148,12 @@ def _aws_environment(moto_url: str) -> dict[str, str]:
     }
 
 
+def _log(name: str) -> Path:
+    return LOG_DIR / f"{name.replace(' ', '_').replace('=', '-')}.log"
+
+
 def _worker(arguments: list[str], env: dict[str, str], name: str) -> dict[str, Any]:
-    log = LOG_DIR / f"{name.replace(' ', '_').replace('=', '-')}.log"
+    log = _log(name)
     with log.open("w") as stderr:
         done = subprocess.run(
             [sys.executable, "-m", "bench.worker", *arguments],
@@ -167,7 +171,7 @@ def _worker(arguments: list[str], env: dict[str, str], name: str) -> dict[str, A
 
 def _check_response(implementation: str, response: Any, name: str) -> None:
     if implementation == HANDLER and response != {"batchItemFailures": []}:
-        raise BenchError(f"{name}: the handler reported failed records: {response}")
+        raise BenchError(f"{name}: the handler failed records: {response}; see {_log(name)}")
 
 
 def _numbers(text: str) -> list[int]:
@@ -219,7 +223,10 @@ def main(argv: list[str] | None = None) -> None:
         # The sweep runs on the last, largest table.
         sweep = [bench.handler(table, ids, concurrency) for concurrency in args.concurrency]
     info["load average (1 min) at end"] = report.load_average()
-    markdown = report.render(info, LATENCY_MS, args.repeats, main_rows, sweep, baseline, scans)
+    package = args.package.resolve()
+    shown = package.relative_to(REPO) if package.is_relative_to(REPO) else package
+    method = report.Method(LATENCY_MS, args.repeats, str(shown))
+    markdown = report.render(info, method, main_rows, sweep, baseline, scans)
     args.output.write_text(markdown)
     print(f"\n{markdown}\nwritten to {args.output}")
 
