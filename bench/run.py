@@ -174,7 +174,7 @@ def _check_response(implementation: str, response: Any, name: str) -> None:
         raise BenchError(f"{name}: the handler failed records: {response}; see {_log(name)}")
 
 
-def _numbers(text: str) -> list[int]:
+def number_list(text: str) -> list[int]:
     return [int(value) for value in text.split()]
 
 
@@ -182,14 +182,14 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--sizes",
-        type=_numbers,
-        default=_numbers(os.environ.get("BENCH_SIZES") or "1000 10000"),
+        type=number_list,
+        default=number_list(os.environ.get("BENCH_SIZES") or "1000 10000"),
         help="connection counts N, space separated",
     )
     parser.add_argument(
         "--concurrency",
-        type=_numbers,
-        default=_numbers(os.environ.get("BENCH_CONCURRENCY") or "8 16 32 64 128"),
+        type=number_list,
+        default=number_list(os.environ.get("BENCH_CONCURRENCY") or "8 16 32 64 128"),
         help="MAX_CONCURRENCY values swept at the largest N",
     )
     parser.add_argument("--repeats", type=int, default=3, help="stream_processor runs per figure")
