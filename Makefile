@@ -19,7 +19,7 @@ include $(sort $(wildcard mk/*.mk))
 .PHONY: help venv test lint fmt clean
 
 help: ## List every target
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort -u | \
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sort -u | \
 		awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
 
 venv: $(VENV)/.installed ## Create .venv with the pinned dev dependencies
