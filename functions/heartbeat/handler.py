@@ -49,23 +49,30 @@ def _ping_channel(
     channel: Channel, ping: bytes, credentials: ReadOnlyCredentials, posts: Executor
 ) -> dict:
     store = ConnectionStore(DYNAMODB, channel.table)
+    connections = store.scan_live()
     try:
-        connections = store.live_connections()
         api = ConnectionsApi(channel.endpoint, channel.region, credentials, HTTP)
-        counts = broadcast([Delivery(c, (ping,)) for c in connections], api, store, posts)
+        counts = broadcast((Delivery(c, (ping,)) for c in connections), api, store, posts)
     except Exception as error:  # one channel's fault, whatever it is, must not stop the others
-        log_event(
-            logger,
-            logging.ERROR,
-            "heartbeat_channel_failed",
-            channel=channel.name,
-            table=channel.table,
-            error=repr(error),
-        )
-        return {"connections": 0, "sent": 0, "gone": 0, "failed": 0, "error": repr(error)}
-    return {
-        "connections": len(connections),
+        return _channel_failed(channel, error, connections=connections.count)
+    result = {
+        "connections": connections.count,
         "sent": counts.delivered,
         "gone": counts.gone,
         "failed": counts.failed,
     }
+    if connections.error is not None:
+        return _channel_failed(channel, connections.error, **result)
+    return result
+
+
+def _channel_failed(channel: Channel, error: Exception, **counts: int) -> dict:
+    log_event(
+        logger,
+        logging.ERROR,
+        "heartbeat_channel_failed",
+        channel=channel.name,
+        table=channel.table,
+        error=repr(error),
+    )
+    return {"connections": 0, "sent": 0, "gone": 0, "failed": 0, **counts, "error": repr(error)}

@@ -34,3 +34,19 @@ def parse_log_event(caplog: pytest.LogCaptureFixture, event: str) -> list[dict[s
         for record in caplog.records
         if record.getMessage().startswith(prefix)
     ]
+
+
+def drop_table_after_first_scan_page(client, table, page_size: int) -> None:
+    """Make `client`'s Scans return `page_size` items a page and delete `table` (moto) just
+    before the second page is asked for: a table that stops answering mid-scan."""
+    pages = []
+
+    def limit_and_drop(params: dict[str, Any], **_: Any) -> None:
+        if params.get("TableName") != table.name:
+            return
+        params["Limit"] = page_size
+        pages.append(params)
+        if len(pages) == 2:
+            table.delete()
+
+    client.meta.events.register("provide-client-params.dynamodb.Scan", limit_and_drop)

@@ -10,7 +10,12 @@ import pytest
 
 from tests.support.events import schedule_event
 from tests.support.fake_connections_api import FakeConnectionsApi
-from tests.unit.helpers import channels_env, connection, parse_log_event
+from tests.unit.helpers import (
+    channels_env,
+    connection,
+    drop_table_after_first_scan_page,
+    parse_log_event,
+)
 
 
 def add_connections(table, *connection_ids: str) -> None:
@@ -113,6 +118,21 @@ def test_a_failing_channel_does_not_stop_the_others(load, make_connections_table
     assert "ResourceNotFoundException" in result["events"]["error"]
     [failure] = parse_log_event(caplog, "heartbeat_channel_failed")
     assert failure["channel"] == "events"
+
+
+def test_a_table_failing_mid_scan_reports_the_pings_sent_and_the_error(heartbeat, tables, fake_api):
+    add_connections(tables["events"], "e1", "e2", "e3", "e4")
+    drop_table_after_first_scan_page(heartbeat.DYNAMODB, tables["events"], page_size=2)
+
+    result = heartbeat.handler(schedule_event(), None)
+
+    assert {k: v for k, v in result["events"].items() if k != "error"} == {
+        "connections": 2,
+        "sent": 2,
+        "gone": 0,
+        "failed": 0,
+    }
+    assert "ResourceNotFoundException" in result["events"]["error"]
 
 
 def test_seed_variables_configure_the_three_channels(load, make_connections_table, fake_api):

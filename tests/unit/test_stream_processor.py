@@ -11,7 +11,12 @@ import pytest
 from tests.support.fake_connections_api import FakeConnectionsApi
 from tests.support.lambda_zip import load_module
 from tests.support.stream_records import IncidentTable
-from tests.unit.helpers import channels_env, connection, parse_log_event
+from tests.unit.helpers import (
+    channels_env,
+    connection,
+    drop_table_after_first_scan_page,
+    parse_log_event,
+)
 
 ROUTES = json.dumps({"incident": ["history"], "remediation": ["history"]})
 
@@ -482,6 +487,47 @@ def test_only_records_of_a_channel_whose_table_cannot_be_read_fail_the_batch(
     remediation_sequence = event["Records"][1]["dynamodb"]["SequenceNumber"]
     assert response == {"batchItemFailures": [{"itemIdentifier": remediation_sequence}]}
     assert [m["type"] for m in messages(fake_api, "h1")] == ["incident"]
+
+
+def test_posting_starts_with_the_first_page_of_connections(processor, history, incidents, fake_api):
+    add_connections(history, *(f"c{i}" for i in range(6)))
+    posted_before_the_next_page = []
+
+    def one_connection_a_page(params, **_):
+        params["Limit"] = 1
+        if "ExclusiveStartKey" in params:  # wait for a post of the pages already read
+            deadline = time.monotonic() + 5
+            while not fake_api.received and time.monotonic() < deadline:
+                time.sleep(0.01)
+            posted_before_the_next_page.append(bool(fake_api.received))
+
+    processor.DYNAMODB.meta.events.register(
+        "provide-client-params.dynamodb.Scan", one_connection_a_page
+    )
+    incidents.put({"incident_id": "i-1"})
+
+    processor.handler(incidents.event(), None)
+
+    assert len(fake_api.received) == 6
+    assert posted_before_the_next_page[0] is True
+
+
+def test_table_failing_after_some_connections_got_the_messages_does_not_fail_the_record(
+    processor, history, incidents, fake_api, caplog
+):
+    add_connections(history, *(f"c{i}" for i in range(6)))
+    drop_table_after_first_scan_page(processor.DYNAMODB, history, page_size=2)
+    incidents.put({"incident_id": "i-1"})
+
+    response = processor.handler(incidents.event(), None)
+
+    assert response == {"batchItemFailures": []}  # a retry would send c0, c1 a second copy
+    assert len(fake_api.received) == 2
+    [summary] = parse_log_event(caplog, "stream_batch_processed")
+    assert summary["channels"]["history"]["connections"] == 2
+    assert "ResourceNotFoundException" in summary["channels"]["history"]["error"]
+    [unreadable] = parse_log_event(caplog, "connections_unreadable")
+    assert unreadable["connectionsRead"] == 2
 
 
 def test_one_summary_line_per_invocation(processor, history, incidents, fake_api, caplog):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
@@ -44,13 +44,14 @@ class Delivery:
 
 
 def broadcast(
-    deliveries: Sequence[Delivery],
+    deliveries: Iterable[Delivery],
     api: ConnectionsApi,
     store: ConnectionStore,
     executor: Executor,
 ) -> DeliveryCounts:
     """Run one task per connection on `executor` (its worker count is the bound on posts in
-    flight); each task posts its messages in order, so every connection sees stream order."""
+    flight); each task posts its messages in order, so every connection sees stream order.
+    Tasks are submitted while `deliveries` is consumed, so posting starts with its first item."""
     counts = DeliveryCounts()
     tasks = [executor.submit(_deliver, d, api, store) for d in deliveries if d.bodies]
     for task in tasks:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from boto3.dynamodb.types import TypeSerializer
+from botocore.exceptions import BotoCoreError, ClientError
 
 from .records import decode_item
 
@@ -56,8 +57,16 @@ class ConnectionStore:
 
     def live_connections(self, now: float | None = None) -> list[Connection]:
         """Every connection whose `ttl` has not passed, read page by page."""
+        return list(self._live(now))
+
+    def scan_live(self, now: float | None = None) -> ConnectionScan:
+        """One lazy pass over the live connections: a broadcast consumes each page as it
+        arrives instead of waiting for the whole table."""
+        return ConnectionScan(self._live(now))
+
+    def _live(self, now: float | None) -> Iterator[Connection]:
         now = time.time() if now is None else now
-        return [c for item in self._scan() if (c := _live_connection(item, now))]
+        return (c for item in self._scan() if (c := _live_connection(item, now)))
 
     def _scan(self) -> Iterator[dict[str, Any]]:
         pagination = {"PageSize": self._page_size} if self._page_size else {}
@@ -69,6 +78,25 @@ class ConnectionStore:
         )
         for page in pages:
             yield from (decode_item(item) for item in page.get("Items", []))
+
+
+class ConnectionScan:
+    """Iterates live connections until the table stops answering. A read error ends the pass
+    instead of escaping into the broadcast consuming it: `error` is what it was, `count` how
+    many connections were handed out before it."""
+
+    def __init__(self, connections: Iterator[Connection]) -> None:
+        self._connections = connections
+        self.count = 0
+        self.error: BotoCoreError | ClientError | None = None
+
+    def __iter__(self) -> Iterator[Connection]:
+        try:
+            for connection in self._connections:
+                self.count += 1
+                yield connection
+        except (BotoCoreError, ClientError) as error:
+            self.error = error
 
 
 def _serialise(item: Mapping[str, Any]) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,9 +84,11 @@ def by_channel(
     return channels
 
 
-def deliveries(messages: Sequence[Outgoing], connections: Sequence[Connection]) -> list[Delivery]:
+def deliveries(
+    messages: Sequence[Outgoing], connections: Iterable[Connection]
+) -> Iterator[Delivery]:
     """What each connection receives: the messages its account/region filters accept."""
-    return [
+    return (
         Delivery(c, tuple(m.body for m in messages if c.accepts(m.account, m.region)))
         for c in connections
-    ]
+    )
