@@ -38,7 +38,7 @@ DEFAULT_WORK_DIR = BUILD_DIR / "demo"
 TERRAFORM_CLI_CONFIG = BUILD_DIR / "terraformrc"
 TERRAFORM_CLI_CONFIG_SCRIPT = REPO_ROOT / "scripts" / "terraform-cli-config.sh"
 # moto's server plus the API Gateway v2 deployments moto 5.2.5 lacks (every stage needs one).
-MOTO_SERVER = REPO_ROOT / "tests" / "integration" / "moto_server.py"
+MOTO_SERVER = REPO_ROOT / "local_gateway" / "moto_server.py"
 
 # moto accepts any credentials; these keep boto3, Terraform and the gateway off real AWS.
 EMULATOR_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}

@@ -11,5 +11,5 @@ demo: venv package tf-cli-config ## Run the whole system on this machine, with a
 test-gateway: venv ## Unit tests of the local gateway (tests/gateway)
 	$(PY) -m pytest tests/gateway
 
-test-e2e: venv package tf-cli-config ## End-to-end and browser tests against the applied local stack
+test-e2e: venv tf-cli-config ## End-to-end and browser tests against the applied local stack (committed zips)
 	$(PY) -m pytest tests/e2e

@@ -1,6 +1,6 @@
 """One real `terraform apply` of examples/complete on a moto server, shared by every test here.
 
-The fixtures start moto (tests/integration/moto_server.py) on a free loopback port, point
+The fixtures start moto (local_gateway/moto_server.py) on a free loopback port, point
 Terraform and boto3 at it through the standard AWS_ENDPOINT_URL and test credentials, and
 apply `terraform/complete_on_moto` (a thin wrapper of examples/complete) with
 pytest-terraform, which destroys it again after the last test that uses it.
@@ -9,21 +9,16 @@ pytest-terraform, which destroys it again after the last test that uses it.
 from __future__ import annotations
 
 import os
-import re
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from local_gateway.demo import start_moto
 from tests.integration.deployment import TEST_CREDENTIALS, Deployment
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-MOTO_SERVER = Path(__file__).with_name("moto_server.py")
-MOTO_START_SECONDS = 30
-MOTO_LISTENING = re.compile(r"Running on (http://127\.0\.0\.1:\d+)")
 
 # The environment of Terraform and boto3 during the tests (plus AWS_ENDPOINT_URL); settings
 # that could send them to a real account are removed.
@@ -50,15 +45,8 @@ def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     Autouse, so it is set up before the apply; package scope (like the apply), so test
     packages that run later in the same session get the environment back as it was.
     """
-    log_path = tmp_path_factory.mktemp("moto") / "server.log"
-    with log_path.open("w") as log:
-        server = subprocess.Popen(
-            [sys.executable, str(MOTO_SERVER), "-H", "127.0.0.1", "-p", "0"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    moto, endpoint = start_moto(tmp_path_factory.mktemp("moto") / "server.log")
     try:
-        endpoint = _wait_until_listening(server, log_path)
         with pytest.MonkeyPatch.context() as env:
             for name in AMBIENT_AWS_SETTINGS:
                 env.delenv(name, raising=False)
@@ -67,8 +55,7 @@ def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             _use_offline_terraform_config(env)
             yield endpoint
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        moto.stop()
 
 
 @pytest.fixture(scope="package")
@@ -80,17 +67,6 @@ def deployment(complete_on_moto) -> Deployment:
 def applied_state(complete_on_moto) -> dict:
     """`terraform show -json` of the applied state (every resource, every module)."""
     return complete_on_moto.terraform.show()
-
-
-def _wait_until_listening(server: subprocess.Popen, log_path: Path) -> str:
-    deadline = time.monotonic() + MOTO_START_SECONDS
-    while time.monotonic() < deadline:
-        if match := MOTO_LISTENING.search(log_path.read_text()):
-            return match.group(1)
-        if server.poll() is not None:
-            break
-        time.sleep(0.1)
-    raise RuntimeError(f"moto server did not start:\n{log_path.read_text()}")
 
 
 def _use_offline_terraform_config(env: pytest.MonkeyPatch) -> None:

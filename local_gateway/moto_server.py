@@ -8,12 +8,20 @@
   function itself (it cannot: no Docker here) and, once that returns anything, drops the
   records from the shard, so nobody can read them. Here moto leaves them in the stream, as
   AWS does, for the tests (or the local gateway) to read with GetRecords.
+- A repeated CreateFunction: a client that sent CreateFunction but lost the 201 (the dev
+  server can drop a kept-alive connection under load) retries, and moto answers 409
+  ResourceConflictException, which the Terraform provider retries until its 10-minute
+  timeout. Here a repeat with the same code and role gets the 201 the first call earned;
+  any other CreateFunction of an existing name still gets the 409.
 
-Everything else is moto unchanged.
+Everything else is moto unchanged. Used by `make demo`, the end-to-end tests and the
+Terraform integration tests:
 
-    python tests/integration/moto_server.py -H 127.0.0.1 -p 0
+    python local_gateway/moto_server.py -H 127.0.0.1 -p 0
 """
 
+import base64
+import hashlib
 import json
 import uuid
 from datetime import UTC, datetime
@@ -23,7 +31,9 @@ from moto.apigatewayv2 import urls
 from moto.apigatewayv2.exceptions import APIGatewayV2Error
 from moto.apigatewayv2.models import Api, Stage
 from moto.apigatewayv2.responses import ApiGatewayV2Response
+from moto.awslambda.exceptions import UnknownFunctionException
 from moto.awslambda.models import LambdaBackend
+from moto.awslambda.responses import LambdaResponse
 from moto.core.responses import TYPE_RESPONSE
 from moto.server import main as moto_server_main
 
@@ -104,6 +114,27 @@ def _keep_stream_records(*_: Any) -> str:
     return ""
 
 
+def _create_function_once(self: LambdaResponse) -> TYPE_RESPONSE:
+    spec = self.json_body
+    try:
+        existing = self.backend.get_function(spec["FunctionName"].rsplit(":", 1)[-1], None)
+    except UnknownFunctionException:
+        return _moto_create_function(self)
+    if _code_sha256(spec) == existing.code_sha_256 and spec.get("Role") == existing.role:
+        return 201, {"status": 201}, json.dumps(existing.get_configuration(on_create=True))
+    return _moto_create_function(self)
+
+
+def _code_sha256(spec: dict[str, Any]) -> str | None:
+    zip_file = spec.get("Code", {}).get("ZipFile")
+    if not zip_file:
+        return None
+    return base64.b64encode(hashlib.sha256(base64.b64decode(zip_file)).digest()).decode()
+
+
+_moto_create_function = LambdaResponse.create_function
+
+
 def install() -> None:
     """Patches moto before the server starts (see the module docstring)."""
     urls.url_paths.update(DEPLOYMENT_PATHS)
@@ -113,6 +144,7 @@ def install() -> None:
     ApiGatewayV2Response.delete_deployment = delete_deployment
     Stage.to_json = _stage_to_json_with_deployment
     LambdaBackend.send_dynamodb_items = _keep_stream_records
+    LambdaResponse.create_function = _create_function_once
 
 
 if __name__ == "__main__":
