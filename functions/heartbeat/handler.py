@@ -7,7 +7,7 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 import boto3
 from botocore.credentials import ReadOnlyCredentials
 from incident_ws.broadcast import Delivery, broadcast
-from incident_ws.clients import dynamodb_client, frozen_credentials, http_session
+from incident_ws.clients import dynamodb_client, frozen_credentials, http_connections
 from incident_ws.config import Channel, load_heartbeat_config
 from incident_ws.connections import ConnectionStore
 from incident_ws.logs import log_event
@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 CONFIG = load_heartbeat_config()
 DYNAMODB = dynamodb_client(CONFIG.max_concurrency)
-HTTP = http_session(CONFIG.max_concurrency)
+HTTP = http_connections()
 SESSION = boto3.session.Session()
 
 

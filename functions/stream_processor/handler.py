@@ -9,7 +9,7 @@ import boto3
 from botocore.credentials import ReadOnlyCredentials
 from incident_ws import stream
 from incident_ws.broadcast import broadcast
-from incident_ws.clients import dynamodb_client, frozen_credentials, http_session
+from incident_ws.clients import dynamodb_client, frozen_credentials, http_connections
 from incident_ws.config import Channel, load_stream_config
 from incident_ws.connections import ConnectionStore
 from incident_ws.logs import log_event
@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 
 CONFIG = load_stream_config()
 DYNAMODB = dynamodb_client(CONFIG.max_concurrency)
-HTTP = http_session(CONFIG.max_concurrency)
+HTTP = http_connections()
 SESSION = boto3.session.Session()
 
 

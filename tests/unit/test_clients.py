@@ -22,7 +22,7 @@ def test_clients_have_timeouts_standard_retries_and_a_pool_sized_to_concurrency(
     assert (config.connect_timeout, config.read_timeout) == (2, 5)
     assert config.retries["mode"] == "standard"
     assert config.max_pool_connections == 48
-    assert handler.HTTP._max_pool_connections == 48
+    assert (handler.HTTP.connect_timeout, handler.HTTP.read_timeout) == (2, 5)
 
 
 def test_dynamodb_endpoint_comes_from_aws_endpoint_url_dynamodb(load, monkeypatch):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import http.server
 import socket
+import threading
+from typing import ClassVar
 
 import pytest
 from botocore.credentials import ReadOnlyCredentials
-from botocore.httpsession import URLLib3Session
 
 from tests.support.fake_connections_api import FakeConnectionsApi
 from tests.support.lambda_zip import load_module
@@ -19,6 +21,11 @@ def management_api():
     return load_module("stream_processor", "incident_ws.management_api")
 
 
+@pytest.fixture(scope="module")
+def keepalive():
+    return load_module("stream_processor", "incident_ws.keepalive")
+
+
 def closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -26,7 +33,7 @@ def closed_port() -> int:
 
 
 def api_for(management_api, endpoint: str, read_timeout: float = 5):
-    http = URLLib3Session(timeout=(1, read_timeout))
+    http = management_api.KeepAliveConnections(connect_timeout=1, read_timeout=read_timeout)
     return management_api.ConnectionsApi(
         endpoint, "us-east-1", CREDENTIALS, http, sleep=lambda seconds: None
     )
@@ -41,7 +48,7 @@ def test_read_timeout_is_retried_then_reported_failed(management_api):
         assert slow.attempts["c1"] == 4
     assert result.outcome is management_api.Outcome.FAILED
     assert result.retries == 3
-    assert result.detail == "ReadTimeoutError"
+    assert result.detail == "TimeoutError"
 
 
 def test_unreachable_endpoint_is_retried_then_reported_failed(management_api):
@@ -51,7 +58,7 @@ def test_unreachable_endpoint_is_retried_then_reported_failed(management_api):
 
     assert result.outcome is management_api.Outcome.FAILED
     assert result.retries == 3
-    assert result.detail == "EndpointConnectionError"
+    assert result.detail == "ConnectionRefusedError"
 
 
 def test_connection_id_is_escaped_in_the_path(management_api, fake_api):
@@ -71,3 +78,50 @@ def test_backoff_is_full_jitter_capped(management_api, retry):
 
     assert min(delays) >= 0
     assert max(delays) <= min(1.0, 0.05 * 2**retry)
+
+
+class ClosesAfterEachResponse(http.server.BaseHTTPRequestHandler):
+    """A server that drops every kept-alive connection after answering, without saying so."""
+
+    protocol_version = "HTTP/1.1"
+    requests: ClassVar[list[str]] = []
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.requests.append(self.path)
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+        self.close_connection = True
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_a_kept_alive_connection_the_server_closed_is_replaced_without_a_retry(management_api):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), ClosesAfterEachResponse)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        api = api_for(management_api, f"http://127.0.0.1:{server.server_port}/prod")
+
+        results = [api.post(f"c{n}", b"{}") for n in range(3)]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert [r.outcome for r in results] == [management_api.Outcome.DELIVERED] * 3
+    assert [r.retries for r in results] == [0, 0, 0]
+    assert ClosesAfterEachResponse.requests == [f"/prod/@connections/c{n}" for n in range(3)]
+
+
+def test_each_thread_keeps_its_connection_alive_between_posts(keepalive, fake_api):
+    connections = keepalive.KeepAliveConnections(connect_timeout=1, read_timeout=5)
+    url = f"{fake_api.endpoint()}/@connections/c1"
+    headers = {"Authorization": "AWS4-HMAC-SHA256 test", "Content-Type": "application/json"}
+
+    connections.post(url, headers, b"{}")
+    [first] = connections._connections.values()
+    connections.post(url, headers, b"{}")
+
+    assert list(connections._connections.values()) == [first]
+    assert first.sock is not None

@@ -1,13 +1,12 @@
-"""AWS clients and the HTTP session, built once per container (at cold start)."""
+"""AWS clients and the @connections transport, built once per container (at cold start)."""
 
 from __future__ import annotations
-
-import socket
 
 import boto3
 from botocore.config import Config
 from botocore.credentials import ReadOnlyCredentials
-from botocore.httpsession import URLLib3Session
+
+from .keepalive import KeepAliveConnections
 
 CONNECT_TIMEOUT_SECONDS = 2
 READ_TIMEOUT_SECONDS = 5
@@ -24,14 +23,9 @@ def dynamodb_client(max_pool_connections: int = 10):
     return boto3.session.Session().client("dynamodb", config=config)
 
 
-def http_session(max_pool_connections: int) -> URLLib3Session:
-    """The HTTP session for @connections posts (see management_api for why not boto3)."""
-    return URLLib3Session(
-        max_pool_connections=max_pool_connections,
-        timeout=(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS),
-        # Without TCP_NODELAY each small POST waits ~40 ms for the delayed ACK.
-        socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
-    )
+def http_connections() -> KeepAliveConnections:
+    """The transport of @connections posts (see management_api for why not boto3)."""
+    return KeepAliveConnections(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS)
 
 
 def frozen_credentials(session: boto3.session.Session) -> ReadOnlyCredentials:
