@@ -339,7 +339,7 @@ variable "lambda_timeouts" {
 variable "max_concurrency" {
   description = "Posts to `@connections` in flight at once in the stream processor and the heartbeat (`MAX_CONCURRENCY`, 1-256)."
   type        = number
-  default     = 32
+  default     = 64
 
   validation {
     condition     = var.max_concurrency >= 1 && var.max_concurrency <= 256 && floor(var.max_concurrency) == var.max_concurrency

@@ -68,10 +68,10 @@ def test_endpoint_without_execute_api_host_needs_aws_region(config):
         config.load_stream_config({"CONNECTIONS_TABLE": "t", "WS_ENDPOINT": "http://127.0.0.1:1/p"})
 
 
-def test_max_concurrency_defaults_to_32(config):
+def test_max_concurrency_defaults_to_64(config):
     env = {"CONNECTIONS_TABLE": "t", "WS_ENDPOINT": ENDPOINT}
 
-    assert config.load_stream_config(env).max_concurrency == 32
+    assert config.load_stream_config(env).max_concurrency == 64
 
 
 @pytest.mark.parametrize(
