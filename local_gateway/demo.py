@@ -24,7 +24,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -133,20 +133,28 @@ def start_moto(log_path: Path) -> tuple[ManagedProcess, str]:
 # --------------------------------------------------------------------------------------------
 
 
-def terraform_environment(aws_endpoint: str, region: str) -> dict[str, str]:
-    """The environment for terraform: offline CLI config (written if `make` has not) and moto."""
-    env = dict(os.environ)
-    configured = env.get("TF_CLI_CONFIG_FILE")
+def offline_terraform_settings(environ: Mapping[str, str]) -> dict[str, str]:
+    """`TF_CLI_CONFIG_FILE` and `TF_PLUGIN_CACHE_DIR` as `make` exports them, for a run that
+    did not come through `make`: the CLI config installs providers from a local mirror."""
+    settings = {}
+    configured = environ.get("TF_CLI_CONFIG_FILE")
     if not configured or not Path(configured).is_file():
         if not TERRAFORM_CLI_CONFIG.exists():
             subprocess.run(
                 [str(TERRAFORM_CLI_CONFIG_SCRIPT), str(TERRAFORM_CLI_CONFIG)], check=True
             )
-        env["TF_CLI_CONFIG_FILE"] = str(TERRAFORM_CLI_CONFIG)
-    if "TF_PLUGIN_CACHE_DIR" not in env:
+        settings["TF_CLI_CONFIG_FILE"] = str(TERRAFORM_CLI_CONFIG)
+    if "TF_PLUGIN_CACHE_DIR" not in environ:
         cache = BUILD_DIR / "plugin-cache"
         cache.mkdir(parents=True, exist_ok=True)
-        env["TF_PLUGIN_CACHE_DIR"] = str(cache)
+        settings["TF_PLUGIN_CACHE_DIR"] = str(cache)
+    return settings
+
+
+def terraform_environment(aws_endpoint: str, region: str) -> dict[str, str]:
+    """The environment for terraform: offline CLI config (written if `make` has not) and moto."""
+    env = dict(os.environ)
+    env.update(offline_terraform_settings(env))
     env.update(EMULATOR_CREDENTIALS)
     env.update(
         TF_IN_AUTOMATION="1",

@@ -9,13 +9,12 @@ pytest-terraform, which destroys it again after the last test that uses it.
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from local_gateway.demo import start_moto
+from local_gateway.demo import offline_terraform_settings, start_moto
 from tests.integration.deployment import TEST_CREDENTIALS, Deployment
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -52,7 +51,8 @@ def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 env.delenv(name, raising=False)
             for name, value in {**AWS_ON_MOTO, "AWS_ENDPOINT_URL": endpoint}.items():
                 env.setenv(name, value)
-            _use_offline_terraform_config(env)
+            for name, value in offline_terraform_settings(os.environ).items():
+                env.setenv(name, value)
             yield endpoint
     finally:
         moto.stop()
@@ -67,17 +67,3 @@ def deployment(complete_on_moto) -> Deployment:
 def applied_state(complete_on_moto) -> dict:
     """`terraform show -json` of the applied state (every resource, every module)."""
     return complete_on_moto.terraform.show()
-
-
-def _use_offline_terraform_config(env: pytest.MonkeyPatch) -> None:
-    """`make` exports the CLI config; a bare `pytest` run writes the same one itself."""
-    if Path(os.environ.get("TF_CLI_CONFIG_FILE", "")).is_file():
-        return
-    build = REPO_ROOT / ".build"
-    config = build / "terraformrc"
-    subprocess.run(
-        [REPO_ROOT / "scripts" / "terraform-cli-config.sh", config], check=True, cwd=REPO_ROOT
-    )
-    (build / "plugin-cache").mkdir(parents=True, exist_ok=True)
-    env.setenv("TF_CLI_CONFIG_FILE", str(config))
-    env.setenv("TF_PLUGIN_CACHE_DIR", str(build / "plugin-cache"))
