@@ -40,6 +40,12 @@ module "incident_ws" {
     }
   }
 
+  # Wider than the default (everything to history), so that every dashboard pane has traffic.
+  stream_routes = {
+    incident    = ["events", "history"]
+    remediation = ["remediation", "history"]
+  }
+
   incident_table_name = "Incident"
 
   tags = {
