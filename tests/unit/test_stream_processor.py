@@ -362,7 +362,7 @@ def test_connection_list_is_read_page_by_page(make_connections_table):
     clients = load_module("stream_processor", "incident_ws.clients")
     store = connections.ConnectionStore(clients.dynamodb_client(), "Paged", page_size=2)
 
-    assert {c.connection_id for c in store.live_connections()} == {f"c{i}" for i in range(7)}
+    assert {c.connection_id for c in store.scan_live()} == {f"c{i}" for i in range(7)}
 
 
 def test_every_connection_receives_the_batch_in_stream_order_under_concurrency(

@@ -55,18 +55,11 @@ class ConnectionStore:
         old = response.get("Attributes")
         return decode_item(old) if old else None
 
-    def live_connections(self, now: float | None = None) -> list[Connection]:
-        """Every connection whose `ttl` has not passed, read page by page."""
-        return list(self._live(now))
-
     def scan_live(self, now: float | None = None) -> ConnectionScan:
-        """One lazy pass over the live connections: a broadcast consumes each page as it
-        arrives instead of waiting for the whole table."""
-        return ConnectionScan(self._live(now))
-
-    def _live(self, now: float | None) -> Iterator[Connection]:
+        """One lazy pass, page by page, over the connections whose `ttl` has not passed: a
+        broadcast consumes each page as it arrives instead of waiting for the whole table."""
         now = time.time() if now is None else now
-        return (c for item in self._scan() if (c := _live_connection(item, now)))
+        return ConnectionScan(c for item in self._scan() if (c := _live_connection(item, now)))
 
     def _scan(self) -> Iterator[dict[str, Any]]:
         pagination = {"PageSize": self._page_size} if self._page_size else {}
