@@ -4,7 +4,7 @@
 TEST_TARGETS += test-unit
 
 package: ## Build functions/dist/<name>.zip for every handler (byte-identical on every run)
-	$(PYTHON) scripts/package.py --out-dir functions/dist
+	$(PYTHON) dev/tools/package.py --out-dir functions/dist
 
 test-unit: venv ## Run the handler unit tests (pytest tests/unit) against the built zips
 	$(PY) -m pytest tests/unit

@@ -1,6 +1,6 @@
 # Terraform checks: formatting, validation, `terraform test`, and the pytest integration suite
 # (a real apply of examples/complete on a moto server). Works offline: providers come from a
-# local filesystem mirror when the machine has one (see scripts/terraform-cli-config.sh).
+# local filesystem mirror when the machine has one (see dev/tools/terraform-cli-config.sh).
 .PHONY: tf-cli-config tf-fmt-check tf-fmt tf-validate tf-test test-integration
 
 TF_CLI_CONFIG := $(abspath $(BUILD)/terraformrc)
@@ -21,9 +21,9 @@ FMT_TARGETS  += tf-fmt
 
 tf-cli-config: $(TF_CLI_CONFIG) ## Write the Terraform CLI config (offline provider mirror if any)
 
-$(TF_CLI_CONFIG): scripts/terraform-cli-config.sh
+$(TF_CLI_CONFIG): dev/tools/terraform-cli-config.sh
 	mkdir -p $(TF_CACHE)
-	scripts/terraform-cli-config.sh $@
+	dev/tools/terraform-cli-config.sh $@
 
 tf-fmt-check: $(TF_CLI_CONFIG) ## Check Terraform formatting (terraform fmt -check -recursive)
 	terraform fmt -check -recursive -diff

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-TFDOCS = ROOT / "scripts" / "tfdocs.py"
+TFDOCS = ROOT / "dev" / "tools" / "tfdocs.py"
 
 
 def run_tfdocs(*args: str) -> subprocess.CompletedProcess[str]:

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 import pytest
 from websockets.sync.client import connect
 
-from local_gateway.demo import BUILD_DIR, LocalStack
+from dev.emulator.demo import BUILD_DIR, LocalStack
 from tests.e2e.helpers import TIME_SCALE, Client, unique
 
 # Per test, including the session's terraform apply (about a minute on 2 busy cores).

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from local_gateway.demo import REPO_ROOT, inject_samples
+from dev.emulator.demo import REPO_ROOT, inject_samples
 from tests.e2e.helpers import eventually, rows_of, unique
 
 pytestmark = pytest.mark.browser

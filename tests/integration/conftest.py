@@ -1,6 +1,6 @@
 """One real `terraform apply` of examples/complete on a moto server, shared by every test here.
 
-The fixtures start moto (local_gateway/moto_server.py) on a free loopback port, point
+The fixtures start moto (dev/emulator/moto_server.py) on a free loopback port, point
 Terraform and boto3 at it through the standard AWS_ENDPOINT_URL and test credentials, and
 apply `terraform/complete_on_moto` (a thin wrapper of examples/complete) with
 pytest-terraform, which destroys it again after the last test that uses it.
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from local_gateway.demo import offline_terraform_settings, start_moto
+from dev.emulator.demo import offline_terraform_settings, start_moto
 from tests.integration.deployment import TEST_CREDENTIALS, Deployment
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -12,7 +12,7 @@ import pytest
 
 from tests.support.lambda_zip import DIST_DIR, HANDLER_NAMES, REPO_ROOT
 
-PACKAGE_SCRIPT = REPO_ROOT / "scripts" / "package.py"
+PACKAGE_SCRIPT = REPO_ROOT / "dev" / "tools" / "package.py"
 LAMBDA_PROVIDED = {"boto3", "botocore"}
 
 

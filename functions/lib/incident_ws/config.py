@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 DEFAULT_CONNECTION_TTL_SECONDS = 10_800
-DEFAULT_MAX_CONCURRENCY = 64  # bench/results.md: the knee of the sweep at 20 ms per post
+DEFAULT_MAX_CONCURRENCY = 64  # dev/bench/results.md: the knee of the sweep at 20 ms per post
 MESSAGE_TYPES = ("incident", "remediation")
 SEED_CHANNEL_NAME = "default"
 # Seed 000 prefixes → the default channel keys of SPEC §1.

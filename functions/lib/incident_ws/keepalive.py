@@ -2,7 +2,7 @@
 
 The broadcast's hot path. botocore's URLLib3Session spends about 0.57 ms of CPU on a post
 (request copies, pool-manager URL parsing, proxy lookups); a kept-alive `http.client`
-connection about 0.31 ms (bench/profile.md). Each worker thread owns its connections, so
+connection about 0.31 ms (dev/bench/profile.md). Each worker thread owns its connections, so
 there is no pool to lock: the executor's worker count bounds how many exist.
 """
 

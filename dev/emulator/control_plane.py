@@ -1,0 +1,261 @@
+"""Read what `terraform apply` deployed into the emulator: APIs, functions, mappings, schedules."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from dev.emulator.function_code import fetch_function_code
+
+CHANNEL_TAG = "incident-websocket:channel"
+
+
+@dataclass(frozen=True)
+class DeployedFunction:
+    name: str
+    arn: str
+    handler: str
+    runtime: str
+    timeout_seconds: int
+    memory_mb: int
+    environment: dict[str, str]
+    code_sha256: str
+    zip_bytes: bytes = field(repr=False)
+    log_level: str | None = None
+
+
+@dataclass(frozen=True)
+class WebSocketStage:
+    """One stage of a WebSocket API, with its routes resolved to function names."""
+
+    api_id: str
+    api_name: str
+    stage: str
+    channel: str
+    route_selection_expression: str
+    routes: dict[str, str]
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StreamMapping:
+    """A DynamoDB stream event source mapping (only the settings Lambda applies to streams)."""
+
+    uuid: str
+    function_name: str
+    function_arn: str
+    stream_arn: str
+    batch_size: int = 100
+    starting_position: str = "LATEST"
+    filter_patterns: tuple[dict[str, Any], ...] = ()
+    report_batch_item_failures: bool = False
+    bisect_on_error: bool = False
+    maximum_retry_attempts: int = -1
+    maximum_record_age_seconds: int = -1
+    on_failure_arn: str | None = None
+
+
+@dataclass(frozen=True)
+class Schedule:
+    rule_name: str
+    rule_arn: str
+    expression: str
+    function_name: str
+    target_input: str | None = None
+
+
+@dataclass(frozen=True)
+class Deployment:
+    region: str
+    stages: list[WebSocketStage]
+    functions: dict[str, DeployedFunction]
+    stream_mappings: list[StreamMapping]
+    schedules: list[Schedule]
+
+
+def function_name_from_arn(arn: str) -> str:
+    """`arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]` → `<name>`."""
+    parts = arn.split(":")
+    if len(parts) < 7 or parts[5] != "function":
+        return arn
+    return parts[6]
+
+
+def function_name_from_integration_uri(uri: str) -> str | None:
+    """AWS_PROXY integration URI → the Lambda function name it invokes."""
+    marker = "/functions/"
+    if marker not in uri:
+        return None
+    function_arn = uri.split(marker, 1)[1].removesuffix("/invocations")
+    return function_name_from_arn(function_arn)
+
+
+def read_deployment(aws_endpoint: str, region: str, code_dirs: Iterable[str] = ()) -> Deployment:
+    session = boto3.session.Session(
+        aws_access_key_id="test", aws_secret_access_key="test", region_name=region
+    )
+
+    config = Config(connect_timeout=5, retries={"mode": "standard", "max_attempts": 2})
+
+    def client(service: str) -> Any:
+        return session.client(service, endpoint_url=aws_endpoint, config=config)
+
+    functions = {
+        f.name: f for f in _read_functions(client("lambda"), client("s3"), list(code_dirs))
+    }
+    return Deployment(
+        region=region,
+        stages=list(_read_stages(client("apigatewayv2"), functions)),
+        functions=functions,
+        stream_mappings=list(_read_stream_mappings(client("lambda"))),
+        schedules=list(_read_schedules(client("events"))),
+    )
+
+
+def _paginate(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    if client.can_paginate(operation):
+        for page in client.get_paginator(operation).paginate(**kwargs):
+            yield from page.get(key, [])
+        return
+    # apigatewayv2 and some events calls have NextToken but no botocore paginator.
+    while True:
+        page = getattr(client, operation)(**kwargs)
+        yield from page.get(key, [])
+        if not page.get("NextToken"):
+            return
+        kwargs["NextToken"] = page["NextToken"]
+
+
+def _read_functions(
+    lambda_client: Any, s3_client: Any, code_dirs: list[str]
+) -> Iterator[DeployedFunction]:
+    for summary in _paginate(lambda_client, "list_functions", "Functions"):
+        if summary.get("PackageType", "Zip") != "Zip":
+            continue
+        response = lambda_client.get_function(FunctionName=summary["FunctionName"])
+        config = response["Configuration"]
+        yield DeployedFunction(
+            name=config["FunctionName"],
+            arn=config["FunctionArn"],
+            handler=config["Handler"],
+            runtime=config.get("Runtime", "python3.12"),
+            timeout_seconds=int(config.get("Timeout", 3)),
+            memory_mb=int(config.get("MemorySize", 128)),
+            environment=dict(config.get("Environment", {}).get("Variables", {})),
+            code_sha256=config["CodeSha256"],
+            log_level=_application_log_level(config.get("LoggingConfig", {})),
+            zip_bytes=fetch_function_code(
+                config["FunctionName"],
+                config["CodeSha256"],
+                response.get("Code", {}).get("Location"),
+                s3_client,
+                code_dirs,
+            ),
+        )
+
+
+def _application_log_level(logging_config: dict[str, Any]) -> str | None:
+    """Lambda filters application logs only in JSON format, at INFO unless configured.
+
+    moto does not return `LoggingConfig`; a function without one is taken as JSON, the format
+    the module deploys.
+    """
+    if logging_config.get("LogFormat", "JSON") != "JSON":
+        return None
+    return logging_config.get("ApplicationLogLevel", "INFO")
+
+
+def _read_stages(client: Any, functions: dict[str, DeployedFunction]) -> Iterator[WebSocketStage]:
+    for api in _paginate(client, "get_apis", "Items"):
+        if api.get("ProtocolType") != "WEBSOCKET":
+            continue
+        api_id = api["ApiId"]
+        integrations = {
+            i["IntegrationId"]: i
+            for i in _paginate(client, "get_integrations", "Items", ApiId=api_id)
+        }
+        routes: dict[str, str] = {}
+        for route in _paginate(client, "get_routes", "Items", ApiId=api_id):
+            integration_id = route.get("Target", "").removeprefix("integrations/")
+            uri = integrations.get(integration_id, {}).get("IntegrationUri", "")
+            function_name = function_name_from_integration_uri(uri)
+            if function_name:
+                routes[route["RouteKey"]] = function_name
+        tags = api.get("Tags") or {}
+        for stage in _paginate(client, "get_stages", "Items", ApiId=api_id):
+            yield WebSocketStage(
+                api_id=api_id,
+                api_name=api["Name"],
+                stage=stage["StageName"],
+                channel=_channel_name(api, functions),
+                route_selection_expression=api.get(
+                    "RouteSelectionExpression", "$request.body.action"
+                ),
+                routes=routes,
+                tags=dict(tags),
+            )
+
+
+def _channel_name(api: dict[str, Any], functions: dict[str, DeployedFunction]) -> str:
+    """The channel tag, else the `CHANNELS` key whose endpoint names this API, else the API name."""
+    tagged = (api.get("Tags") or {}).get(CHANNEL_TAG)
+    if tagged:
+        return tagged
+    for function in functions.values():
+        try:
+            channels = json.loads(function.environment.get("CHANNELS", "{}"))
+        except ValueError:
+            continue
+        if not isinstance(channels, dict):
+            continue
+        for name, spec in channels.items():
+            if isinstance(spec, dict) and f"{api['ApiId']}.execute-api." in str(
+                spec.get("endpoint")
+            ):
+                return name
+    return api["Name"]
+
+
+def _read_stream_mappings(client: Any) -> Iterator[StreamMapping]:
+    for mapping in _paginate(client, "list_event_source_mappings", "EventSourceMappings"):
+        source = mapping.get("EventSourceArn", "")
+        if ":dynamodb:" not in source or mapping.get("State") in ("Disabled", "Disabling"):
+            continue
+        filters = mapping.get("FilterCriteria", {}).get("Filters", [])
+        destination = mapping.get("DestinationConfig", {}).get("OnFailure", {})
+        yield StreamMapping(
+            uuid=mapping["UUID"],
+            function_name=function_name_from_arn(mapping["FunctionArn"]),
+            function_arn=mapping["FunctionArn"],
+            stream_arn=source,
+            batch_size=int(mapping.get("BatchSize", 100)),
+            starting_position=mapping.get("StartingPosition", "LATEST"),
+            filter_patterns=tuple(json.loads(f["Pattern"]) for f in filters if f.get("Pattern")),
+            report_batch_item_failures="ReportBatchItemFailures"
+            in mapping.get("FunctionResponseTypes", []),
+            bisect_on_error=bool(mapping.get("BisectBatchOnFunctionError", False)),
+            maximum_retry_attempts=int(mapping.get("MaximumRetryAttempts", -1)),
+            maximum_record_age_seconds=int(mapping.get("MaximumRecordAgeInSeconds", -1)),
+            on_failure_arn=destination.get("Destination"),
+        )
+
+
+def _read_schedules(client: Any) -> Iterator[Schedule]:
+    for rule in _paginate(client, "list_rules", "Rules"):
+        if not rule.get("ScheduleExpression") or rule.get("State") != "ENABLED":
+            continue
+        for target in _paginate(client, "list_targets_by_rule", "Targets", Rule=rule["Name"]):
+            if ":lambda:" not in target["Arn"]:
+                continue
+            yield Schedule(
+                rule_name=rule["Name"],
+                rule_arn=rule["Arn"],
+                expression=rule["ScheduleExpression"],
+                function_name=function_name_from_arn(target["Arn"]),
+                target_input=target.get("Input"),
+            )

@@ -1,0 +1,213 @@
+"""Run deployed functions: one warm worker process per function, from its deployed zip."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import json
+import logging
+import os
+import sys
+import tempfile
+import time
+import uuid
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dev.emulator.control_plane import DeployedFunction
+
+log = logging.getLogger("emulator.lambda")
+
+_WORKER = Path(__file__).with_name("lambda_worker.py")
+_MAX_LINE = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Invocation:
+    function_name: str
+    request_id: str
+    duration_ms: float
+    result: Any = None
+    error: dict[str, Any] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class _Worker:
+    """A warm worker for one function; invocations are serialised, like one Lambda instance."""
+
+    def __init__(self, function: DeployedFunction, code_dir: Path, environment: dict[str, str]):
+        self.function = function
+        self.code_dir = code_dir
+        self.environment = environment
+        self.lock = asyncio.Lock()
+        self.process: asyncio.subprocess.Process | None = None
+        self._log_pump: asyncio.Task[None] | None = None
+
+    async def _start(self) -> asyncio.subprocess.Process:
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(_WORKER),
+            cwd=self.code_dir,
+            env=self.environment,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            limit=_MAX_LINE,
+        )
+        self._log_pump = asyncio.create_task(self._pump_logs(self.process))
+        return self.process
+
+    async def _pump_logs(self, process: asyncio.subprocess.Process) -> None:
+        assert process.stderr is not None
+        async for raw in process.stderr:
+            log.info("[%s] %s", self.function.name, raw.decode(errors="replace").rstrip())
+
+    async def invoke(self, event: Any) -> Invocation:
+        async with self.lock:
+            request_id = str(uuid.uuid4())
+            timeout = self.function.timeout_seconds
+            started = time.monotonic()
+            try:
+                response = await asyncio.wait_for(self._call(event, request_id), timeout)
+            except TimeoutError:
+                await self.stop()
+                response = {
+                    "error": {
+                        "errorType": "Sandbox.Timedout",
+                        "errorMessage": f"Task timed out after {timeout:.2f} seconds",
+                    }
+                }
+            except (ConnectionError, EOFError) as exc:
+                await self.stop()
+                response = {"error": {"errorType": "Runtime.ExitError", "errorMessage": str(exc)}}
+            except asyncio.CancelledError:
+                # The worker may still answer this request; it must not answer the next one.
+                await self.stop()
+                raise
+            return Invocation(
+                function_name=self.function.name,
+                request_id=request_id,
+                duration_ms=(time.monotonic() - started) * 1000,
+                result=response.get("result"),
+                error=response.get("error"),
+            )
+
+    async def _call(self, event: Any, request_id: str) -> dict[str, Any]:
+        process = self.process
+        if process is None or process.returncode is not None:
+            process = await self._start()
+        assert process.stdin is not None and process.stdout is not None
+        deadline_ms = int(time.time() * 1000) + self.function.timeout_seconds * 1000
+        request = {"event": event, "requestId": request_id, "deadlineMs": deadline_ms}
+        process.stdin.write(json.dumps(request).encode() + b"\n")
+        await process.stdin.drain()
+        line = await process.stdout.readline()
+        if not line:
+            code = await process.wait()
+            raise EOFError(f"worker exited with status {code} during the invocation")
+        return json.loads(line)
+
+    async def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is not None and process.returncode is None:
+            process.kill()
+            await process.wait()
+        if self._log_pump is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._log_pump
+
+
+class LambdaRunner:
+    """Invokes deployed functions by name.
+
+    `environments` holds each function's deployed environment after endpoint rewriting; the
+    runner adds what the Lambda runtime sets and what reaching the emulator needs. Workers run
+    on the gateway's own Python (with its boto3), not the deployed runtime's version.
+    """
+
+    def __init__(
+        self,
+        functions: Mapping[str, DeployedFunction],
+        environments: Mapping[str, Mapping[str, str]],
+        aws_endpoint: str,
+        region: str,
+    ) -> None:
+        self._functions = functions
+        self._environments = environments
+        self._aws_endpoint = aws_endpoint
+        self._region = region
+        self._root = tempfile.TemporaryDirectory(prefix="local-gateway-")
+        self._workers: dict[str, _Worker] = {}
+
+    def runtime_environment(self, function: DeployedFunction, code_dir: Path) -> dict[str, str]:
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LANG": "C.UTF-8",
+            "TZ": ":UTC",
+            "PYTHONUNBUFFERED": "1",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "LAMBDA_TASK_ROOT": str(code_dir),
+            "_HANDLER": function.handler,
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{function.runtime}",
+            "AWS_LAMBDA_FUNCTION_NAME": function.name,
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.name}",
+            "AWS_LAMBDA_LOG_STREAM_NAME": f"local/[$LATEST]{uuid.uuid4().hex}",
+            "LOCAL_GATEWAY_FUNCTION_ARN": function.arn,
+            "AWS_REGION": self._region,
+            "AWS_DEFAULT_REGION": self._region,
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_ENDPOINT_URL": self._aws_endpoint,
+        }
+        if function.log_level:
+            env["AWS_LAMBDA_LOG_LEVEL"] = function.log_level
+        env.update(self._environments.get(function.name, function.environment))
+        return env
+
+    def _worker(self, name: str) -> _Worker:
+        worker = self._workers.get(name)
+        if worker is None:
+            function = self._functions[name]
+            code_dir = Path(self._root.name) / name
+            code_dir.mkdir()
+            with zipfile.ZipFile(io.BytesIO(function.zip_bytes)) as archive:
+                archive.extractall(code_dir)
+            worker = _Worker(function, code_dir, self.runtime_environment(function, code_dir))
+            self._workers[name] = worker
+        return worker
+
+    async def invoke(self, function_name: str, event: Any) -> Invocation:
+        if function_name not in self._functions:
+            log.warning("invoke %s: no such function was deployed", function_name)
+            error = {
+                "errorType": "ResourceNotFoundException",
+                "errorMessage": f"Function not found: {function_name}",
+            }
+            return Invocation(function_name, str(uuid.uuid4()), 0.0, error=error)
+        invocation = await self._worker(function_name).invoke(event)
+        if invocation.ok:
+            log.info("invoke %s %.0f ms ok", function_name, invocation.duration_ms)
+        else:
+            assert invocation.error is not None
+            log.warning(
+                "invoke %s %.0f ms error %s: %s",
+                function_name,
+                invocation.duration_ms,
+                invocation.error.get("errorType"),
+                invocation.error.get("errorMessage"),
+            )
+        return invocation
+
+    async def close(self) -> None:
+        await asyncio.gather(*(worker.stop() for worker in self._workers.values()))
+        self._workers.clear()
+        self._root.cleanup()

@@ -1,0 +1,152 @@
+"""moto's server, with two gaps of moto 5.2.5 closed so that it can host this module.
+
+- API Gateway v2 deployments: every WebSocket API needs an `aws_apigatewayv2_deployment`
+  before a stage can serve it, and moto answers CreateDeployment with a 404 page. This adds
+  CreateDeployment, GetDeployment, GetDeployments and DeleteDeployment (always `DEPLOYED`,
+  as AWS reports them once created) and lets GetStage return the stage's `deploymentId`.
+- DynamoDB streams with an event source mapping: on every write moto invokes the mapped
+  function itself (it cannot: no Docker here) and, once that returns anything, drops the
+  records from the shard, so nobody can read them. Here moto leaves them in the stream, as
+  AWS does, for the tests (or the local gateway) to read with GetRecords.
+- A repeated CreateFunction: a client that sent CreateFunction but lost the 201 (the dev
+  server can drop a kept-alive connection under load) retries, and moto answers 409
+  ResourceConflictException, which the Terraform provider retries until its 10-minute
+  timeout. Here a repeat with the same code and role gets the 201 the first call earned;
+  any other CreateFunction of an existing name still gets the 409.
+
+Everything else is moto unchanged. Used by `make demo`, the end-to-end tests and the
+Terraform integration tests:
+
+    python dev/emulator/moto_server.py -H 127.0.0.1 -p 0
+"""
+
+import base64
+import hashlib
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from moto.apigatewayv2 import urls
+from moto.apigatewayv2.exceptions import APIGatewayV2Error
+from moto.apigatewayv2.models import Api, Stage
+from moto.apigatewayv2.responses import ApiGatewayV2Response
+from moto.awslambda.exceptions import UnknownFunctionException
+from moto.awslambda.models import LambdaBackend
+from moto.awslambda.responses import LambdaResponse
+from moto.core.responses import TYPE_RESPONSE
+from moto.server import main as moto_server_main
+
+DEPLOYMENT_PATHS = {
+    "{0}/v2/apis/(?P<api_id>[^/]+)/deployments$": ApiGatewayV2Response.dispatch,
+    "{0}/v2/apis/(?P<api_id>[^/]+)/deployments/(?P<deployment_id>[^/]+)$": (
+        ApiGatewayV2Response.dispatch
+    ),
+}
+
+
+class DeploymentNotFound(APIGatewayV2Error):
+    code = 404
+
+    def __init__(self, deployment_id: str):
+        super().__init__(
+            "NotFoundException", f"Invalid Deployment identifier specified {deployment_id}"
+        )
+
+
+def _deployments(api: Api) -> dict[str, dict[str, Any]]:
+    return vars(api).setdefault("deployments", {})
+
+
+def _api(response: ApiGatewayV2Response) -> Api:
+    api_id = response.path.split("/")[3]
+    return response.apigatewayv2_backend.get_api(api_id)
+
+
+def _deployment(response: ApiGatewayV2Response) -> dict[str, Any]:
+    deployment_id = response.path.split("/")[-1]
+    try:
+        return _deployments(_api(response))[deployment_id]
+    except KeyError:
+        raise DeploymentNotFound(deployment_id) from None
+
+
+def create_deployment(self: ApiGatewayV2Response) -> TYPE_RESPONSE:
+    params = json.loads(self.body or "{}")
+    deployment = {
+        "deploymentId": uuid.uuid4().hex[:6],
+        "deploymentStatus": "DEPLOYED",
+        "autoDeployed": False,
+        "createdDate": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    if params.get("description"):
+        deployment["description"] = params["description"]
+    _deployments(_api(self))[deployment["deploymentId"]] = deployment
+    return 201, {}, json.dumps(deployment)
+
+
+def get_deployment(self: ApiGatewayV2Response) -> TYPE_RESPONSE:
+    return 200, {}, json.dumps(_deployment(self))
+
+
+def get_deployments(self: ApiGatewayV2Response) -> TYPE_RESPONSE:
+    return 200, {}, json.dumps({"items": list(_deployments(_api(self)).values())})
+
+
+def delete_deployment(self: ApiGatewayV2Response) -> TYPE_RESPONSE:
+    deployment = _deployment(self)
+    del _deployments(_api(self))[deployment["deploymentId"]]
+    return 204, {}, ""
+
+
+def _stage_to_json_with_deployment(stage: Stage) -> dict[str, Any]:
+    stage_json = _moto_stage_to_json(stage)
+    if stage.config.get("deploymentId"):
+        stage_json["deploymentId"] = stage.config["deploymentId"]
+    return stage_json
+
+
+_moto_stage_to_json = Stage.to_json
+
+
+def _keep_stream_records(*_: Any) -> str:
+    """An empty result: moto keeps the records in the shard (see the module docstring)."""
+    return ""
+
+
+def _create_function_once(self: LambdaResponse) -> TYPE_RESPONSE:
+    spec = self.json_body
+    try:
+        existing = self.backend.get_function(spec["FunctionName"].rsplit(":", 1)[-1], None)
+    except UnknownFunctionException:
+        return _moto_create_function(self)
+    if _code_sha256(spec) == existing.code_sha_256 and spec.get("Role") == existing.role:
+        return 201, {"status": 201}, json.dumps(existing.get_configuration(on_create=True))
+    return _moto_create_function(self)
+
+
+def _code_sha256(spec: dict[str, Any]) -> str | None:
+    zip_file = spec.get("Code", {}).get("ZipFile")
+    if not zip_file:
+        return None
+    return base64.b64encode(hashlib.sha256(base64.b64decode(zip_file)).digest()).decode()
+
+
+_moto_create_function = LambdaResponse.create_function
+
+
+def install() -> None:
+    """Patches moto before the server starts (see the module docstring)."""
+    urls.url_paths.update(DEPLOYMENT_PATHS)
+    ApiGatewayV2Response.create_deployment = create_deployment
+    ApiGatewayV2Response.get_deployment = get_deployment
+    ApiGatewayV2Response.get_deployments = get_deployments
+    ApiGatewayV2Response.delete_deployment = delete_deployment
+    Stage.to_json = _stage_to_json_with_deployment
+    LambdaBackend.send_dynamodb_items = _keep_stream_records
+    LambdaResponse.create_function = _create_function_once
+
+
+if __name__ == "__main__":
+    install()
+    moto_server_main()

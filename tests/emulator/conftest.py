@@ -1,0 +1,74 @@
+"""Fixtures for the local gateway's unit tests: a stub Lambda invoker, zips, moto."""
+
+from __future__ import annotations
+
+import io
+import urllib.request
+import zipfile
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+from dev.emulator.lambda_runner import Invocation
+
+REGION = "us-east-1"
+
+
+class StubInvoker:
+    """Records every invocation and answers with `respond(function_name, event)`."""
+
+    def __init__(self, respond: Callable[[str, Any], Any] | None = None) -> None:
+        self.calls: list[tuple[str, Any]] = []
+        self._respond = respond or (lambda name, event: {"statusCode": 200})
+
+    async def __call__(self, function_name: str, event: Any) -> Invocation:
+        self.calls.append((function_name, event))
+        try:
+            result = self._respond(function_name, event)
+        except Exception as exc:
+            error = {"errorType": type(exc).__name__, "errorMessage": str(exc)}
+            return Invocation(function_name, "request-id", 1.0, error=error)
+        return Invocation(function_name, "request-id", 1.0, result=result)
+
+    def events_of(self, function_name: str) -> list[Any]:
+        return [event for name, event in self.calls if name == function_name]
+
+
+def zip_of(files: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """A moto server on a free loopback port, as the gateway meets it (over HTTP).
+
+    In-process `mock_aws` is not enough: moto 5.2.5 answers DynamoDB Streams calls only in
+    server mode.
+    """
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def aws_endpoint(moto_server: str) -> str:
+    """The moto server, emptied for this test."""
+    urllib.request.urlopen(urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST"))
+    return moto_server
+
+
+@pytest.fixture
+def aws_client(aws_endpoint: str) -> Callable[[str], Any]:
+    session = boto3.session.Session(
+        aws_access_key_id="test", aws_secret_access_key="test", region_name=REGION
+    )
+    return lambda service: session.client(service, endpoint_url=aws_endpoint)

@@ -1,0 +1,189 @@
+"""Reading what was deployed from the emulator's control plane (a moto server)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dev.emulator.control_plane import read_deployment
+from dev.emulator.function_code import FunctionCodeNotFound
+
+from .conftest import REGION, zip_of
+
+ZIP = zip_of({"handler.py": "def handler(event, context):\n    return None\n"})
+
+
+@pytest.fixture
+def deploy(aws_client: Callable[[str], Any]) -> Callable[..., dict[str, str]]:
+    """Deploys a function and a WebSocket API whose routes invoke it; returns their ids."""
+    role = aws_client("iam").create_role(RoleName="fn", AssumeRolePolicyDocument="{}")["Role"][
+        "Arn"
+    ]
+
+    def deploy_(
+        name: str = "connect",
+        tags: dict[str, str] | None = None,
+        environment: dict[str, str] | None = None,
+    ) -> dict[str, str]:
+        function_arn = aws_client("lambda").create_function(
+            FunctionName=name,
+            Runtime="python3.12",
+            Role=role,
+            Handler="handler.handler",
+            Code={"ZipFile": ZIP},
+            Timeout=7,
+            Environment={"Variables": environment or {"CONNECTIONS_TABLE": "T"}},
+        )["FunctionArn"]
+        apis = aws_client("apigatewayv2")
+        api_id = apis.create_api(
+            Name=f"{name}-api",
+            ProtocolType="WEBSOCKET",
+            RouteSelectionExpression="$request.body.action",
+            Tags=tags or {},
+        )["ApiId"]
+        integration = apis.create_integration(
+            ApiId=api_id,
+            IntegrationType="AWS_PROXY",
+            IntegrationUri=f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{function_arn}/invocations",
+        )
+        for route_key in ("$connect", "$disconnect"):
+            apis.create_route(
+                ApiId=api_id,
+                RouteKey=route_key,
+                Target=f"integrations/{integration['IntegrationId']}",
+            )
+        apis.create_stage(ApiId=api_id, StageName="prod")
+        return {"api_id": api_id, "function_arn": function_arn}
+
+    return deploy_
+
+
+@pytest.fixture
+def code_dir(tmp_path: Path) -> str:
+    (tmp_path / "other.zip").write_bytes(zip_of({"handler.py": "x = 1\n"}))
+    (tmp_path / "deployed.zip").write_bytes(ZIP)
+    return str(tmp_path)
+
+
+def test_functions_are_read_with_handler_timeout_environment_and_their_deployed_zip(
+    aws_endpoint, deploy, code_dir
+):
+    deploy()
+
+    deployment = read_deployment(aws_endpoint, REGION, [code_dir])
+
+    function = deployment.functions["connect"]
+    assert (function.handler, function.timeout_seconds) == ("handler.handler", 7)
+    assert function.environment == {"CONNECTIONS_TABLE": "T"}
+    assert function.zip_bytes == ZIP
+
+
+def test_a_deployed_zip_that_matches_no_local_zip_is_an_error(aws_endpoint, deploy, tmp_path):
+    deploy()
+
+    with pytest.raises(FunctionCodeNotFound, match="connect"):
+        read_deployment(aws_endpoint, REGION, [str(tmp_path)])
+
+
+def test_websocket_routes_resolve_to_the_functions_their_integrations_invoke(
+    aws_endpoint, deploy, code_dir
+):
+    ids = deploy(tags={"incident-websocket:channel": "events"})
+
+    (stage,) = read_deployment(aws_endpoint, REGION, [code_dir]).stages
+
+    assert (stage.api_id, stage.stage) == (ids["api_id"], "prod")
+    assert stage.routes == {"$connect": "connect", "$disconnect": "connect"}
+    assert stage.route_selection_expression == "$request.body.action"
+
+
+def test_the_channel_name_comes_from_the_channel_tag(aws_endpoint, deploy, code_dir):
+    deploy(tags={"incident-websocket:channel": "events"})
+
+    (stage,) = read_deployment(aws_endpoint, REGION, [code_dir]).stages
+
+    assert stage.channel == "events"
+
+
+def test_without_a_tag_the_channel_name_comes_from_a_functions_channels_variable(
+    aws_endpoint, deploy, aws_client, code_dir
+):
+    ids = deploy()
+    channels = {
+        "history": {
+            "table": "H",
+            "endpoint": f"https://{ids['api_id']}.execute-api.{REGION}.amazonaws.com/prod",
+        }
+    }
+    aws_client("lambda").update_function_configuration(
+        FunctionName="connect", Environment={"Variables": {"CHANNELS": json.dumps(channels)}}
+    )
+
+    (stage,) = read_deployment(aws_endpoint, REGION, [code_dir]).stages
+
+    assert stage.channel == "history"
+
+
+def test_without_a_tag_or_channels_variable_the_channel_is_the_api_name(
+    aws_endpoint, deploy, code_dir
+):
+    deploy()
+
+    (stage,) = read_deployment(aws_endpoint, REGION, [code_dir]).stages
+
+    assert stage.channel == "connect-api"
+
+
+def test_stream_mapping_settings_are_read(aws_endpoint, deploy, aws_client, code_dir):
+    ids = deploy()
+    stream_arn = aws_client("dynamodb").create_table(
+        TableName="Incident",
+        KeySchema=[{"AttributeName": "incident_id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "incident_id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )["TableDescription"]["LatestStreamArn"]
+    dlq = f"arn:aws:sqs:{REGION}:123456789012:dlq"
+    aws_client("lambda").create_event_source_mapping(
+        EventSourceArn=stream_arn,
+        FunctionName=ids["function_arn"],
+        StartingPosition="LATEST",
+        BatchSize=25,
+        FilterCriteria={"Filters": [{"Pattern": '{"eventName": ["INSERT", "MODIFY"]}'}]},
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+        BisectBatchOnFunctionError=True,
+        MaximumRetryAttempts=3,
+        MaximumRecordAgeInSeconds=3600,
+        DestinationConfig={"OnFailure": {"Destination": dlq}},
+    )
+
+    (mapping,) = read_deployment(aws_endpoint, REGION, [code_dir]).stream_mappings
+
+    assert mapping.function_name == "connect"
+    assert mapping.stream_arn == stream_arn
+    assert mapping.batch_size == 25
+    assert mapping.filter_patterns == ({"eventName": ["INSERT", "MODIFY"]},)
+    assert mapping.report_batch_item_failures
+    assert mapping.bisect_on_error
+    assert (mapping.maximum_retry_attempts, mapping.maximum_record_age_seconds) == (3, 3600)
+    assert mapping.on_failure_arn == dlq
+
+
+def test_schedule_rules_targeting_functions_are_read(aws_endpoint, deploy, aws_client, code_dir):
+    ids = deploy(name="heartbeat")
+    events = aws_client("events")
+    events.put_rule(Name="heartbeat", ScheduleExpression="rate(5 minutes)")
+    events.put_targets(Rule="heartbeat", Targets=[{"Id": "fn", "Arn": ids["function_arn"]}])
+    events.put_rule(Name="not-a-schedule", EventPattern='{"source": ["aws.ec2"]}')
+
+    (schedule,) = read_deployment(aws_endpoint, REGION, [code_dir]).schedules
+
+    assert (schedule.rule_name, schedule.expression, schedule.function_name) == (
+        "heartbeat",
+        "rate(5 minutes)",
+        "heartbeat",
+    )

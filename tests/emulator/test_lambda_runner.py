@@ -1,0 +1,155 @@
+"""Deployed zips run in warm worker processes with their environment, timeout and logs."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from dev.emulator.control_plane import DeployedFunction
+from dev.emulator.lambda_runner import Invocation, LambdaRunner
+
+from .conftest import zip_of
+
+HANDLER = """
+import os, time
+
+def handler(event, context):
+    print("handling", event.get("n"))
+    if event.get("fail"):
+        raise ValueError("bad event")
+    time.sleep(event.get("sleep", 0))
+    return {
+        "pid": os.getpid(),
+        "env": {k: os.environ.get(k) for k in event.get("env", [])},
+        "function": context.function_name,
+        "remaining": context.get_remaining_time_in_millis(),
+    }
+"""
+
+
+def function(
+    name: str = "fn", files: dict[str, str] | None = None, timeout: int = 3
+) -> DeployedFunction:
+    return DeployedFunction(
+        name=name,
+        arn=f"arn:aws:lambda:us-east-1:123456789012:function:{name}",
+        handler="handler.handler",
+        runtime="python3.12",
+        timeout_seconds=timeout,
+        memory_mb=128,
+        environment={"TABLE": "deployed"},
+        code_sha256="",
+        zip_bytes=zip_of(files or {"handler.py": HANDLER}),
+    )
+
+
+def invoke_all(
+    fn: DeployedFunction, *events: Any, environment: dict[str, str] | None = None
+) -> list[Invocation]:
+    async def scenario() -> list[Invocation]:
+        environments = {fn.name: environment} if environment is not None else {}
+        runner = LambdaRunner({fn.name: fn}, environments, "http://127.0.0.1:5999", "eu-west-1")
+        try:
+            return [await runner.invoke(fn.name, event) for event in events]
+        finally:
+            await runner.close()
+
+    return asyncio.run(asyncio.wait_for(scenario(), 30))
+
+
+def test_the_handler_result_is_returned():
+    (invocation,) = invoke_all(function(), {"n": 1})
+
+    assert invocation.ok
+    assert invocation.result["function"] == "fn"
+    assert 0 < invocation.result["remaining"] <= 3000
+
+
+def test_the_function_sees_its_environment_plus_the_emulator_variables():
+    names = [
+        "TABLE",
+        "AWS_ENDPOINT_URL",
+        "AWS_REGION",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_ACCESS_KEY_ID",
+    ]
+
+    (invocation,) = invoke_all(function(), {"env": names}, environment={"TABLE": "rewritten"})
+
+    assert invocation.result["env"] == {
+        "TABLE": "rewritten",
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:5999",
+        "AWS_REGION": "eu-west-1",
+        "AWS_LAMBDA_FUNCTION_NAME": "fn",
+        "AWS_ACCESS_KEY_ID": "test",
+    }
+
+
+def test_the_worker_stays_warm_between_invocations():
+    first, second = invoke_all(function(), {}, {})
+
+    assert first.result["pid"] == second.result["pid"]
+
+
+def test_a_raised_exception_is_reported_as_the_invocation_error():
+    (invocation,) = invoke_all(function(), {"fail": True})
+
+    assert not invocation.ok
+    assert invocation.error["errorType"] == "ValueError"
+    assert invocation.error["errorMessage"] == "bad event"
+
+
+def test_a_timed_out_invocation_is_killed_and_the_next_one_starts_a_new_worker():
+    slow, after = invoke_all(function(timeout=1), {"sleep": 30}, {})
+
+    assert slow.error["errorType"] == "Sandbox.Timedout"
+    assert slow.duration_ms < 5000
+    assert after.ok
+
+
+def test_a_handler_that_cannot_be_imported_reports_an_import_error():
+    (invocation,) = invoke_all(function(files={"handler.py": "import missing_module\n"}), {})
+
+    assert invocation.error["errorType"] == "Runtime.ImportModuleError"
+    assert "missing_module" in invocation.error["errorMessage"]
+
+
+def test_a_result_that_is_not_json_is_a_marshal_error():
+    files = {"handler.py": "def handler(event, context):\n    return {1, 2}\n"}
+
+    (invocation,) = invoke_all(function(files=files), {})
+
+    assert invocation.error["errorType"] == "Runtime.MarshalError"
+
+
+def test_function_output_is_logged_with_the_function_name(caplog):
+    caplog.set_level(logging.INFO, logger="emulator.lambda")
+
+    invoke_all(function(name="printer"), {"n": 42})
+
+    assert "[printer] handling 42" in caplog.messages
+
+
+def test_each_invocation_is_logged_with_its_outcome(caplog):
+    caplog.set_level(logging.INFO, logger="emulator.lambda")
+
+    invoke_all(function(name="logged"), {}, {"fail": True})
+
+    summaries = [m for m in caplog.messages if m.startswith("invoke logged")]
+    assert len(summaries) == 2
+    assert summaries[0].endswith(" ok")
+    assert summaries[1].endswith("error ValueError: bad event")
+
+
+def test_invoking_a_function_that_was_not_deployed_is_an_error_not_a_crash():
+    async def scenario() -> Invocation:
+        runner = LambdaRunner({}, {}, "http://127.0.0.1:5999", "eu-west-1")
+        try:
+            return await runner.invoke("missing", {})
+        finally:
+            await runner.close()
+
+    invocation = asyncio.run(scenario())
+
+    assert invocation.error["errorType"] == "ResourceNotFoundException"

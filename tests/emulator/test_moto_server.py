@@ -1,0 +1,87 @@
+"""The moto wrapper of the local stack (dev/emulator/moto_server.py)."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from dev.emulator.demo import start_moto
+
+ROLE_POLICY = (
+    '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",'
+    ' "Principal": {"Service": "lambda.amazonaws.com"}}]}'
+)
+
+
+@pytest.fixture(scope="module")
+def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    moto, url = start_moto(tmp_path_factory.mktemp("moto") / "server.log")
+    try:
+        yield url
+    finally:
+        moto.stop()
+
+
+@pytest.fixture
+def lambda_client(endpoint: str):
+    return boto3.client(
+        "lambda",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+
+
+@pytest.fixture(scope="module")
+def role_arn(endpoint: str) -> str:
+    iam = boto3.client(
+        "iam",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    return iam.create_role(RoleName="fn", AssumeRolePolicyDocument=ROLE_POLICY)["Role"]["Arn"]
+
+
+def code(body: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("handler.py", body)
+    return buffer.getvalue()
+
+
+def create(client, name: str, role_arn: str, zip_file: bytes) -> dict:
+    return client.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=role_arn,
+        Handler="handler.handler",
+        Code={"ZipFile": zip_file},
+    )
+
+
+def test_a_repeated_create_function_gets_the_answer_the_first_one_earned(lambda_client, role_arn):
+    package = code("def handler(event, context): return 1\n")
+    first = create(lambda_client, "retried", role_arn, package)
+
+    repeat = create(lambda_client, "retried", role_arn, package)
+
+    assert repeat["ResponseMetadata"]["HTTPStatusCode"] == 201
+    assert repeat["FunctionArn"] == first["FunctionArn"]
+    assert repeat["CodeSha256"] == first["CodeSha256"]
+
+
+def test_creating_an_existing_name_with_other_code_is_still_a_conflict(lambda_client, role_arn):
+    create(lambda_client, "taken", role_arn, code("def handler(event, context): return 1\n"))
+
+    with pytest.raises(ClientError) as error:
+        create(lambda_client, "taken", role_arn, code("def handler(event, context): return 2\n"))
+
+    assert error.value.response["Error"]["Code"] == "ResourceConflictException"
