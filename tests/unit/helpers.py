@@ -4,9 +4,22 @@ from __future__ import annotations
 
 import json
 import time
+from types import ModuleType
 from typing import Any
 
 import pytest
+
+from tests.support.lambda_zip import load_module
+
+CONNECTIONS_TABLE = "Connections"
+
+
+def shipped(module: str) -> ModuleType:
+    """A module of the shared `incident_ws` package as the zips ship it."""
+    return load_module("stream_processor", f"incident_ws.{module}")
+
+
+LIMITS = shipped("limits")
 
 
 def channels_env(**channels: tuple[str, str]) -> str:
