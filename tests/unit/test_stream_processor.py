@@ -54,10 +54,12 @@ def stored_ids(table) -> set[str]:
     return {item["connectionId"] for item in table.scan()["Items"]}
 
 
-def processor_with_channels(load, fake_api, routes: dict, **tables: str):
-    """The stream processor with ROUTES `routes` and a channel `key=table` each."""
+def processor_with_channels(load, fake_api, message_routing: dict, **tables: str):
+    """The stream processor with ROUTES `message_routing` and a channel `key=table` each."""
     endpoints = {key: (table, fake_api.endpoint(key)) for key, table in tables.items()}
-    return load("stream_processor", CHANNELS=channels_env(**endpoints), ROUTES=json.dumps(routes))
+    return load(
+        "stream_processor", CHANNELS=channels_env(**endpoints), ROUTES=json.dumps(message_routing)
+    )
 
 
 @pytest.fixture

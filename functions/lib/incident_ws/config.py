@@ -110,9 +110,10 @@ def load_stream_config(env: Mapping[str, str] = os.environ) -> StreamConfig:
             "CHANNELS is not set (nor the legacy variables CONNECTIONS_TABLE and WS_ENDPOINT)"
         )
     endpoint = normalise_endpoint(_required(env, "WS_ENDPOINT"), "WS_ENDPOINT")
-    channel = _channel(env, LEGACY_CHANNEL_KEY, _required(env, "CONNECTIONS_TABLE"), endpoint)
-    message_routing = {message_type: (channel.key,) for message_type in MESSAGE_TYPES}
-    return StreamConfig({channel.key: channel}, concurrency, message_routing)
+    table = _required(env, "CONNECTIONS_TABLE")
+    channels = {LEGACY_CHANNEL_KEY: _channel_config(env, LEGACY_CHANNEL_KEY, table, endpoint)}
+    message_routing = {message_type: (LEGACY_CHANNEL_KEY,) for message_type in MESSAGE_TYPES}
+    return StreamConfig(channels, concurrency, message_routing)
 
 
 def load_heartbeat_config(env: Mapping[str, str] = os.environ) -> FanOutConfig:
@@ -126,7 +127,7 @@ def load_heartbeat_config(env: Mapping[str, str] = os.environ) -> FanOutConfig:
         if endpoint_var not in env and table_var not in env:
             continue
         endpoint = normalise_endpoint(_required(env, endpoint_var), endpoint_var)
-        channels[key] = _channel(env, key, _required(env, table_var), endpoint)
+        channels[key] = _channel_config(env, key, _required(env, table_var), endpoint)
     if not channels:
         raise ConfigError(
             "CHANNELS is not set (nor any legacy pair such as "
@@ -135,7 +136,7 @@ def load_heartbeat_config(env: Mapping[str, str] = os.environ) -> FanOutConfig:
     return FanOutConfig(channels, concurrency)
 
 
-def _channel(env: Mapping[str, str], key: str, table: str, endpoint: str) -> ChannelConfig:
+def _channel_config(env: Mapping[str, str], key: str, table: str, endpoint: str) -> ChannelConfig:
     region = region_of_endpoint(endpoint) or env.get("AWS_REGION", "").strip()
     if not region:
         raise ConfigError(f"AWS_REGION is required to sign posts to {endpoint}")
@@ -196,7 +197,7 @@ def _channels(env: Mapping[str, str]) -> dict[str, ChannelConfig]:
             if not isinstance(settings.get(field), str) or not settings[field].strip():
                 raise ConfigError(f"CHANNELS[{key!r}].{field} must be a non-empty string")
         endpoint = normalise_endpoint(settings["endpoint"], f"CHANNELS[{key!r}].endpoint")
-        channels[key] = _channel(env, key, settings["table"].strip(), endpoint)
+        channels[key] = _channel_config(env, key, settings["table"].strip(), endpoint)
     return channels
 
 

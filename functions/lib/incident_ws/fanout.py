@@ -127,15 +127,14 @@ class FanOut:
     ) -> dict[str, ChannelReport]:
         """Each channel key's messages to that channel's live connections."""
         credentials = frozen_credentials(self._session)
-        channels = self._config.channels
         with (
             ThreadPoolExecutor(self._config.max_concurrency) as posts,
-            ThreadPoolExecutor(len(channels)) as channel_workers,
+            ThreadPoolExecutor(len(self._config.channels)) as channel_workers,
         ):
             futures = {
                 key: channel_workers.submit(
                     self._send_to_channel,
-                    channels[key],
+                    self._config.channels[key],
                     channel_messages,
                     credentials,
                     posts,
@@ -147,14 +146,14 @@ class FanOut:
 
     def _send_to_channel(
         self,
-        channel: ChannelConfig,
+        settings: ChannelConfig,
         messages: Sequence[Message],
         credentials: ReadOnlyCredentials,
         posts: Executor,
         on_read_failure: ReadFailurePolicy,
     ) -> ChannelReport:
-        store = ConnectionStore(self.dynamodb, channel.table)
-        poster = ConnectionPoster(channel.endpoint, channel.region, credentials, self.http)
+        store = ConnectionStore(self.dynamodb, settings.table)
+        poster = ConnectionPoster(settings.endpoint, settings.region, credentials, self.http)
         connections = store.scan_live()
         tasks = [
             posts.submit(_deliver, d, poster, store) for d in _deliveries(messages, connections)
@@ -163,10 +162,10 @@ class FanOut:
         for task in tasks:
             counts.add(task.result())
         if connections.error is None:
-            return ChannelReport(channel.key, channel.table, connections.count, counts)
+            return ChannelReport(settings.key, settings.table, connections.count, counts)
         return ChannelReport(
-            channel.key,
-            channel.table,
+            settings.key,
+            settings.table,
             connections.count,
             counts,
             error=repr(connections.error),
