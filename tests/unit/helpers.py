@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -12,18 +11,11 @@ import pytest
 from tests.support.lambda_zip import load_module
 
 CONNECTIONS_TABLE = "Connections"
-
-
-def shipped(module: str) -> ModuleType:
-    """A module of the shared `incident_ws` package as the zips ship it."""
-    return load_module("stream_processor", f"incident_ws.{module}")
-
-
-LIMITS = shipped("limits")
+LIMITS = load_module("stream_processor", "incident_ws.limits")  # as the zips ship it
 
 
 def channels_env(**channels: tuple[str, str]) -> str:
-    """CHANNELS JSON from `name=(table, endpoint)`."""
+    """CHANNELS JSON from `key=(table, endpoint)`."""
     return json.dumps({n: {"table": t, "endpoint": e} for n, (t, e) in channels.items()})
 
 

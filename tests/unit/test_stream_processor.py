@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from tests.support.fake_connections_api import FakeConnectionsApi
+from tests.support.lambda_zip import load_module
 from tests.support.stream_records import IncidentTable
 from tests.unit.helpers import (
     LIMITS,
@@ -16,7 +17,6 @@ from tests.unit.helpers import (
     connection,
     drop_table_after_first_scan_page,
     parse_log_event,
-    shipped,
 )
 
 ROUTES = json.dumps({"incident": ["history"], "remediation": ["history"]})
@@ -327,7 +327,8 @@ def test_connection_list_is_read_once_per_invocation(processor, history, inciden
 def test_connection_list_is_read_page_by_page(make_connections_table):
     table = make_connections_table("Paged")
     add_connections(table, *(f"c{i}" for i in range(7)))
-    connection_store, clients = shipped("connection_store"), shipped("clients")
+    connection_store = load_module("stream_processor", "incident_ws.connection_store")
+    clients = load_module("stream_processor", "incident_ws.clients")
     store = connection_store.ConnectionStore(clients.dynamodb_client(), "Paged", page_size=2)
 
     assert {c.connection_id for c in store.scan_live()} == {f"c{i}" for i in range(7)}
