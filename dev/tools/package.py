@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Build functions/dist/<name>.zip for every Lambda handler, byte-for-byte reproducibly.
 
-Each zip holds `handler.py` at its root and the shared `incident_ws` package beside it.
+A handler is a folder `functions/<name>/` with a `handler.py`; HANDLER_NAMES lists them for
+everything else that needs to (the tests import it). Each zip holds `handler.py` at its root
+and the shared `incident_ws` package beside it.
 Entries are sorted, dated 1980-01-01, mode 0644, deflated at a fixed level; only `.py`
 sources are packed (no `__pycache__`). Standard library only, so it runs on bare python3.
 """
@@ -16,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = ROOT / "functions"
 LIBRARY = FUNCTIONS / "lib"
-HANDLERS = ("connect", "disconnect", "stream_processor", "heartbeat")
+HANDLER_NAMES = tuple(sorted(path.parent.name for path in FUNCTIONS.glob("*/handler.py")))
 
 ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o100644  # regular file, rw-r--r--
@@ -49,13 +51,15 @@ def build(name: str, out_dir: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out-dir", type=Path, default=FUNCTIONS / "dist")
-    parser.add_argument("names", nargs="*", metavar="name", help=f"default: {' '.join(HANDLERS)}")
+    parser.add_argument(
+        "names", nargs="*", metavar="name", help=f"default: {' '.join(HANDLER_NAMES)}"
+    )
     args = parser.parse_args(argv)
-    unknown = sorted(set(args.names) - set(HANDLERS))
+    unknown = sorted(set(args.names) - set(HANDLER_NAMES))
     if unknown:
-        parser.error(f"unknown handler(s) {unknown}; choose from {list(HANDLERS)}")
+        parser.error(f"unknown handler(s) {unknown}; choose from {list(HANDLER_NAMES)}")
     args.out_dir.mkdir(parents=True, exist_ok=True)
-    for name in args.names or HANDLERS:
+    for name in args.names or HANDLER_NAMES:
         print(build(name, args.out_dir))
     return 0
 

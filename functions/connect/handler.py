@@ -1,4 +1,4 @@
-"""`$connect` of every channel: store the connection (SPEC §2.1)."""
+"""`$connect` of every channel: store the connection (docs/handlers.md)."""
 
 import logging
 import time
@@ -6,7 +6,7 @@ import time
 from botocore.exceptions import BotoCoreError, ClientError
 from incident_ws.clients import dynamodb_client
 from incident_ws.config import load_connect_config
-from incident_ws.connections import ConnectionStore
+from incident_ws.connection_store import ConnectionStore
 from incident_ws.logs import log_event
 from incident_ws.registration import connection_item
 from incident_ws.validation import InvalidParameter

@@ -1,4 +1,4 @@
-"""`$disconnect` of every channel: forget the connection (SPEC §2.2)."""
+"""`$disconnect` of every channel: forget the connection (docs/handlers.md)."""
 
 import logging
 import time
@@ -7,7 +7,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from incident_ws import websocket_events
 from incident_ws.clients import dynamodb_client
 from incident_ws.config import load_disconnect_config
-from incident_ws.connections import ConnectionStore
+from incident_ws.connection_store import ConnectionStore
 from incident_ws.logs import log_event
 
 logger = logging.getLogger(__name__)

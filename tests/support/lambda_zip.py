@@ -16,9 +16,11 @@ import zipfile
 from pathlib import Path
 from types import ModuleType
 
+from dev.tools.package import HANDLER_NAMES
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DIST_DIR = REPO_ROOT / "functions" / "dist"
-HANDLER_NAMES = ("connect", "disconnect", "stream_processor", "heartbeat")
+__all__ = ["DIST_DIR", "HANDLER_NAMES", "REPO_ROOT", "load_handler", "load_module"]
 
 _extract_root = Path(tempfile.mkdtemp(prefix="lambda-zips-"))
 atexit.register(shutil.rmtree, _extract_root, ignore_errors=True)

@@ -14,6 +14,7 @@ from moto import mock_aws
 
 from tests.support.fake_connections_api import FakeConnectionsApi
 from tests.support.lambda_zip import load_handler
+from tests.unit.helpers import CONNECTIONS_TABLE
 
 REGION = "us-east-1"
 HANDLER_VARIABLES = (
@@ -73,6 +74,12 @@ def make_connections_table(dynamodb) -> Callable[[str], Any]:
         )
 
     return make
+
+
+@pytest.fixture
+def table(make_connections_table):
+    """The connections table of the one channel a test configures (`CONNECTIONS_TABLE`)."""
+    return make_connections_table(CONNECTIONS_TABLE)
 
 
 @pytest.fixture

@@ -8,9 +8,14 @@ from typing import Any
 
 import pytest
 
+from tests.support.lambda_zip import load_module
+
+CONNECTIONS_TABLE = "Connections"
+LIMITS = load_module("stream_processor", "incident_ws.limits")  # as the zips ship it
+
 
 def channels_env(**channels: tuple[str, str]) -> str:
-    """CHANNELS JSON from `name=(table, endpoint)`."""
+    """CHANNELS JSON from `key=(table, endpoint)`."""
     return json.dumps({n: {"table": t, "endpoint": e} for n, (t, e) in channels.items()})
 
 

@@ -1,5 +1,5 @@
 """Property-based: malformed, oversized and odd-typed input never breaks a handler, never
-stores invalid data, and never deletes a connection except on 410 (SPEC §5)."""
+stores invalid data, and never deletes a connection except on 410."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.support.events import connect_event, disconnect_event
-from tests.unit.helpers import channels_env, connection
+from tests.unit.helpers import CONNECTIONS_TABLE, LIMITS, channels_env, connection
 
 PROPERTY_SETTINGS = settings(
     max_examples=50,
@@ -65,11 +65,6 @@ def disconnect_events(draw):
     return scramble(draw, disconnect_event(draw(st.text(min_size=1, max_size=20))))
 
 
-@pytest.fixture
-def table(make_connections_table):
-    return make_connections_table("Connections")
-
-
 def drain(table) -> list[dict]:
     """The table's items, removed so that the next example starts empty."""
     items = table.scan()["Items"]
@@ -80,7 +75,7 @@ def drain(table) -> list[dict]:
 
 @pytest.fixture
 def connect(load, table):
-    return load("connect", CONNECTIONS_TABLE="Connections")
+    return load("connect", CONNECTIONS_TABLE=CONNECTIONS_TABLE)
 
 
 @given(event=connect_events())
@@ -97,7 +92,7 @@ def test_connect_stores_only_valid_items_and_answers_200_or_400(connect, table, 
     assert VALID_CLIENT_ID.fullmatch(item["clientId"])
     assert "account" not in item or VALID_ACCOUNT.fullmatch(item["account"])
     assert "region" not in item or item["region"] in connect_query_regions(event)
-    assert len(item.get("userAgent", "")) <= 512
+    assert len(item.get("userAgent", "")) <= LIMITS.MAX_USER_AGENT_CHARS
     assert "" not in item.values()
 
 
@@ -107,7 +102,7 @@ def connect_query_regions(event) -> list:
 
 @pytest.fixture
 def disconnect(load, table):
-    return load("disconnect", CONNECTIONS_TABLE="Connections")
+    return load("disconnect", CONNECTIONS_TABLE=CONNECTIONS_TABLE)
 
 
 @given(event=disconnect_events())
@@ -177,7 +172,7 @@ stream_events = (
 def processor(load, table, fake_api):
     return load(
         "stream_processor",
-        CHANNELS=channels_env(history=("Connections", fake_api.endpoint())),
+        CHANNELS=channels_env(history=(CONNECTIONS_TABLE, fake_api.endpoint())),
         ROUTES=json.dumps({"incident": ["history"], "remediation": ["history"]}),
     )
 
@@ -195,7 +190,7 @@ def test_stream_processor_sends_only_valid_messages_and_deletes_nothing(
     assert response == {"batchItemFailures": []}
     assert {item["connectionId"] for item in drain(table)} == {"c1"}
     for received in fake_api.received:
-        assert len(received.body) <= 128 * 1024
+        assert len(received.body) <= LIMITS.MAX_MESSAGE_BYTES
         assert json.loads(received.body)["type"] in ("incident", "remediation")
 
 
@@ -216,7 +211,9 @@ connection_items = st.fixed_dictionaries(
 
 @pytest.fixture
 def heartbeat(load, table, fake_api):
-    return load("heartbeat", CHANNELS=channels_env(history=("Connections", fake_api.endpoint())))
+    return load(
+        "heartbeat", CHANNELS=channels_env(history=(CONNECTIONS_TABLE, fake_api.endpoint()))
+    )
 
 
 @given(

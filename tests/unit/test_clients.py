@@ -18,11 +18,11 @@ def test_clients_have_timeouts_standard_retries_and_a_pool_sized_to_concurrency(
         MAX_CONCURRENCY="48",
     )
 
-    config = handler.DYNAMODB.meta.config
+    config = handler.FAN_OUT.dynamodb.meta.config
     assert (config.connect_timeout, config.read_timeout) == (2, 5)
     assert config.retries["mode"] == "standard"
     assert config.max_pool_connections == 48
-    assert (handler.HTTP.connect_timeout, handler.HTTP.read_timeout) == (2, 5)
+    assert (handler.FAN_OUT.http.connect_timeout, handler.FAN_OUT.http.read_timeout) == (2, 5)
 
 
 def test_dynamodb_endpoint_comes_from_aws_endpoint_url_dynamodb(load, monkeypatch):

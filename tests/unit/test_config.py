@@ -1,4 +1,4 @@
-"""Configuration from the environment (SPEC §2): loud cold-start errors, seed compatibility."""
+"""Configuration from the environment: loud cold-start errors, legacy variables accepted."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from tests.support.lambda_zip import load_module
 from tests.support.stream_records import IncidentTable
-from tests.unit.helpers import channels_env, connection
+from tests.unit.helpers import LIMITS, channels_env, connection
 
 ENDPOINT = "https://abc123.execute-api.eu-west-1.amazonaws.com/prod"
 ROUTES = json.dumps({"incident": ["history"], "remediation": ["history"]})
@@ -68,14 +68,14 @@ def test_endpoint_without_execute_api_host_needs_aws_region(config):
         config.load_stream_config({"CONNECTIONS_TABLE": "t", "WS_ENDPOINT": "http://127.0.0.1:1/p"})
 
 
-def test_max_concurrency_defaults_to_64(config):
+def test_max_concurrency_defaults_to_the_benchmarked_default(config):
     env = {"CONNECTIONS_TABLE": "t", "WS_ENDPOINT": ENDPOINT}
 
-    assert config.load_stream_config(env).max_concurrency == 64
+    assert config.load_stream_config(env).max_concurrency == LIMITS.DEFAULT_MAX_CONCURRENCY
 
 
 @pytest.mark.parametrize(
-    "seed_endpoint",
+    "legacy_endpoint",
     [
         "kote8jrryb.execute-api.us-east-1.amazonaws.com/prod/",
         "kote8jrryb.execute-api.us-east-1.amazonaws.com/prod",
@@ -83,9 +83,9 @@ def test_max_concurrency_defaults_to_64(config):
         "https://kote8jrryb.execute-api.us-east-1.amazonaws.com/prod",
     ],
 )
-def test_seed_ws_endpoint_is_normalised_with_or_without_scheme_and_slash(config, seed_endpoint):
+def test_legacy_ws_endpoint_is_normalised_with_or_without_scheme_and_slash(config, legacy_endpoint):
     loaded = config.load_stream_config(
-        {"CONNECTIONS_TABLE": "WebSocketConnections", "WS_ENDPOINT": seed_endpoint}
+        {"CONNECTIONS_TABLE": "WebSocketConnections", "WS_ENDPOINT": legacy_endpoint}
     )
 
     [channel] = loaded.channels.values()
@@ -94,15 +94,15 @@ def test_seed_ws_endpoint_is_normalised_with_or_without_scheme_and_slash(config,
     assert channel.table == "WebSocketConnections"
 
 
-def test_seed_single_channel_receives_every_message_type(config):
+def test_legacy_single_channel_receives_every_message_type(config):
     loaded = config.load_stream_config({"CONNECTIONS_TABLE": "t", "WS_ENDPOINT": ENDPOINT})
 
-    [name] = loaded.channels
-    assert loaded.routes == {"incident": (name,), "remediation": (name,)}
+    [key] = loaded.channels
+    assert loaded.message_routing == {"incident": (key,), "remediation": (key,)}
 
 
 @pytest.mark.parametrize("suffix", ["", "/"])
-def test_seed_heartbeat_endpoints_are_normalised(config, suffix):
+def test_legacy_heartbeat_endpoints_are_normalised(config, suffix):
     loaded = config.load_heartbeat_config(
         {
             "EVENT_API_GW_ENDPOINT": f"egtwu3mkhb.execute-api.us-east-1.amazonaws.com/prod{suffix}",
@@ -112,7 +112,7 @@ def test_seed_heartbeat_endpoints_are_normalised(config, suffix):
         }
     )  # fmt: skip
 
-    assert {name: c.endpoint for name, c in loaded.channels.items()} == {
+    assert {key: c.endpoint for key, c in loaded.channels.items()} == {
         "events": "https://egtwu3mkhb.execute-api.us-east-1.amazonaws.com/prod",
         "history": "https://kote8jrryb.execute-api.us-east-1.amazonaws.com/prod",
     }
@@ -140,7 +140,7 @@ def test_signing_region_comes_from_the_execute_api_host(config):
     assert loaded.channels["history"].region == "eu-west-1"
 
 
-def test_seed_ws_endpoint_delivers_with_a_trailing_slash(load, make_connections_table, fake_api):
+def test_legacy_ws_endpoint_delivers_with_a_trailing_slash(load, make_connections_table, fake_api):
     make_connections_table("WebSocketConnections").put_item(Item=connection("c1"))
     processor = load(
         "stream_processor",

@@ -1,4 +1,4 @@
-"""`$connect` (SPEC §2.1)."""
+"""`$connect`: validate the query and store the connection."""
 
 from __future__ import annotations
 
@@ -7,19 +7,12 @@ import time
 import pytest
 
 from tests.support.events import connect_event
-from tests.unit.helpers import parse_log_event
-
-TABLE = "Connections"
-
-
-@pytest.fixture
-def table(make_connections_table):
-    return make_connections_table(TABLE)
+from tests.unit.helpers import CONNECTIONS_TABLE, LIMITS, parse_log_event
 
 
 @pytest.fixture
 def connect(load, table):
-    return load("connect", CONNECTIONS_TABLE=TABLE, CHANNEL_NAME="history")
+    return load("connect", CONNECTIONS_TABLE=CONNECTIONS_TABLE, CHANNEL_NAME="history")
 
 
 def stored(table) -> list[dict]:
@@ -40,7 +33,7 @@ def test_connection_is_stored_with_every_attribute(connect, table):
     assert response == {"statusCode": 200, "body": "connected"}
     [item] = stored(table)
     assert before * 1000 - 1 <= item["createdAt"] <= time.time() * 1000
-    assert item["ttl"] == int(item["createdAt"] / 1000) + 10800
+    assert item["ttl"] == int(item["createdAt"] / 1000) + LIMITS.DEFAULT_CONNECTION_TTL_SECONDS
     assert {k: v for k, v in item.items() if k not in ("createdAt", "ttl")} == {
         "connectionId": "conn-1",
         "clientId": "soc-dashboard",
@@ -61,7 +54,7 @@ def test_client_id_defaults_to_unknown_and_absent_filters_are_omitted(connect, t
 
 
 def test_ttl_comes_from_connection_ttl_seconds(load, table):
-    connect = load("connect", CONNECTIONS_TABLE=TABLE, CONNECTION_TTL_SECONDS="60")
+    connect = load("connect", CONNECTIONS_TABLE=CONNECTIONS_TABLE, CONNECTION_TTL_SECONDS="60")
 
     connect.handler(connect_event("conn-1"), None)
 
@@ -70,7 +63,7 @@ def test_ttl_comes_from_connection_ttl_seconds(load, table):
 
 
 def test_ttl_zero_stores_no_ttl_attribute(load, table):
-    connect = load("connect", CONNECTIONS_TABLE=TABLE, CONNECTION_TTL_SECONDS="0")
+    connect = load("connect", CONNECTIONS_TABLE=CONNECTIONS_TABLE, CONNECTION_TTL_SECONDS="0")
 
     connect.handler(connect_event("conn-1"), None)
 
@@ -119,7 +112,7 @@ def test_source_ip_is_omitted_when_there_is_none(connect, table):
 
 
 def test_source_ip_is_not_stored_when_store_source_ip_is_false(load, table):
-    connect = load("connect", CONNECTIONS_TABLE=TABLE, STORE_SOURCE_IP="false")
+    connect = load("connect", CONNECTIONS_TABLE=CONNECTIONS_TABLE, STORE_SOURCE_IP="false")
 
     connect.handler(connect_event("conn-1", source_ip="198.51.100.7"), None)
 
@@ -127,11 +120,13 @@ def test_source_ip_is_not_stored_when_store_source_ip_is_false(load, table):
     assert "sourceIp" not in item
 
 
-def test_user_agent_is_truncated_to_512_characters(connect, table):
-    connect.handler(connect_event("conn-1", headers={"User-Agent": "x" * 600}), None)
+def test_user_agent_is_truncated_to_the_user_agent_limit(connect, table):
+    too_long = "x" * (LIMITS.MAX_USER_AGENT_CHARS + 88)
+
+    connect.handler(connect_event("conn-1", headers={"User-Agent": too_long}), None)
 
     [item] = stored(table)
-    assert item["userAgent"] == "x" * 512
+    assert item["userAgent"] == "x" * LIMITS.MAX_USER_AGENT_CHARS
 
 
 @pytest.mark.parametrize(
@@ -201,4 +196,4 @@ def test_missing_connections_table_fails_cold_start_naming_it(load):
 )
 def test_malformed_variable_fails_cold_start_naming_it(load, variable, value):
     with pytest.raises(Exception, match=variable):
-        load("connect", CONNECTIONS_TABLE=TABLE, **{variable: value})
+        load("connect", CONNECTIONS_TABLE=CONNECTIONS_TABLE, **{variable: value})

@@ -1,4 +1,4 @@
-"""`$disconnect` (SPEC §2.2)."""
+"""`$disconnect`: forget the connection, log how long it lasted."""
 
 from __future__ import annotations
 
@@ -7,20 +7,14 @@ import time
 import pytest
 
 from tests.support.events import disconnect_event
-from tests.unit.helpers import parse_log_event
+from tests.unit.helpers import CONNECTIONS_TABLE, parse_log_event
 
-TABLE = "Connections"
 DISCONNECTED = {"statusCode": 200, "body": "disconnected"}
 
 
 @pytest.fixture
-def table(make_connections_table):
-    return make_connections_table(TABLE)
-
-
-@pytest.fixture
 def disconnect(load, table):
-    return load("disconnect", CONNECTIONS_TABLE=TABLE, CHANNEL_NAME="remediation")
+    return load("disconnect", CONNECTIONS_TABLE=CONNECTIONS_TABLE, CHANNEL_NAME="remediation")
 
 
 def test_connection_is_deleted(disconnect, table):

@@ -1,4 +1,4 @@
-"""Scheduled keep-alive (SPEC §2.4)."""
+"""Scheduled keep-alive: a ping to every live connection of every channel."""
 
 from __future__ import annotations
 
@@ -66,6 +66,22 @@ def test_result_has_per_channel_counts(heartbeat, tables, fake_api):
     }
 
 
+def test_one_summary_line_counts_each_channel_in_the_stream_processors_terms(
+    heartbeat, tables, fake_api, caplog
+):
+    add_connections(tables["events"], "e1", "e-gone")
+    fake_api.gone("e-gone")
+
+    heartbeat.handler(schedule_event(), None)
+
+    [summary] = parse_log_event(caplog, "heartbeat_sent")
+    assert summary["channels"] == {
+        "events": {"connections": 2, "delivered": 1, "gone": 1, "failed": 0, "retried": 0},
+        "history": {"connections": 0, "delivered": 0, "gone": 0, "failed": 0, "retried": 0},
+    }
+    assert summary["elapsedMs"] >= 0
+
+
 def test_gone_connections_are_deleted_and_only_they(heartbeat, tables, fake_api):
     add_connections(tables["events"], "e1", "e-gone", "e-forbidden")
     fake_api.gone("e-gone")
@@ -122,7 +138,7 @@ def test_a_failing_channel_does_not_stop_the_others(load, make_connections_table
 
 def test_a_table_failing_mid_scan_reports_the_pings_sent_and_the_error(heartbeat, tables, fake_api):
     add_connections(tables["events"], "e1", "e2", "e3", "e4")
-    drop_table_after_first_scan_page(heartbeat.DYNAMODB, tables["events"], page_size=2)
+    drop_table_after_first_scan_page(heartbeat.FAN_OUT.dynamodb, tables["events"], page_size=2)
 
     result = heartbeat.handler(schedule_event(), None)
 
@@ -135,7 +151,7 @@ def test_a_table_failing_mid_scan_reports_the_pings_sent_and_the_error(heartbeat
     assert "ResourceNotFoundException" in result["events"]["error"]
 
 
-def test_seed_variables_configure_the_three_channels(load, make_connections_table, fake_api):
+def test_legacy_variables_configure_the_three_channels(load, make_connections_table, fake_api):
     for prefix in ("EVENT", "REMED", "HISTORY"):
         add_connections(make_connections_table(f"{prefix}-table"), f"{prefix}-1")
     heartbeat = load(
@@ -150,7 +166,7 @@ def test_seed_variables_configure_the_three_channels(load, make_connections_tabl
 
     result = heartbeat.handler(schedule_event(), None)
 
-    assert {name: counts["sent"] for name, counts in result.items()} == {
+    assert {key: counts["sent"] for key, counts in result.items()} == {
         "events": 1,
         "remediation": 1,
         "history": 1,

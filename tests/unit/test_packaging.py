@@ -1,4 +1,4 @@
-"""The committed zips are reproducible, current, clean, and standalone (SPEC §2)."""
+"""The committed zips are reproducible, current, clean, and standalone."""
 
 from __future__ import annotations
 

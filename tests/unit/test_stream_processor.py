@@ -1,4 +1,4 @@
-"""DynamoDB stream → WebSocket broadcast (SPEC §2.3)."""
+"""DynamoDB stream → each change's message on the channels it is routed to."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from tests.support.fake_connections_api import FakeConnectionsApi
 from tests.support.lambda_zip import load_module
 from tests.support.stream_records import IncidentTable
 from tests.unit.helpers import (
+    LIMITS,
     channels_env,
     connection,
     drop_table_after_first_scan_page,
@@ -53,6 +54,28 @@ def stored_ids(table) -> set[str]:
     return {item["connectionId"] for item in table.scan()["Items"]}
 
 
+def processor_with_channels(load, fake_api, message_routing: dict, **tables: str):
+    """The stream processor with ROUTES `message_routing` and a channel `key=table` each."""
+    endpoints = {key: (table, fake_api.endpoint(key)) for key, table in tables.items()}
+    return load(
+        "stream_processor", CHANNELS=channels_env(**endpoints), ROUTES=json.dumps(message_routing)
+    )
+
+
+@pytest.fixture
+def message_for(processor, history, incidents, fake_api):
+    """`message_for(item)`: the one message a connection receives when `item` is written."""
+    add_connections(history, "c1")
+
+    def send(item: dict) -> dict:
+        incidents.put(item)
+        processor.handler(incidents.event(), None)
+        [message] = messages(fake_api, "c1")
+        return message
+
+    return send
+
+
 # -- records and messages ----------------------------------------------------------------
 
 
@@ -81,10 +104,7 @@ def test_remove_records_are_ignored(processor, history, incidents, fake_api):
     assert fake_api.received == []
 
 
-def test_incident_message_has_every_field_and_the_whole_item(
-    processor, history, incidents, fake_api
-):
-    add_connections(history, "c1")
+def test_incident_message_has_every_field_and_the_whole_item(message_for):
     item = {
         "incident_id": "i-1",
         "arn": "arn:aws:ec2:us-east-1:123456789012:instance/i-0abc",
@@ -97,11 +117,9 @@ def test_incident_message_has_every_field_and_the_whole_item(
         "region": "us-east-1",
         "timestamp": "2026-11-23T10:00:00Z",
     }
-    incidents.put(item)
 
-    processor.handler(incidents.event(), None)
+    message = message_for(item)
 
-    [message] = messages(fake_api, "c1")
     assert message == {
         "type": "incident",
         "event": "created",
@@ -111,42 +129,14 @@ def test_incident_message_has_every_field_and_the_whole_item(
     }
 
 
-@pytest.mark.parametrize(
-    ("present", "expected"),
-    [
-        ({"arn": "arn:x", "resource": "r", "sg": "sg-1"}, "arn:x"),
-        ({"resource": "r", "sg": "sg-1"}, "r"),
-        ({"sg": "sg-1"}, "sg-1"),
-        ({}, None),
-    ],
-)
-def test_incident_resource_is_arn_then_resource_then_sg(
-    processor, history, incidents, fake_api, present, expected
-):
-    add_connections(history, "c1")
-    incidents.put({"incident_id": "i-1", **present})
+def test_missing_incident_fields_are_null(message_for):
+    message = message_for({"incident_id": "i-1"})
 
-    processor.handler(incidents.event(), None)
-
-    [message] = messages(fake_api, "c1")
-    assert message["resource"] == expected
-
-
-def test_missing_incident_fields_are_null(processor, history, incidents, fake_api):
-    add_connections(history, "c1")
-    incidents.put({"incident_id": "i-1"})
-
-    processor.handler(incidents.event(), None)
-
-    [message] = messages(fake_api, "c1")
     for field in ("severity", "status", "title", "account", "region", "timestamp"):
         assert message[field] is None
 
 
-def test_item_with_action_is_a_remediation_even_with_an_incident_id(
-    processor, history, incidents, fake_api
-):
-    add_connections(history, "c1")
+def test_item_with_action_is_a_remediation_even_with_an_incident_id(message_for):
     item = {
         "incident_id": "i-1",
         "action": "revoke_ingress",
@@ -156,53 +146,41 @@ def test_item_with_action_is_a_remediation_even_with_an_incident_id(
         "account": "123456789012",
         "region": "eu-west-1",
     }
-    incidents.put(item)
 
-    processor.handler(incidents.event(), None)
+    message = message_for(item)
 
-    [message] = messages(fake_api, "c1")
     assert message == {"type": "remediation", "event": "created", **item, "data": item}
 
 
 @pytest.mark.parametrize(
-    ("present", "expected"),
+    ("present", "field", "expected"),
     [
-        ({"target": "t", "arn": "arn:x", "resource": "r", "sg": "sg-1"}, "t"),
-        ({"arn": "arn:x", "resource": "r", "sg": "sg-1"}, "arn:x"),
-        ({"resource": "r", "sg": "sg-1"}, "r"),
-        ({"sg": "sg-1"}, "sg-1"),
+        # an incident's resource: arn > resource > sg, else null
+        ({"arn": "arn:x", "resource": "r", "sg": "sg-1"}, "resource", "arn:x"),
+        ({"resource": "r", "sg": "sg-1"}, "resource", "r"),
+        ({"sg": "sg-1"}, "resource", "sg-1"),
+        ({}, "resource", None),
+        # a remediation's target: target > arn > resource > sg
+        (
+            {"action": "a", "target": "t", "arn": "arn:x", "resource": "r", "sg": "sg-1"},
+            "target",
+            "t",
+        ),
+        ({"action": "a", "arn": "arn:x", "resource": "r", "sg": "sg-1"}, "target", "arn:x"),
+        ({"action": "a", "resource": "r", "sg": "sg-1"}, "target", "r"),
+        ({"action": "a", "sg": "sg-1"}, "target", "sg-1"),
+        # a remediation's timestamp: timestamp > updated_at > created_at
+        ({"action": "a", "timestamp": "t", "updated_at": "u", "created_at": "c"}, "timestamp", "t"),
+        ({"action": "a", "updated_at": "u", "created_at": "c"}, "timestamp", "u"),
+        ({"action": "a", "created_at": "c"}, "timestamp", "c"),
     ],
 )
-def test_remediation_target_is_target_then_arn_then_resource_then_sg(
-    processor, history, incidents, fake_api, present, expected
+def test_a_derived_field_is_its_first_present_source_in_order(
+    message_for, present, field, expected
 ):
-    add_connections(history, "c1")
-    incidents.put({"incident_id": "i-1", "action": "isolate", **present})
+    message = message_for({"incident_id": "i-1", **present})
 
-    processor.handler(incidents.event(), None)
-
-    [message] = messages(fake_api, "c1")
-    assert message["target"] == expected
-
-
-@pytest.mark.parametrize(
-    ("present", "expected"),
-    [
-        ({"timestamp": "t", "updated_at": "u", "created_at": "c"}, "t"),
-        ({"updated_at": "u", "created_at": "c"}, "u"),
-        ({"created_at": "c"}, "c"),
-    ],
-)
-def test_remediation_timestamp_is_timestamp_then_updated_at_then_created_at(
-    processor, history, incidents, fake_api, present, expected
-):
-    add_connections(history, "c1")
-    incidents.put({"incident_id": "i-1", "action": "isolate", **present})
-
-    processor.handler(incidents.event(), None)
-
-    [message] = messages(fake_api, "c1")
-    assert message["timestamp"] == expected
+    assert message[field] == expected
 
 
 def test_item_that_is_neither_kind_is_skipped(load, history, fake_api):
@@ -221,9 +199,8 @@ def test_item_that_is_neither_kind_is_skipped(load, history, fake_api):
     assert fake_api.received == []
 
 
-def test_dynamodb_values_become_plain_json(processor, history, incidents, fake_api):
-    add_connections(history, "c1")
-    incidents.put(
+def test_dynamodb_values_become_plain_json(message_for):
+    message = message_for(
         {
             "incident_id": "i-1",
             "count": Decimal("3"),
@@ -235,9 +212,6 @@ def test_dynamodb_values_become_plain_json(processor, history, incidents, fake_a
         }
     )
 
-    processor.handler(incidents.event(), None)
-
-    [message] = messages(fake_api, "c1")
     assert message["data"] == {
         "incident_id": "i-1",
         "count": 3,
@@ -249,15 +223,11 @@ def test_dynamodb_values_become_plain_json(processor, history, incidents, fake_a
     }
 
 
-def test_message_over_128_kb_is_sent_without_data_and_marked_truncated(
-    processor, history, incidents, fake_api
-):
-    add_connections(history, "c1")
-    incidents.put({"incident_id": "i-1", "title": "big", "evidence": "x" * 140_000})
+def test_message_over_the_size_limit_is_sent_without_data_and_marked_truncated(message_for):
+    evidence = "x" * LIMITS.MAX_MESSAGE_BYTES
 
-    processor.handler(incidents.event(), None)
+    message = message_for({"incident_id": "i-1", "title": "big", "evidence": evidence})
 
-    [message] = messages(fake_api, "c1")
     assert message["truncated"] is True
     assert "data" not in message
     assert message["title"] == "big"
@@ -267,7 +237,7 @@ def test_message_too_big_even_without_data_is_skipped_with_an_error_log(
     processor, history, incidents, fake_api, caplog
 ):
     add_connections(history, "c1")
-    incidents.put({"incident_id": "i-1", "title": "x" * 140_000})
+    incidents.put({"incident_id": "i-1", "title": "x" * LIMITS.MAX_MESSAGE_BYTES})
     incidents.put({"incident_id": "i-2", "title": "small"})
 
     response = processor.handler(incidents.event(), None)
@@ -284,13 +254,12 @@ def test_messages_go_only_to_the_channels_routes_name(load, make_connections_tab
     alerts, history = make_connections_table("Alerts"), make_connections_table("History")
     add_connections(alerts, "alert-1")
     add_connections(history, "history-1")
-    processor = load(
-        "stream_processor",
-        CHANNELS=channels_env(
-            events=("Alerts", fake_api.endpoint("alerts")),
-            history=("History", fake_api.endpoint("history")),
-        ),
-        ROUTES=json.dumps({"incident": ["events", "history"], "remediation": ["history"]}),
+    processor = processor_with_channels(
+        load,
+        fake_api,
+        {"incident": ["events", "history"], "remediation": ["history"]},
+        events="Alerts",
+        history="History",
     )
     incidents = IncidentTable()
     incidents.put({"incident_id": "i-1"})
@@ -342,7 +311,7 @@ def test_connections_whose_ttl_has_passed_are_skipped_not_deleted(
 def test_connection_list_is_read_once_per_invocation(processor, history, incidents, fake_api):
     add_connections(history, "c1", "c2")
     scans = []
-    processor.DYNAMODB.meta.events.register(
+    processor.FAN_OUT.dynamodb.meta.events.register(
         "before-call.dynamodb.Scan", lambda **kwargs: scans.append(kwargs["params"])
     )
     for n in range(3):
@@ -358,9 +327,9 @@ def test_connection_list_is_read_once_per_invocation(processor, history, inciden
 def test_connection_list_is_read_page_by_page(make_connections_table):
     table = make_connections_table("Paged")
     add_connections(table, *(f"c{i}" for i in range(7)))
-    connections = load_module("stream_processor", "incident_ws.connections")
+    connection_store = load_module("stream_processor", "incident_ws.connection_store")
     clients = load_module("stream_processor", "incident_ws.clients")
-    store = connections.ConnectionStore(clients.dynamodb_client(), "Paged", page_size=2)
+    store = connection_store.ConnectionStore(clients.dynamodb_client(), "Paged", page_size=2)
 
     assert {c.connection_id for c in store.scan_live()} == {f"c{i}" for i in range(7)}
 
@@ -469,13 +438,12 @@ def test_only_records_of_a_channel_whose_table_cannot_be_read_fail_the_batch(
 ):
     history = make_connections_table("History")
     add_connections(history, "h1")
-    processor = load(
-        "stream_processor",
-        CHANNELS=channels_env(
-            history=("History", fake_api.endpoint("history")),
-            remediation=("MissingTable", fake_api.endpoint("remediation")),
-        ),
-        ROUTES=json.dumps({"incident": ["history"], "remediation": ["remediation"]}),
+    processor = processor_with_channels(
+        load,
+        fake_api,
+        {"incident": ["history"], "remediation": ["remediation"]},
+        history="History",
+        remediation="MissingTable",
     )
     incidents = IncidentTable()
     incidents.put({"incident_id": "i-1"})
@@ -501,7 +469,7 @@ def test_posting_starts_with_the_first_page_of_connections(processor, history, i
                 time.sleep(0.01)
             posted_before_the_next_page.append(bool(fake_api.received))
 
-    processor.DYNAMODB.meta.events.register(
+    processor.FAN_OUT.dynamodb.meta.events.register(
         "provide-client-params.dynamodb.Scan", one_connection_a_page
     )
     incidents.put({"incident_id": "i-1"})
@@ -516,7 +484,7 @@ def test_table_failing_after_some_connections_got_the_messages_does_not_fail_the
     processor, history, incidents, fake_api, caplog
 ):
     add_connections(history, *(f"c{i}" for i in range(6)))
-    drop_table_after_first_scan_page(processor.DYNAMODB, history, page_size=2)
+    drop_table_after_first_scan_page(processor.FAN_OUT.dynamodb, history, page_size=2)
     incidents.put({"incident_id": "i-1"})
 
     response = processor.handler(incidents.event(), None)

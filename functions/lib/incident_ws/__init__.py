@@ -1,1 +1,17 @@
-"""Shared code of the incident-websocket Lambda handlers (standard library + boto3 only)."""
+"""Shared code of the incident-websocket Lambda handlers (standard library + boto3 only).
+
+config             environment variables → typed settings, checked at cold start
+limits             every limit and default, defined once
+clients            the AWS clients and HTTP transport a container builds once
+websocket_events   reading `$connect`/`$disconnect` events defensively
+validation         the `$connect` query parameters
+registration       the connections-table item of a `$connect`
+connection_store   a channel's connections table: put, delete, scan the live ones
+records            DynamoDB stream records and values → plain Python
+messages           the messages clients receive and their encoding
+stream             a stream batch → its messages, routed to channel keys
+fanout             messages → the live connections of channels (the delivery policy)
+connection_poster  one signed, retried post to `@connections` (the transport)
+http_keepalive     kept-alive HTTP connections per worker thread
+logs               one structured log line per event
+"""

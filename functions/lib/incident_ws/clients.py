@@ -6,10 +6,8 @@ import boto3
 from botocore.config import Config
 from botocore.credentials import ReadOnlyCredentials
 
-from .keepalive import KeepAliveConnections
-
-CONNECT_TIMEOUT_SECONDS = 2
-READ_TIMEOUT_SECONDS = 5
+from .http_keepalive import KeepAliveHttp
+from .limits import CONNECT_TIMEOUT_SECONDS, DYNAMODB_MAX_ATTEMPTS, READ_TIMEOUT_SECONDS
 
 
 def dynamodb_client(max_pool_connections: int = 10):
@@ -17,15 +15,15 @@ def dynamodb_client(max_pool_connections: int = 10):
     config = Config(
         connect_timeout=CONNECT_TIMEOUT_SECONDS,
         read_timeout=READ_TIMEOUT_SECONDS,
-        retries={"mode": "standard", "max_attempts": 3},
+        retries={"mode": "standard", "max_attempts": DYNAMODB_MAX_ATTEMPTS},
         max_pool_connections=max_pool_connections,
     )
     return boto3.session.Session().client("dynamodb", config=config)
 
 
-def http_connections() -> KeepAliveConnections:
-    """The transport of @connections posts (see management_api for why not boto3)."""
-    return KeepAliveConnections(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS)
+def keepalive_http() -> KeepAliveHttp:
+    """The transport of @connections posts (connection_poster.py says why not boto3)."""
+    return KeepAliveHttp(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS)
 
 
 def frozen_credentials(session: boto3.session.Session) -> ReadOnlyCredentials:

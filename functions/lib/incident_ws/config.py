@@ -1,4 +1,4 @@
-"""Environment configuration of the handlers (SPEC §2), parsed once at cold start.
+"""Environment configuration of the handlers, parsed once at cold start (docs/handlers.md).
 
 Every problem raises `ConfigError` with a message that names the variable, so a
 misconfigured function fails loudly on its first invocation instead of guessing.
@@ -12,12 +12,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-DEFAULT_CONNECTION_TTL_SECONDS = 10_800
-DEFAULT_MAX_CONCURRENCY = 64  # dev/bench/results.md: the knee of the sweep at 20 ms per post
+from .limits import DEFAULT_CONNECTION_TTL_SECONDS, DEFAULT_MAX_CONCURRENCY
+
 MESSAGE_TYPES = ("incident", "remediation")
-SEED_CHANNEL_NAME = "default"
-# Seed 000 prefixes → the default channel keys of SPEC §1.
-SEED_HEARTBEAT_CHANNELS = {"EVENT": "events", "REMED": "remediation", "HISTORY": "history"}
+# Legacy variables (those of the single-channel functions this module replaces): the stream
+# processor's one channel, and the heartbeat's variable prefixes with the channel key of each.
+LEGACY_CHANNEL_KEY = "default"
+LEGACY_HEARTBEAT_CHANNELS = {"EVENT": "events", "REMED": "remediation", "HISTORY": "history"}
 
 _EXECUTE_API_HOST = re.compile(r"^[^.]+\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$")
 
@@ -27,8 +28,10 @@ class ConfigError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class Channel:
-    name: str
+class ChannelConfig:
+    """Where one channel lives: its connections table and its `@connections` endpoint."""
+
+    key: str
     table: str
     endpoint: str  # normalised: scheme://host[:port][/prefix], no trailing slash
     region: str  # signing region: the execute-api host's, else AWS_REGION
@@ -49,12 +52,18 @@ class DisconnectConfig:
 
 
 @dataclass(frozen=True)
-class BroadcastConfig:
-    """stream_processor and heartbeat: the channels, and who gets which message type."""
+class FanOutConfig:
+    """heartbeat, and the part of stream_processor's that the fan-out reads."""
 
-    channels: dict[str, Channel]
-    routes: dict[str, tuple[str, ...]]
+    channels: dict[str, ChannelConfig]
     max_concurrency: int
+
+
+@dataclass(frozen=True)
+class StreamConfig(FanOutConfig):
+    """Also which channel keys receive which message type (ROUTES)."""
+
+    message_routing: dict[str, tuple[str, ...]]
 
 
 def normalise_endpoint(value: str, variable: str) -> str:
@@ -90,47 +99,48 @@ def load_disconnect_config(env: Mapping[str, str] = os.environ) -> DisconnectCon
     return DisconnectConfig(table=table, channel=env.get("CHANNEL_NAME") or table)
 
 
-def load_stream_config(env: Mapping[str, str] = os.environ) -> BroadcastConfig:
-    """CHANNELS + ROUTES, or the seed's single CONNECTIONS_TABLE + WS_ENDPOINT channel."""
+def load_stream_config(env: Mapping[str, str] = os.environ) -> StreamConfig:
+    """CHANNELS + ROUTES, or the legacy single channel of CONNECTIONS_TABLE + WS_ENDPOINT."""
     concurrency = _max_concurrency(env)
     if "CHANNELS" in env:
         channels = _channels(env)
-        return BroadcastConfig(channels, _routes(env, channels), concurrency)
+        return StreamConfig(channels, concurrency, _message_routing(env, channels))
     if "CONNECTIONS_TABLE" not in env and "WS_ENDPOINT" not in env:
         raise ConfigError(
-            "CHANNELS is not set (nor the seed variables CONNECTIONS_TABLE and WS_ENDPOINT)"
+            "CHANNELS is not set (nor the legacy variables CONNECTIONS_TABLE and WS_ENDPOINT)"
         )
     endpoint = normalise_endpoint(_required(env, "WS_ENDPOINT"), "WS_ENDPOINT")
-    channel = _channel(env, SEED_CHANNEL_NAME, _required(env, "CONNECTIONS_TABLE"), endpoint)
-    routes = {message_type: (channel.name,) for message_type in MESSAGE_TYPES}
-    return BroadcastConfig({channel.name: channel}, routes, concurrency)
+    table = _required(env, "CONNECTIONS_TABLE")
+    channels = {LEGACY_CHANNEL_KEY: _channel_config(env, LEGACY_CHANNEL_KEY, table, endpoint)}
+    message_routing = {message_type: (LEGACY_CHANNEL_KEY,) for message_type in MESSAGE_TYPES}
+    return StreamConfig(channels, concurrency, message_routing)
 
 
-def load_heartbeat_config(env: Mapping[str, str] = os.environ) -> BroadcastConfig:
-    """CHANNELS, or the seed's EVENT_/REMED_/HISTORY_ endpoint and table pairs."""
+def load_heartbeat_config(env: Mapping[str, str] = os.environ) -> FanOutConfig:
+    """CHANNELS, or the legacy EVENT_/REMED_/HISTORY_ endpoint and table pairs."""
     concurrency = _max_concurrency(env)
     if "CHANNELS" in env:
-        return BroadcastConfig(_channels(env), {}, concurrency)
+        return FanOutConfig(_channels(env), concurrency)
     channels = {}
-    for prefix, name in SEED_HEARTBEAT_CHANNELS.items():
+    for prefix, key in LEGACY_HEARTBEAT_CHANNELS.items():
         endpoint_var, table_var = f"{prefix}_API_GW_ENDPOINT", f"{prefix}_CONNECTIONS_TABLE"
         if endpoint_var not in env and table_var not in env:
             continue
         endpoint = normalise_endpoint(_required(env, endpoint_var), endpoint_var)
-        channels[name] = _channel(env, name, _required(env, table_var), endpoint)
+        channels[key] = _channel_config(env, key, _required(env, table_var), endpoint)
     if not channels:
         raise ConfigError(
-            "CHANNELS is not set (nor any seed pair such as "
+            "CHANNELS is not set (nor any legacy pair such as "
             "EVENT_API_GW_ENDPOINT and EVENT_CONNECTIONS_TABLE)"
         )
-    return BroadcastConfig(channels, {}, concurrency)
+    return FanOutConfig(channels, concurrency)
 
 
-def _channel(env: Mapping[str, str], name: str, table: str, endpoint: str) -> Channel:
+def _channel_config(env: Mapping[str, str], key: str, table: str, endpoint: str) -> ChannelConfig:
     region = region_of_endpoint(endpoint) or env.get("AWS_REGION", "").strip()
     if not region:
         raise ConfigError(f"AWS_REGION is required to sign posts to {endpoint}")
-    return Channel(name, table, endpoint, region)
+    return ChannelConfig(key, table, endpoint, region)
 
 
 def _required(env: Mapping[str, str], name: str) -> str:
@@ -178,28 +188,30 @@ def _json_object(env: Mapping[str, str], name: str) -> dict:
     return value
 
 
-def _channels(env: Mapping[str, str]) -> dict[str, Channel]:
+def _channels(env: Mapping[str, str]) -> dict[str, ChannelConfig]:
     channels = {}
-    for name, spec in _json_object(env, "CHANNELS").items():
-        if not isinstance(spec, dict):
-            raise ConfigError(f"CHANNELS[{name!r}] must be an object with 'table' and 'endpoint'")
-        for key in ("table", "endpoint"):
-            if not isinstance(spec.get(key), str) or not spec[key].strip():
-                raise ConfigError(f"CHANNELS[{name!r}].{key} must be a non-empty string")
-        endpoint = normalise_endpoint(spec["endpoint"], f"CHANNELS[{name!r}].endpoint")
-        channels[name] = _channel(env, name, spec["table"].strip(), endpoint)
+    for key, settings in _json_object(env, "CHANNELS").items():
+        if not isinstance(settings, dict):
+            raise ConfigError(f"CHANNELS[{key!r}] must be an object with 'table' and 'endpoint'")
+        for field in ("table", "endpoint"):
+            if not isinstance(settings.get(field), str) or not settings[field].strip():
+                raise ConfigError(f"CHANNELS[{key!r}].{field} must be a non-empty string")
+        endpoint = normalise_endpoint(settings["endpoint"], f"CHANNELS[{key!r}].endpoint")
+        channels[key] = _channel_config(env, key, settings["table"].strip(), endpoint)
     return channels
 
 
-def _routes(env: Mapping[str, str], channels: Mapping[str, Channel]) -> dict[str, tuple[str, ...]]:
-    routes = {}
+def _message_routing(
+    env: Mapping[str, str], channels: Mapping[str, ChannelConfig]
+) -> dict[str, tuple[str, ...]]:
+    message_routing = {}
     for message_type, targets in _json_object(env, "ROUTES").items():
         if message_type not in MESSAGE_TYPES:
             raise ConfigError(f"ROUTES: unknown message type {message_type!r}")
         if not isinstance(targets, list) or not all(isinstance(t, str) for t in targets):
-            raise ConfigError(f"ROUTES[{message_type!r}] must be a list of channel names")
+            raise ConfigError(f"ROUTES[{message_type!r}] must be a list of channel keys")
         unknown = sorted(set(targets) - set(channels))
         if unknown:
             raise ConfigError(f"ROUTES[{message_type!r}] names channels not in CHANNELS: {unknown}")
-        routes[message_type] = tuple(dict.fromkeys(targets))
-    return routes
+        message_routing[message_type] = tuple(dict.fromkeys(targets))
+    return message_routing

@@ -1,14 +1,14 @@
-"""The WebSocket messages of SPEC §2.3/§2.4 and their wire encoding."""
+"""The WebSocket messages clients receive, and their wire encoding (docs/handlers.md)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from .limits import MAX_MESSAGE_BYTES
 from .records import Change
-
-MAX_MESSAGE_BYTES = 128 * 1024  # API Gateway WebSocket message payload limit
 
 INCIDENT_FIELDS = ("incident_id", "severity", "status", "title", "account", "region", "timestamp")
 REMEDIATION_FIELDS = ("action", "status", "incident_id", "account", "region")
@@ -16,6 +16,17 @@ REMEDIATION_FIELDS = ("action", "status", "incident_id", "account", "region")
 
 class MessageTooLarge(ValueError):
     """Even without `data` the message is over MAX_MESSAGE_BYTES."""
+
+
+@dataclass(frozen=True)
+class Message:
+    """An encoded message, ready to post, and what routing and connection filters read."""
+
+    type: str
+    body: bytes
+    account: Any = None
+    region: Any = None
+    sequence_number: str | None = None  # of the stream record it was built from
 
 
 def classify(item: Mapping[str, Any]) -> str | None:
@@ -52,8 +63,9 @@ def build_message(change: Change) -> dict[str, Any] | None:
     return None
 
 
-def ping_message(now: float) -> dict[str, Any]:
-    return {"type": "ping", "timestamp": int(now)}
+def ping(now: float) -> Message:
+    """The heartbeat's message; it has no account or region, so every connection gets it."""
+    return Message("ping", encode({"type": "ping", "timestamp": int(now)}))
 
 
 def encode(message: Mapping[str, Any]) -> bytes:

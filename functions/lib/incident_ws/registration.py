@@ -1,13 +1,12 @@
-"""The connections-table item of a `$connect` (SPEC §2.1)."""
+"""The connections-table item of a `$connect` (docs/handlers.md)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from . import websocket_events
+from .limits import MAX_USER_AGENT_CHARS
 from .validation import InvalidParameter, client_parameters
-
-MAX_USER_AGENT_CHARS = 512
 
 
 def connection_item(

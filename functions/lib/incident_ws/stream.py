@@ -1,33 +1,19 @@
-"""From a DynamoDB stream batch to per-channel, per-connection deliveries (SPEC §2.3)."""
+"""From a DynamoDB stream batch to the messages each channel receives (docs/handlers.md)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .broadcast import Delivery
-from .connections import Connection
 from .logs import log_event
-from .messages import MessageTooLarge, build_message, encode
+from .messages import Message, MessageTooLarge, build_message, encode
 from .records import RecordError, read_change
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Outgoing:
-    """One encoded message and what routing and filtering need to know about it."""
-
-    sequence_number: str
-    message_type: str
-    account: Any
-    region: Any
-    body: bytes
-
-
-def outgoing_messages(records: Any) -> list[Outgoing]:
+def batch_messages(records: Any) -> list[Message]:
     """The batch's messages in stream order. Records that can never become a message
     (REMOVE, unreadable, unclassified, too big) are skipped and logged, not failed:
     retrying them would not help."""
@@ -36,7 +22,7 @@ def outgoing_messages(records: Any) -> list[Outgoing]:
             logger, logging.ERROR, "stream_event_without_records", type=type(records).__name__
         )
         return []
-    outgoing = []
+    messages = []
     for position, record in enumerate(records):
         try:
             change = read_change(record)
@@ -61,34 +47,24 @@ def outgoing_messages(records: Any) -> list[Outgoing]:
                 reason=str(error),
             )
             continue
-        outgoing.append(
-            Outgoing(
-                change.sequence_number,
+        messages.append(
+            Message(
                 message["type"],
+                body,
                 message.get("account"),
                 message.get("region"),
-                body,
+                change.sequence_number,
             )
         )
-    return outgoing
+    return messages
 
 
-def by_channel(
-    outgoing: Sequence[Outgoing], routes: Mapping[str, Sequence[str]]
-) -> dict[str, list[Outgoing]]:
-    """Each channel's messages, in stream order, as ROUTES sends them."""
-    channels: dict[str, list[Outgoing]] = {}
-    for message in outgoing:
-        for channel in routes.get(message.message_type, ()):
-            channels.setdefault(channel, []).append(message)
-    return channels
-
-
-def deliveries(
-    messages: Sequence[Outgoing], connections: Iterable[Connection]
-) -> Iterator[Delivery]:
-    """What each connection receives: the messages its account/region filters accept."""
-    return (
-        Delivery(c, tuple(m.body for m in messages if c.accepts(m.account, m.region)))
-        for c in connections
-    )
+def route(
+    messages: Sequence[Message], message_routing: Mapping[str, Sequence[str]]
+) -> dict[str, list[Message]]:
+    """Each channel key's messages, in stream order, as ROUTES sends them."""
+    routed: dict[str, list[Message]] = {}
+    for message in messages:
+        for channel in message_routing.get(message.type, ()):
+            routed.setdefault(channel, []).append(message)
+    return routed

@@ -1,4 +1,4 @@
-"""Validation of the `$connect` query parameters (SPEC §2.1)."""
+"""Validation of the `$connect` query parameters (docs/handlers.md)."""
 
 from __future__ import annotations
 

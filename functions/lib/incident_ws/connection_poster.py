@@ -1,11 +1,11 @@
-"""Posting to the API Gateway `@connections` management API.
+"""How one message is posted to one connection: the API Gateway `@connections` management API.
 
 Not through boto3's `apigatewaymanagementapi` client: its request pipeline costs about
-1.6 ms of CPU per post under the GIL, which caps a broadcast near 650 posts/s. Signing
-with botocore's own SigV4Auth and sending over a kept-alive connection (keepalive.py) does
-the same HTTP request for a fifth of the CPU. Outcomes are classified by HTTP status
-exactly as the client's exceptions would be (GoneException = 410, LimitExceededException =
-429, PayloadTooLargeException = 413, ForbiddenException = 403).
+1.6 ms of CPU per post under the GIL, which caps a fan-out near 650 posts/s. Signing
+with botocore's own SigV4Auth and sending over a kept-alive HTTP connection
+(http_keepalive.py) does the same HTTP request for a fifth of the CPU. Outcomes are classified
+by HTTP status exactly as the client's exceptions would be (GoneException = 410,
+LimitExceededException = 429, PayloadTooLargeException = 413, ForbiddenException = 403).
 """
 
 from __future__ import annotations
@@ -22,13 +22,14 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import ReadOnlyCredentials
 
-from .keepalive import KeepAliveConnections
+from .http_keepalive import KeepAliveHttp
+from .limits import POST_BACKOFF_BASE_SECONDS, POST_BACKOFF_CAP_SECONDS, POST_MAX_RETRIES
 
 SERVICE = "execute-api"
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
-class Outcome(enum.Enum):
+class PostOutcome(enum.Enum):
     DELIVERED = "delivered"
     GONE = "gone"
     FAILED = "failed"
@@ -36,7 +37,7 @@ class Outcome(enum.Enum):
 
 @dataclass(frozen=True)
 class PostResult:
-    outcome: Outcome
+    outcome: PostOutcome
     retries: int
     detail: str = ""  # the last HTTP status or error, for logs
 
@@ -45,23 +46,23 @@ class PostResult:
 class RetryPolicy:
     """Exponential backoff with full jitter: sleep U(0, min(cap, base * 2**attempt))."""
 
-    max_retries: int = 3
-    base_seconds: float = 0.05
-    cap_seconds: float = 1.0
+    max_retries: int = POST_MAX_RETRIES
+    base_seconds: float = POST_BACKOFF_BASE_SECONDS
+    cap_seconds: float = POST_BACKOFF_CAP_SECONDS
 
     def delay(self, retry: int) -> float:
         return random.uniform(0, min(self.cap_seconds, self.base_seconds * 2**retry))
 
 
-class ConnectionsApi:
-    """One channel's `{endpoint}/@connections/{connectionId}` with signed, retried posts."""
+class ConnectionPoster:
+    """Signed, retried posts to `{endpoint}/@connections/{connectionId}` of one channel."""
 
     def __init__(
         self,
         endpoint: str,
         region: str,
         credentials: ReadOnlyCredentials,
-        http: KeepAliveConnections,
+        http: KeepAliveHttp,
         retry: RetryPolicy = RetryPolicy(),
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -78,15 +79,15 @@ class ConnectionsApi:
         while True:
             detail = self._send(connection_id, body)
             if detail == 200:
-                return PostResult(Outcome.DELIVERED, retries)
+                return PostResult(PostOutcome.DELIVERED, retries)
             if detail == 410:
-                return PostResult(Outcome.GONE, retries, "410")
+                return PostResult(PostOutcome.GONE, retries, "410")
             # A read timeout is retried although the post may have arrived: every message
             # is a full snapshot (or a ping), so a duplicate is harmless to a dashboard,
             # while a lost update leaves it stale.
             retryable = isinstance(detail, str) or detail in RETRYABLE_STATUSES
             if not retryable or retries >= self._retry.max_retries:
-                return PostResult(Outcome.FAILED, retries, str(detail))
+                return PostResult(PostOutcome.FAILED, retries, str(detail))
             self._sleep(self._retry.delay(retries))
             retries += 1
 

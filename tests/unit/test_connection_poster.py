@@ -1,4 +1,4 @@
-"""Posting to @connections: transport faults are retried, bounded (SPEC §2.3, §5)."""
+"""Posting to @connections: transport faults are retried, bounded."""
 
 from __future__ import annotations
 
@@ -17,13 +17,13 @@ CREDENTIALS = ReadOnlyCredentials("testing", "testing", None)
 
 
 @pytest.fixture(scope="module")
-def management_api():
-    return load_module("stream_processor", "incident_ws.management_api")
+def connection_poster():
+    return load_module("stream_processor", "incident_ws.connection_poster")
 
 
 @pytest.fixture(scope="module")
-def keepalive():
-    return load_module("stream_processor", "incident_ws.keepalive")
+def http_keepalive():
+    return load_module("stream_processor", "incident_ws.http_keepalive")
 
 
 def closed_port() -> int:
@@ -32,47 +32,47 @@ def closed_port() -> int:
         return probe.getsockname()[1]
 
 
-def api_for(management_api, endpoint: str, read_timeout: float = 5):
-    http = management_api.KeepAliveConnections(connect_timeout=1, read_timeout=read_timeout)
-    return management_api.ConnectionsApi(
+def poster_for(connection_poster, endpoint: str, read_timeout: float = 5):
+    http = connection_poster.KeepAliveHttp(connect_timeout=1, read_timeout=read_timeout)
+    return connection_poster.ConnectionPoster(
         endpoint, "us-east-1", CREDENTIALS, http, sleep=lambda seconds: None
     )
 
 
-def test_read_timeout_is_retried_then_reported_failed(management_api):
+def test_read_timeout_is_retried_then_reported_failed(connection_poster):
     with FakeConnectionsApi(latency_ms=400) as slow:
-        api = api_for(management_api, slow.endpoint(), read_timeout=0.1)
+        poster = poster_for(connection_poster, slow.endpoint(), read_timeout=0.1)
 
-        result = api.post("c1", b"{}")
+        result = poster.post("c1", b"{}")
 
         assert slow.attempts["c1"] == 4
-    assert result.outcome is management_api.Outcome.FAILED
+    assert result.outcome is connection_poster.PostOutcome.FAILED
     assert result.retries == 3
     assert result.detail == "TimeoutError"
 
 
-def test_unreachable_endpoint_is_retried_then_reported_failed(management_api):
-    api = api_for(management_api, f"http://127.0.0.1:{closed_port()}/prod")
+def test_unreachable_endpoint_is_retried_then_reported_failed(connection_poster):
+    poster = poster_for(connection_poster, f"http://127.0.0.1:{closed_port()}/prod")
 
-    result = api.post("c1", b"{}")
+    result = poster.post("c1", b"{}")
 
-    assert result.outcome is management_api.Outcome.FAILED
+    assert result.outcome is connection_poster.PostOutcome.FAILED
     assert result.retries == 3
     assert result.detail == "ConnectionRefusedError"
 
 
-def test_connection_id_is_escaped_in_the_path(management_api, fake_api):
-    api = api_for(management_api, fake_api.endpoint())
+def test_connection_id_is_escaped_in_the_path(connection_poster, fake_api):
+    poster = poster_for(connection_poster, fake_api.endpoint())
 
-    result = api.post("Qp4L/Ze+q=", b"{}")
+    result = poster.post("Qp4L/Ze+q=", b"{}")
 
-    assert result.outcome is management_api.Outcome.DELIVERED
+    assert result.outcome is connection_poster.PostOutcome.DELIVERED
     assert fake_api.bodies("Qp4L/Ze+q=") == [b"{}"]
 
 
 @pytest.mark.parametrize("retry", [0, 1, 2, 3, 6])
-def test_backoff_is_full_jitter_capped(management_api, retry):
-    policy = management_api.RetryPolicy(max_retries=3, base_seconds=0.05, cap_seconds=1.0)
+def test_backoff_is_full_jitter_capped(connection_poster, retry):
+    policy = connection_poster.RetryPolicy(max_retries=3, base_seconds=0.05, cap_seconds=1.0)
 
     delays = [policy.delay(retry) for _ in range(200)]
 
@@ -98,30 +98,32 @@ class ClosesAfterEachResponse(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def test_a_kept_alive_connection_the_server_closed_is_replaced_without_a_retry(management_api):
+def test_a_kept_alive_http_connection_the_server_closed_is_replaced_without_a_retry(
+    connection_poster,
+):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), ClosesAfterEachResponse)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        api = api_for(management_api, f"http://127.0.0.1:{server.server_port}/prod")
+        poster = poster_for(connection_poster, f"http://127.0.0.1:{server.server_port}/prod")
 
-        results = [api.post(f"c{n}", b"{}") for n in range(3)]
+        results = [poster.post(f"c{n}", b"{}") for n in range(3)]
     finally:
         server.shutdown()
         server.server_close()
 
-    assert [r.outcome for r in results] == [management_api.Outcome.DELIVERED] * 3
+    assert [r.outcome for r in results] == [connection_poster.PostOutcome.DELIVERED] * 3
     assert [r.retries for r in results] == [0, 0, 0]
     assert ClosesAfterEachResponse.requests == [f"/prod/@connections/c{n}" for n in range(3)]
 
 
-def test_each_thread_keeps_its_connection_alive_between_posts(keepalive, fake_api):
-    connections = keepalive.KeepAliveConnections(connect_timeout=1, read_timeout=5)
+def test_each_thread_keeps_its_http_connection_alive_between_posts(http_keepalive, fake_api):
+    http = http_keepalive.KeepAliveHttp(connect_timeout=1, read_timeout=5)
     url = f"{fake_api.endpoint()}/@connections/c1"
     headers = {"Authorization": "AWS4-HMAC-SHA256 test", "Content-Type": "application/json"}
 
-    connections.post(url, headers, b"{}")
-    [first] = connections._connections.values()
-    connections.post(url, headers, b"{}")
+    http.post(url, headers, b"{}")
+    [first] = http._http_connections.values()
+    http.post(url, headers, b"{}")
 
-    assert list(connections._connections.values()) == [first]
+    assert list(http._http_connections.values()) == [first]
     assert first.sock is not None

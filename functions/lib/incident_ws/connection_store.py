@@ -1,4 +1,4 @@
-"""A channel's connections table (partition key `connectionId`)."""
+"""A channel's connections table (partition key `connectionId`) and the connections it holds."""
 
 from __future__ import annotations
 
@@ -17,21 +17,16 @@ _serializer = TypeSerializer()
 
 @dataclass(frozen=True)
 class Connection:
+    """A client's WebSocket connection as its channel's table holds it: its id and the
+    account and region it registered to receive (None: every one)."""
+
     connection_id: str
     account: str | None = None
     region: str | None = None
 
-    def accepts(self, account: Any, region: Any) -> bool:
-        """Filters the connection registered (SPEC §2.3): a message with no value passes."""
-        return _matches(self.account, account) and _matches(self.region, region)
-
-
-def _matches(registered: str | None, value: Any) -> bool:
-    return registered is None or value is None or str(value) == registered
-
 
 class ConnectionStore:
-    """Thread-safe (a low-level client): broadcasts delete gone connections from workers."""
+    """Thread-safe (a low-level client): the fan-out deletes gone connections from workers."""
 
     def __init__(self, client, table: str, page_size: int | None = None) -> None:
         self._client = client
@@ -56,8 +51,8 @@ class ConnectionStore:
         return decode_item(old) if old else None
 
     def scan_live(self, now: float | None = None) -> ConnectionScan:
-        """One lazy pass, page by page, over the connections whose `ttl` has not passed: a
-        broadcast consumes each page as it arrives instead of waiting for the whole table."""
+        """One lazy pass, page by page, over the connections whose `ttl` has not passed: the
+        fan-out consumes each page as it arrives instead of waiting for the whole table."""
         now = time.time() if now is None else now
         return ConnectionScan(c for item in self._scan() if (c := _live_connection(item, now)))
 
@@ -75,7 +70,7 @@ class ConnectionStore:
 
 class ConnectionScan:
     """Iterates live connections until the table stops answering. A read error ends the pass
-    instead of escaping into the broadcast consuming it: `error` is what it was, `count` how
+    instead of escaping into the fan-out consuming it: `error` is what it was, `count` how
     many connections were handed out before it."""
 
     def __init__(self, connections: Iterator[Connection]) -> None:

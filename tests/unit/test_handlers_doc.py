@@ -1,0 +1,62 @@
+"""docs/handlers.md, the handlers' contract, names what the code reads and logs, and quotes its
+limits as limits.py defines them."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+import pytest
+
+from tests.support.lambda_zip import REPO_ROOT
+from tests.unit.helpers import LIMITS
+
+DOC = (REPO_ROOT / "docs" / "handlers.md").read_text(encoding="utf-8")
+FUNCTIONS = REPO_ROOT / "functions"
+SOURCES = sorted(p for p in FUNCTIONS.rglob("*.py") if "dist" not in p.relative_to(FUNCTIONS).parts)
+
+
+def logged_events() -> set[str]:
+    """Every event name a `log_event(logger, level, <event>, ...)` call can write."""
+    events = set()
+    for path in SOURCES:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "log_event":
+                events.update(
+                    n.value for n in ast.walk(node.args[2]) if isinstance(n, ast.Constant)
+                )
+    return events
+
+
+def read_variables() -> set[str]:
+    config = (FUNCTIONS / "lib" / "incident_ws" / "config.py").read_text(encoding="utf-8")
+    return set(re.findall(r'"([A-Z][A-Z0-9_]+)"', config))
+
+
+@pytest.mark.parametrize("event", sorted(logged_events()))
+def test_every_log_line_is_documented(event):
+    assert f"`{event}`" in DOC
+
+
+@pytest.mark.parametrize("variable", sorted(read_variables()))
+def test_every_environment_variable_is_documented(variable):
+    assert variable in DOC
+
+
+@pytest.mark.parametrize(
+    "quoted",
+    [
+        f"{LIMITS.MAX_MESSAGE_BYTES:,} bytes",
+        f"cut to {LIMITS.MAX_USER_AGENT_CHARS} characters",
+        f"`{LIMITS.DEFAULT_CONNECTION_TTL_SECONDS}`",
+        f"`{LIMITS.DEFAULT_MAX_CONCURRENCY}`",
+        f"{LIMITS.CONNECT_TIMEOUT_SECONDS} s to connect and"
+        f" {LIMITS.READ_TIMEOUT_SECONDS} s to read",
+        f"with {LIMITS.DYNAMODB_MAX_ATTEMPTS} attempts",
+        f"up to {LIMITS.POST_MAX_RETRIES} retries",
+        f"min({LIMITS.POST_BACKOFF_CAP_SECONDS:g} s,"
+        f" {LIMITS.POST_BACKOFF_BASE_SECONDS * 1000:g} ms",
+    ],
+)
+def test_the_limits_quoted_are_those_of_limits_py(quoted):
+    assert quoted in DOC
