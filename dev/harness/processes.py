@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import IO, TypeVar
 
 from dev.harness.paths import REPO_ROOT
@@ -89,12 +88,7 @@ class ManagedProcess(contextlib.AbstractContextManager["ManagedProcess"]):
             os.killpg(self.popen.pid, signal.SIGKILL)
         return self.popen.wait()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
 

@@ -34,6 +34,12 @@ STAGE = WebSocketStage(
 )
 
 
+# boto3 shares the modelled error classes between clients of a service.
+ERRORS = boto3.client(
+    "apigatewaymanagementapi", endpoint_url="http://unused", region_name=REGION
+).exceptions
+
+
 @dataclass
 class ServedStage:
     """STAGE served on a local port, with a stub in place of its functions."""
@@ -54,6 +60,13 @@ class ServedStage:
             region_name=REGION,
             aws_access_key_id=EMULATOR_CREDENTIALS["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=EMULATOR_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        )
+
+    async def post(self, connection_id: str, data: bytes, api_id: str = STAGE.api_id) -> None:
+        """`PostToConnection` through boto3 (off the event loop)."""
+        management = self.management(api_id)
+        await asyncio.to_thread(
+            management.post_to_connection, ConnectionId=connection_id, Data=data
         )
 
     def connection_ids(self) -> list[str]:
@@ -220,11 +233,7 @@ def test_post_to_connections_delivers_a_text_frame():
     async def scenario() -> None:
         async with serving() as api, connect(api.ws_url) as client:
             (connection_id,) = api.connection_ids()
-            await asyncio.to_thread(
-                api.management().post_to_connection,
-                ConnectionId=connection_id,
-                Data=b'{"type":"ping"}',
-            )
+            await api.post(connection_id, b'{"type":"ping"}')
             assert await asyncio.wait_for(client.recv(), 5) == '{"type":"ping"}'
 
     run(scenario)
@@ -233,9 +242,8 @@ def test_post_to_connections_delivers_a_text_frame():
 def test_post_to_an_unknown_connection_is_gone():
     async def scenario() -> None:
         async with serving() as api:
-            client = api.management()
-            with pytest.raises(client.exceptions.GoneException):
-                await asyncio.to_thread(client.post_to_connection, ConnectionId="nope=", Data=b"x")
+            with pytest.raises(ERRORS.GoneException):
+                await api.post("nope=", b"x")
 
     run(scenario)
 
@@ -246,11 +254,8 @@ def test_post_to_a_closed_connection_is_gone():
             async with connect(api.ws_url):
                 (connection_id,) = api.connection_ids()
             await api.disconnects()
-            client = api.management()
-            with pytest.raises(client.exceptions.GoneException):
-                await asyncio.to_thread(
-                    client.post_to_connection, ConnectionId=connection_id, Data=b"x"
-                )
+            with pytest.raises(ERRORS.GoneException):
+                await api.post(connection_id, b"x")
 
     run(scenario)
 
@@ -259,16 +264,9 @@ def test_post_over_128_kb_is_payload_too_large_and_not_delivered():
     async def scenario() -> None:
         async with serving() as api, connect(api.ws_url) as client:
             (connection_id,) = api.connection_ids()
-            management = api.management()
-            with pytest.raises(management.exceptions.PayloadTooLargeException):
-                await asyncio.to_thread(
-                    management.post_to_connection,
-                    ConnectionId=connection_id,
-                    Data=b"x" * (MAX_MESSAGE_BYTES + 1),
-                )
-            await asyncio.to_thread(
-                management.post_to_connection, ConnectionId=connection_id, Data=b"small"
-            )
+            with pytest.raises(ERRORS.PayloadTooLargeException):
+                await api.post(connection_id, b"x" * (MAX_MESSAGE_BYTES + 1))
+            await api.post(connection_id, b"small")
             assert await asyncio.wait_for(client.recv(), 5) == "small"
 
     run(scenario)
@@ -297,10 +295,8 @@ def test_delete_connection_closes_the_socket_and_fires_disconnect():
                 await asyncio.wait_for(client.recv(), 5)
             (event,) = await api.disconnects()
             assert event["requestContext"]["connectionId"] == connection_id
-            with pytest.raises(management.exceptions.GoneException):
-                await asyncio.to_thread(
-                    management.post_to_connection, ConnectionId=connection_id, Data=b"x"
-                )
+            with pytest.raises(ERRORS.GoneException):
+                await api.post(connection_id, b"x")
 
     run(scenario)
 
@@ -309,11 +305,8 @@ def test_a_connection_id_is_gone_on_another_api():
     async def scenario() -> None:
         async with serving() as api, connect(api.ws_url):
             (connection_id,) = api.connection_ids()
-            other = api.management(api_id="zzz999")
-            with pytest.raises(other.exceptions.GoneException):
-                await asyncio.to_thread(
-                    other.post_to_connection, ConnectionId=connection_id, Data=b"x"
-                )
+            with pytest.raises(ERRORS.GoneException):
+                await api.post(connection_id, b"x", api_id="zzz999")
 
     run(scenario)
 
