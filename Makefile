@@ -31,7 +31,7 @@ $(VENV)/.installed: requirements-dev.txt
 	touch $@
 
 # Cheap checks first; the committed-zip check (in test-unit) before anything that may run `package`.
-TEST_ORDER := lint-python tf-fmt-check test-unit tf-validate tf-test test-integration test-emulator test-e2e
+TEST_ORDER := lint-python tf-fmt-check test-unit tf-validate tf-test test-integration test-harness test-emulator test-e2e
 
 test: venv $(filter $(TEST_TARGETS),$(TEST_ORDER)) $(filter-out $(TEST_ORDER),$(TEST_TARGETS)) ## Run every test: lint, packaging, unit, Terraform, integration, end to end
 

@@ -1,14 +1,18 @@
-# The local stack: `make demo` runs what `terraform apply` of examples/local deployed into a
-# moto server, behind the local gateway (dev/emulator/); its tests come last in `make test`.
+# Running the module on this machine (dev/): `make demo` starts the local stack of dev/harness
+# (moto, `terraform apply` of examples/local, the emulator of dev/emulator) with the dashboard
+# of dev/demo; the tests of the harness, the emulator and the stack come last in `make test`.
 # tf-cli-config (mk/terraform.mk) makes terraform work offline; package builds functions/dist.
-.PHONY: demo test-emulator test-e2e
+.PHONY: demo test-harness test-emulator test-e2e
 
-TEST_TARGETS += test-emulator test-e2e
+TEST_TARGETS += test-harness test-emulator test-e2e
 
-demo: venv package tf-cli-config ## Run the whole system on this machine, with a live dashboard
-	$(PY) -m dev.emulator.demo
+demo: venv package tf-cli-config ## Run the whole system on this machine, with a live dashboard (python -m dev.demo)
+	$(PY) -m dev.demo
 
-test-emulator: venv ## Unit tests of the local AWS emulator (tests/emulator)
+test-harness: venv ## Tests of the harness that starts moto, the emulator and the fake @connections (tests/harness)
+	$(PY) -m pytest tests/harness
+
+test-emulator: venv ## Tests of the local AWS emulator (tests/emulator)
 	$(PY) -m pytest tests/emulator
 
 test-e2e: venv tf-cli-config ## End-to-end and browser tests against the applied local stack (committed zips)

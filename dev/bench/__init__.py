@@ -1,1 +1,1 @@
-"""`make bench`: stream_processor broadcast speed against the seed's sequential loop."""
+"""`make bench`: stream_processor's broadcast speed against the original sequential loop."""

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from contextlib import ExitStack
 from pathlib import Path
 
 from dev.bench.delivery import DeliveryError
-from dev.bench.run import LATENCY_MS, LOG_DIR, REPO, Bench, BenchError, number_list
-from dev.bench.servers import ServerError, fake_connections_api, moto_server
+from dev.bench.measure import BenchError, number_list, running_bench
+from dev.harness.processes import StartupError
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -26,12 +25,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--concurrency", type=number_list, default=[32, 64])
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
     rows = []
-    with ExitStack() as servers:
-        moto_url = servers.enter_context(moto_server(LOG_DIR))
-        fake_url = servers.enter_context(fake_connections_api(LOG_DIR, LATENCY_MS, cwd=REPO))
-        bench = Bench(moto_url, fake_url, args.packages[0], args.repeats)
+    with running_bench(args.packages[0], args.repeats) as bench:
         table, ids = bench.connections(args.size)
         print(f"moto serves a Scan of {args.size} rows in {bench.scan_seconds(table):.2f} s")
         for package in args.packages:
@@ -49,5 +44,5 @@ def main(argv: list[str] | None = None) -> None:
 if __name__ == "__main__":
     try:
         main()
-    except (BenchError, DeliveryError, ServerError) as error:
+    except (BenchError, DeliveryError, StartupError) as error:
         sys.exit(f"compare failed: {error}")

@@ -38,7 +38,7 @@ def connection_id(index: int) -> str:
 
 
 def connection_rows(count: int) -> list[dict[str, Any]]:
-    """`count` live connections as `connect` stores them (SPEC §2.1).
+    """`count` live connections as `connect` stores them.
 
     A quarter filter on the incident's account and a quarter on its region, so the filtering
     path runs, yet every connection is a recipient: both implementations must reach all of them.

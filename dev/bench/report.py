@@ -83,7 +83,7 @@ def render(
         "One INSERT stream record is broadcast to N connections (rows in a moto server) through "
         f"a fake `@connections` server that answers every post after {method.latency_ms} ms. "
         f"`stream_processor` is imported from `{method.package}`; "
-        "`sequential` is the seed's loop (`dev/bench/sequential.py`: scan, then "
+        "`sequential` is the original function's loop (`dev/bench/sequential.py`: scan, then "
         "`post_to_connection` one by one). "
         "Each run is a fresh process; wall and process CPU time cover the invocation only. "
         f"`stream_processor` figures are the median of {method.repeats} runs. Every run is "
@@ -104,7 +104,7 @@ def render(
         "## Where the wall time goes",
         "",
         "moto is slow to serve a Scan; the Scan column is moto serving the same paginated "
-        "Scan alone (median of 3). The seed's loop reads every row before its first post, so "
+        "Scan alone (median of 3). The original loop reads every row before its first post, so "
         "for it wall - Scan is its posting time. stream_processor posts each page as it "
         "arrives, so for it wall - Scan is what the broadcast costs beyond reading the table.",
         "",

@@ -1,6 +1,6 @@
-"""The seed's broadcast (seed 002), the baseline: scan every connection, then post to each in turn.
+"""The original function's broadcast, the baseline: scan every connection, then post to each.
 
-Kept as naive as the seed on purpose; only what the benchmark compares is here.
+Kept as naive as the original on purpose; only what the benchmark compares is here.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ _deserializer = TypeDeserializer()
 
 
 class SequentialBroadcaster:
-    """Clients are built once, as at the seed's module scope, so only the broadcast is timed."""
+    """Clients are built once, as at the original's module scope, so only the broadcast is timed."""
 
     def __init__(self, table_name: str, endpoint_url: str) -> None:
         self.table_name = table_name

@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> None:
     kinds = parser.add_subparsers(dest="implementation", required=True)
     handler = kinds.add_parser("handler", help="stream_processor from its built zip")
     handler.add_argument("--zip", type=Path, required=True)
-    sequential = kinds.add_parser("sequential", help="the seed's scan-then-post loop")
+    sequential = kinds.add_parser("sequential", help="the original function's scan-then-post loop")
     sequential.add_argument("--table", required=True)
     sequential.add_argument("--endpoint", required=True)
     for kind in (handler, sequential):

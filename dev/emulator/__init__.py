@@ -1,1 +1,33 @@
-"""Local gateway: runs what `terraform apply` deployed into a local AWS emulator."""
+"""A local AWS for what `terraform apply` deployed into a moto server.
+
+It serves API Gateway WebSocket APIs (`$connect`, `$disconnect`, route selection) and their
+`@connections` API, runs Lambda functions from their deployed zips, polls DynamoDB stream
+mappings and fires EventBridge schedules. It knows AWS, not any product built on it.
+
+Other programs start it as a process (`python -m dev.emulator serve --help`) and may rely on
+the names below; everything else in this package is internal.
+"""
+
+from dev.emulator.quotas import IDLE_TIMEOUT_SECONDS, MAX_CONNECTION_SECONDS, MAX_MESSAGE_BYTES
+
+READY_EVENT = "ready"
+"""`event` of the JSON line `serve` prints on stdout once every API answers (see `APIS_PATH`)."""
+
+APIS_PATH = "/_emulator/apis"
+"""`GET` lists every WebSocket API stage: `apiId`, `apiName`, `stage`, `tags`, `url` (ws://)."""
+
+MANAGEMENT_PATH = "/mgmt/{api_id}/{stage}"
+"""Where a stage's `@connections` API is served; deployed endpoints are rewritten to it."""
+
+EMULATOR_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
+"""What the emulator and its functions sign with: moto accepts any, these are never real."""
+
+__all__ = [
+    "APIS_PATH",
+    "EMULATOR_CREDENTIALS",
+    "IDLE_TIMEOUT_SECONDS",
+    "MANAGEMENT_PATH",
+    "MAX_CONNECTION_SECONDS",
+    "MAX_MESSAGE_BYTES",
+    "READY_EVENT",
+]

@@ -1,4 +1,9 @@
-"""`python -m dev.emulator serve --aws-endpoint http://127.0.0.1:<port>`: run what was deployed."""
+"""`python -m dev.emulator serve --aws-endpoint URL --code-dir DIR`: run what was deployed there.
+
+Prints one JSON line on stdout once every WebSocket API answers (`"event": "ready"`, with the
+emulator's URL, each API stage and its local `ws://` URL, the functions); logs go to stderr.
+SIGINT or SIGTERM closes every connection (running `$disconnect`) and stops the functions.
+"""
 
 from __future__ import annotations
 
@@ -7,22 +12,33 @@ import asyncio
 import logging
 import signal
 import sys
+from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from dev.emulator.function_code import FunctionCodeNotFound
-from dev.emulator.server import DEFAULT_CODE_DIR, Options, serve
-from dev.emulator.websocket_api import Limits
+from dev.emulator.quotas import IDLE_TIMEOUT_SECONDS, MAX_CONNECTION_SECONDS, ConnectionTimeouts
+from dev.emulator.server import Options, serve
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m dev.emulator", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser(
-        "serve", help="serve every deployed WebSocket API, stream and schedule"
+        "serve", help="serve every deployed WebSocket API, stream mapping and schedule"
     )
     run.add_argument(
-        "--aws-endpoint", required=True, help="the emulator URL, e.g. http://127.0.0.1:5000"
+        "--aws-endpoint", required=True, help="the AWS API emulator, e.g. http://127.0.0.1:5000"
+    )
+    run.add_argument(
+        "--code-dir",
+        action="append",
+        required=True,
+        help="a directory of zips in which to find each deployed function's code (matched by"
+        " CodeSha256); repeatable",
+    )
+    run.add_argument(
+        "--static-dir", type=Path, help="serve the files of this directory at / (none by default)"
     )
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=0, help="0 picks a free port")
@@ -30,16 +46,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     run.add_argument(
         "--time-scale", type=float, default=1.0, help="schedules run this many times faster"
     )
-    run.add_argument("--idle-timeout", type=float, default=600.0, help="seconds (AWS: 600)")
-    run.add_argument("--max-duration", type=float, default=7200.0, help="seconds (AWS: 7200)")
+    for option, aws_limit in (
+        ("--idle-timeout", IDLE_TIMEOUT_SECONDS),
+        ("--max-duration", MAX_CONNECTION_SECONDS),
+    ):
+        run.add_argument(option, type=float, default=aws_limit, help="seconds (AWS: %(default)s)")
     run.add_argument(
         "--poll-interval", type=float, default=0.2, help="stream poll interval, seconds"
-    )
-    run.add_argument(
-        "--code-dir",
-        action="append",
-        default=None,
-        help=f"where to find deployed zips by CodeSha256 (default {DEFAULT_CODE_DIR}); repeatable",
     )
     return parser.parse_args(argv)
 
@@ -55,13 +68,14 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     options = Options(
         aws_endpoint=args.aws_endpoint,
+        code_dirs=tuple(args.code_dir),
+        static_dir=args.static_dir,
         host=args.host,
         port=args.port,
         region=args.region,
         time_scale=args.time_scale,
-        limits=Limits(idle_timeout=args.idle_timeout, max_duration=args.max_duration),
+        timeouts=ConnectionTimeouts(idle_timeout=args.idle_timeout, max_duration=args.max_duration),
         poll_interval=args.poll_interval,
-        code_dirs=tuple(args.code_dir or [str(DEFAULT_CODE_DIR)]),
     )
     try:
         asyncio.run(_serve_until_signal(options))

@@ -7,12 +7,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
 from botocore.config import Config
 
+from dev.emulator.aws_clients import aws_clients
 from dev.emulator.function_code import fetch_function_code
-
-CHANNEL_TAG = "incident-websocket:channel"
 
 
 @dataclass(frozen=True)
@@ -36,7 +34,6 @@ class WebSocketStage:
     api_id: str
     api_name: str
     stage: str
-    channel: str
     route_selection_expression: str
     routes: dict[str, str]
     tags: dict[str, str] = field(default_factory=dict)
@@ -95,22 +92,15 @@ def function_name_from_integration_uri(uri: str) -> str | None:
     return function_name_from_arn(function_arn)
 
 
-def read_deployment(aws_endpoint: str, region: str, code_dirs: Iterable[str] = ()) -> Deployment:
-    session = boto3.session.Session(
-        aws_access_key_id="test", aws_secret_access_key="test", region_name=region
-    )
-
+def read_deployment(aws_endpoint: str, region: str, code_dirs: Iterable[str]) -> Deployment:
     config = Config(connect_timeout=5, retries={"mode": "standard", "max_attempts": 2})
-
-    def client(service: str) -> Any:
-        return session.client(service, endpoint_url=aws_endpoint, config=config)
-
+    client = aws_clients(aws_endpoint, region, config)
     functions = {
         f.name: f for f in _read_functions(client("lambda"), client("s3"), list(code_dirs))
     }
     return Deployment(
         region=region,
-        stages=list(_read_stages(client("apigatewayv2"), functions)),
+        stages=list(_read_stages(client("apigatewayv2"))),
         functions=functions,
         stream_mappings=list(_read_stream_mappings(client("lambda"))),
         schedules=list(_read_schedules(client("events"))),
@@ -162,15 +152,15 @@ def _read_functions(
 def _application_log_level(logging_config: dict[str, Any]) -> str | None:
     """Lambda filters application logs only in JSON format, at INFO unless configured.
 
-    moto does not return `LoggingConfig`; a function without one is taken as JSON, the format
-    the module deploys.
+    moto does not return `LoggingConfig`, so a function without one is taken as JSON at INFO:
+    locally it logs no more than a JSON-configured function would on AWS.
     """
     if logging_config.get("LogFormat", "JSON") != "JSON":
         return None
     return logging_config.get("ApplicationLogLevel", "INFO")
 
 
-def _read_stages(client: Any, functions: dict[str, DeployedFunction]) -> Iterator[WebSocketStage]:
+def _read_stages(client: Any) -> Iterator[WebSocketStage]:
     for api in _paginate(client, "get_apis", "Items"):
         if api.get("ProtocolType") != "WEBSOCKET":
             continue
@@ -192,33 +182,12 @@ def _read_stages(client: Any, functions: dict[str, DeployedFunction]) -> Iterato
                 api_id=api_id,
                 api_name=api["Name"],
                 stage=stage["StageName"],
-                channel=_channel_name(api, functions),
                 route_selection_expression=api.get(
                     "RouteSelectionExpression", "$request.body.action"
                 ),
                 routes=routes,
                 tags=dict(tags),
             )
-
-
-def _channel_name(api: dict[str, Any], functions: dict[str, DeployedFunction]) -> str:
-    """The channel tag, else the `CHANNELS` key whose endpoint names this API, else the API name."""
-    tagged = (api.get("Tags") or {}).get(CHANNEL_TAG)
-    if tagged:
-        return tagged
-    for function in functions.values():
-        try:
-            channels = json.loads(function.environment.get("CHANNELS", "{}"))
-        except ValueError:
-            continue
-        if not isinstance(channels, dict):
-            continue
-        for name, spec in channels.items():
-            if isinstance(spec, dict) and f"{api['ApiId']}.execute-api." in str(
-                spec.get("endpoint")
-            ):
-                return name
-    return api["Name"]
 
 
 def _read_stream_mappings(client: Any) -> Iterator[StreamMapping]:

@@ -72,7 +72,7 @@ def _matches_rule(rule: Any, value: Any, whole: Any) -> bool:
         return not _anything_but_excludes(argument, value)
     if name == "numeric":
         return _numeric(argument, value)
-    raise UnsupportedFilter(f"filter operator {name!r} is not supported by the local gateway")
+    raise UnsupportedFilter(f"filter operator {name!r} is not supported by the emulator")
 
 
 def _equal(expected: Any, value: Any) -> bool:

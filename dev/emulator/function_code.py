@@ -7,9 +7,10 @@ emulator. Order of attempts:
 
 1. the object behind `Code.Location`, read through the emulator's S3 API (works for
    emulators that store deployed code in their S3);
-2. a local zip whose SHA-256 equals the deployed `CodeSha256` — by default the committed
-   `functions/dist/*.zip` that Terraform uploaded. A hash match proves it is the deployed code
-   byte for byte; a zip that differs (e.g. rebuilt after `apply`) is never used.
+2. a zip in the given code directories (`serve --code-dir`, e.g. the packages Terraform
+   uploaded) whose SHA-256 equals the deployed `CodeSha256`. A hash match proves it is the
+   deployed code byte for byte; a zip that differs (e.g. rebuilt after the deployment) is
+   never used.
 """
 
 from __future__ import annotations
@@ -67,5 +68,6 @@ def fetch_function_code(
     raise FunctionCodeNotFound(
         f"deployed code of {function_name} (CodeSha256 {expected_sha256}) is not readable from "
         f"the emulator and no zip in {directories} has that hash "
-        f"(searched {len(searched)} zips); re-run `terraform apply` after `make package`"
+        f"(searched {len(searched)} zips); deploy it again, or pass the directory that holds "
+        "it (--code-dir)"
     )

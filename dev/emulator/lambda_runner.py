@@ -13,11 +13,12 @@ import tempfile
 import time
 import uuid
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dev.emulator import EMULATOR_CREDENTIALS
 from dev.emulator.control_plane import DeployedFunction
 
 log = logging.getLogger("emulator.lambda")
@@ -37,6 +38,10 @@ class Invocation:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+
+Invoke = Callable[[str, Any], Awaitable[Invocation]]
+"""Invoke a deployed function by name with an event; what event sources are given."""
 
 
 class _Worker:
@@ -129,7 +134,7 @@ class LambdaRunner:
 
     `environments` holds each function's deployed environment after endpoint rewriting; the
     runner adds what the Lambda runtime sets and what reaching the emulator needs. Workers run
-    on the gateway's own Python (with its boto3), not the deployed runtime's version.
+    on the emulator's own Python (with its boto3), not the deployed runtime's version.
     """
 
     def __init__(
@@ -143,7 +148,7 @@ class LambdaRunner:
         self._environments = environments
         self._aws_endpoint = aws_endpoint
         self._region = region
-        self._root = tempfile.TemporaryDirectory(prefix="local-gateway-")
+        self._root = tempfile.TemporaryDirectory(prefix="emulator-lambda-")
         self._workers: dict[str, _Worker] = {}
 
     def runtime_environment(self, function: DeployedFunction, code_dir: Path) -> dict[str, str]:
@@ -161,11 +166,10 @@ class LambdaRunner:
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
             "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.name}",
             "AWS_LAMBDA_LOG_STREAM_NAME": f"local/[$LATEST]{uuid.uuid4().hex}",
-            "LOCAL_GATEWAY_FUNCTION_ARN": function.arn,
+            "EMULATOR_FUNCTION_ARN": function.arn,
             "AWS_REGION": self._region,
             "AWS_DEFAULT_REGION": self._region,
-            "AWS_ACCESS_KEY_ID": "test",
-            "AWS_SECRET_ACCESS_KEY": "test",
+            **EMULATOR_CREDENTIALS,
             "AWS_ENDPOINT_URL": self._aws_endpoint,
         }
         if function.log_level:

@@ -2,7 +2,7 @@
 
 Protocol: one JSON request per line on stdin (`{"event", "requestId", "deadlineMs"}`), one
 JSON response per line on the original stdout (`{"result": ...}` or `{"error": {...}}`).
-Everything the function prints or logs goes to stderr, which the gateway prefixes with the
+Everything the function prints or logs goes to stderr, which the emulator prefixes with the
 function's name.
 """
 
@@ -21,7 +21,7 @@ class LambdaContext:
         self.aws_request_id = request_id
         self.function_name = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
         self.function_version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        self.invoked_function_arn = os.environ.get("LOCAL_GATEWAY_FUNCTION_ARN", "")
+        self.invoked_function_arn = os.environ.get("EMULATOR_FUNCTION_ARN", "")
         self.memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
         self.log_group_name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME", "")
         self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME", "")
@@ -67,7 +67,7 @@ def _failure(exc: BaseException, error_type: str | None = None) -> str:
 
 
 def main() -> None:
-    # Ctrl-C reaches the whole process group; the gateway stops its workers itself.
+    # Ctrl-C reaches the whole process group; the emulator stops its workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Running this file puts its own folder first on sys.path; the function's code must win.
     sys.path[0] = os.environ["LAMBDA_TASK_ROOT"]

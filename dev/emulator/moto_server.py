@@ -1,4 +1,4 @@
-"""moto's server, with two gaps of moto 5.2.5 closed so that it can host this module.
+"""moto's server, with the gaps of moto 5.2.5 closed that a WebSocket deployment hits.
 
 - API Gateway v2 deployments: every WebSocket API needs an `aws_apigatewayv2_deployment`
   before a stage can serve it, and moto answers CreateDeployment with a 404 page. This adds
@@ -7,17 +7,16 @@
 - DynamoDB streams with an event source mapping: on every write moto invokes the mapped
   function itself (it cannot: no Docker here) and, once that returns anything, drops the
   records from the shard, so nobody can read them. Here moto leaves them in the stream, as
-  AWS does, for the tests (or the local gateway) to read with GetRecords.
+  AWS does, for the emulator's stream pollers (or tests) to read with GetRecords.
 - A repeated CreateFunction: a client that sent CreateFunction but lost the 201 (the dev
   server can drop a kept-alive connection under load) retries, and moto answers 409
   ResourceConflictException, which the Terraform provider retries until its 10-minute
   timeout. Here a repeat with the same code and role gets the 201 the first call earned;
   any other CreateFunction of an existing name still gets the 409.
 
-Everything else is moto unchanged. Used by `make demo`, the end-to-end tests and the
-Terraform integration tests:
+Everything else is moto unchanged. It takes moto's server options:
 
-    python dev/emulator/moto_server.py -H 127.0.0.1 -p 0
+    python -m dev.emulator.moto_server -H 127.0.0.1 -p 0
 """
 
 import base64

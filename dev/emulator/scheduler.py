@@ -11,18 +11,15 @@ import json
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from dev.emulator.control_plane import Schedule
 from dev.emulator.events import scheduled_event
-from dev.emulator.lambda_runner import Invocation
+from dev.emulator.lambda_runner import Invoke
 
 log = logging.getLogger("emulator.scheduler")
-
-Invoke = Callable[[str, Any], Awaitable[Invocation]]
 
 _RATE = re.compile(r"^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$")
 _CRON = re.compile(r"^cron\((.+)\)$")

@@ -1,4 +1,9 @@
-"""The gateway: one aiohttp server for the WebSocket endpoints, `@connections` and the dashboard."""
+"""The emulator's one HTTP server, running one deployment.
+
+Each emulated AWS service contributes HTTP routes (`Emulator._routes`) or an event source, a
+background task that invokes functions on its own (`Emulator._event_sources`); a new service
+adds itself to one of those two lists.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,121 +19,143 @@ from typing import Any
 from aiohttp import web
 from botocore.exceptions import BotoCoreError, ClientError
 
-from dev.emulator.connections import ConnectionRegistry
+from dev.emulator import APIS_PATH, READY_EVENT
+from dev.emulator.aws_clients import aws_clients
 from dev.emulator.control_plane import Deployment, read_deployment
 from dev.emulator.endpoints import rewrite_environment
 from dev.emulator.lambda_runner import Invocation, LambdaRunner
-from dev.emulator.management_api import ManagementApi, management_routes
+from dev.emulator.management_endpoint import ManagementEndpoint, management_routes
+from dev.emulator.quotas import ConnectionTimeouts
 from dev.emulator.scheduler import Scheduler
-from dev.emulator.stream_poller import StreamPoller, stream_clients
-from dev.emulator.websocket_api import Limits, WebSocketEndpoints, websocket_routes
+from dev.emulator.sockets import SocketRegistry
+from dev.emulator.stream_poller import StreamPoller
+from dev.emulator.websocket_api import WebSocketEndpoints, websocket_path, websocket_routes
 
 log = logging.getLogger("emulator")
-
-DASHBOARD_DIR = Path(__file__).with_name("dashboard")
-DEFAULT_CODE_DIR = Path(__file__).resolve().parents[2] / "functions" / "dist"
 
 
 @dataclass(frozen=True)
 class Options:
     aws_endpoint: str
+    code_dirs: tuple[str, ...]
     host: str = "127.0.0.1"
     port: int = 0
     region: str = "us-east-1"
     time_scale: float = 1.0
-    limits: Limits = field(default_factory=Limits)
+    timeouts: ConnectionTimeouts = field(default_factory=ConnectionTimeouts)
     poll_interval: float = 0.2
-    code_dirs: tuple[str, ...] = (str(DEFAULT_CODE_DIR),)
+    static_dir: Path | None = None
 
 
-class Gateway:
-    """Runs one deployment: call `start()` once, then `close()`."""
+def static_routes(directory: Path) -> list[web.RouteDef]:
+    """`directory` at `/`, with `index.html` for `/` itself."""
+
+    async def index(_request: web.Request) -> web.FileResponse:
+        return web.FileResponse(directory / "index.html")
+
+    return [web.get("/", index), web.static("/", directory)]
+
+
+class Emulator:
+    """Serves one deployment: call `start()` once, then `close()`."""
 
     def __init__(self, deployment: Deployment, options: Options) -> None:
         self.deployment = deployment
         self.options = options
-        self.registry = ConnectionRegistry()
+        self.sockets = SocketRegistry()
         self.stages = {(s.api_id, s.stage): s for s in deployment.stages}
         self.url = ""
-        self._runner: LambdaRunner | None = None
-        self._site_runner: web.AppRunner | None = None
+        self._functions: LambdaRunner | None = None
+        self._http: web.AppRunner | None = None
         self._background: list[asyncio.Task[None]] = []
 
     async def invoke(self, function_name: str, event: Any) -> Invocation:
-        assert self._runner is not None, "start() first"
-        return await self._runner.invoke(function_name, event)
+        assert self._functions is not None, "start() first"
+        return await self._functions.invoke(function_name, event)
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=4 * 1024 * 1024)
-        endpoints = WebSocketEndpoints(
-            self.stages, self.registry, self.invoke, self.options.region, self.options.limits
-        )
-        app.add_routes(websocket_routes(endpoints))
-        app.add_routes(management_routes(ManagementApi(self.registry)))
-        app.router.add_get("/config.json", self._config)
-        if DASHBOARD_DIR.is_dir():
-            app.router.add_get("/", self._dashboard_index)
-            app.router.add_static("/", DASHBOARD_DIR)
+        app.add_routes(self._routes())
         return app
 
-    def channel_urls(self) -> dict[str, str]:
-        ws_base = self.url.replace("http://", "ws://", 1)
-        return {s.channel: f"{ws_base}/ws/{s.api_id}/{s.stage}" for s in self.stages.values()}
-
-    async def _config(self, _request: web.Request) -> web.Response:
-        urls = self.channel_urls()
-        channels = [
-            {"name": s.channel, "apiId": s.api_id, "stage": s.stage, "url": urls[s.channel]}
-            for s in self.stages.values()
+    def _routes(self) -> list[web.RouteDef]:
+        """The emulated HTTP APIs, the emulator's description of itself, then static files."""
+        options = self.options
+        websockets = WebSocketEndpoints(
+            self.stages, self.sockets, self.invoke, options.region, options.timeouts
+        )
+        routes = [
+            *websocket_routes(websockets),
+            *management_routes(ManagementEndpoint(self.sockets)),
+            web.get(APIS_PATH, self._describe_apis),
         ]
-        return web.json_response({"channels": channels})
+        if options.static_dir is not None:
+            routes += static_routes(options.static_dir)
+        return routes
 
-    async def _dashboard_index(self, _request: web.Request) -> web.FileResponse:
-        return web.FileResponse(DASHBOARD_DIR / "index.html")
+    async def _event_sources(self) -> list[Callable[[], Awaitable[None]]]:
+        """Stream pollers and schedules, each positioned before the emulator reports ready."""
+        sources: list[Callable[[], Awaitable[None]]] = []
+        if self.deployment.stream_mappings:
+            client = aws_clients(self.options.aws_endpoint, self.options.region)
+            streams, sqs = client("dynamodbstreams"), client("sqs")
+            for mapping in self.deployment.stream_mappings:
+                poller = StreamPoller(
+                    mapping, streams, sqs, self.invoke, self.options.poll_interval
+                )
+                await self._open_without_missing_writes(poller)
+                sources.append(poller.run)
+        scheduler = Scheduler(
+            self.deployment.schedules, self.options.region, self.invoke, self.options.time_scale
+        )
+        sources.append(scheduler.run)
+        return sources
+
+    @staticmethod
+    async def _open_without_missing_writes(poller: StreamPoller) -> None:
+        try:
+            await poller.open_shards()
+        except (BotoCoreError, ClientError) as exc:
+            log.error("cannot open %s yet (%s); will retry", poller.mapping.stream_arn, exc)
+
+    def api_descriptions(self) -> list[dict[str, Any]]:
+        """Every WebSocket API stage with its local `ws://` URL (what `APIS_PATH` answers)."""
+        ws_base = self.url.replace("http://", "ws://", 1)
+        return [
+            {
+                "apiId": stage.api_id,
+                "apiName": stage.api_name,
+                "stage": stage.stage,
+                "tags": dict(stage.tags),
+                "url": ws_base + websocket_path(stage.api_id, stage.stage),
+            }
+            for stage in self.stages.values()
+        ]
+
+    async def _describe_apis(self, _request: web.Request) -> web.Response:
+        return web.json_response({"apis": self.api_descriptions()})
 
     async def start(self) -> None:
-        self._site_runner = web.AppRunner(self.app(), handle_signals=False)
-        await self._site_runner.setup()
-        site = web.TCPSite(self._site_runner, self.options.host, self.options.port)
-        await site.start()
-        port = self._site_runner.addresses[0][1]
-        self.url = f"http://{self.options.host}:{port}"
+        self._http = web.AppRunner(self.app(), handle_signals=False)
+        await self._http.setup()
+        await web.TCPSite(self._http, self.options.host, self.options.port).start()
+        self.url = f"http://{self.options.host}:{self._http.addresses[0][1]}"
 
         environments = {
             name: rewrite_environment(function.environment, self.url, self.stages.keys())
             for name, function in self.deployment.functions.items()
         }
-        self._runner = LambdaRunner(
+        self._functions = LambdaRunner(
             self.deployment.functions, environments, self.options.aws_endpoint, self.options.region
         )
-        await self._start_pollers()
-        scheduler = Scheduler(
-            self.deployment.schedules, self.options.region, self.invoke, self.options.time_scale
-        )
-        self._background.append(asyncio.create_task(scheduler.run()))
-
-    async def _start_pollers(self) -> None:
-        """Take each stream's starting position before reporting ready, so no write is missed."""
-        if not self.deployment.stream_mappings:
-            return
-        streams, sqs = stream_clients(self.options.aws_endpoint, self.options.region)
-        pollers = [
-            StreamPoller(mapping, streams, sqs, self.invoke, self.options.poll_interval)
-            for mapping in self.deployment.stream_mappings
-        ]
-        for poller in pollers:
-            try:
-                await poller.open_shards()
-            except (BotoCoreError, ClientError) as exc:
-                log.error("cannot open %s yet (%s); will retry", poller.mapping.stream_arn, exc)
-            self._background.append(asyncio.create_task(poller.run()))
+        for source in await self._event_sources():
+            self._background.append(asyncio.create_task(source()))
 
     def ready_message(self) -> dict[str, Any]:
         return {
-            "event": "ready",
+            "event": READY_EVENT,
             "url": self.url,
-            "dashboard": f"{self.url}/",
-            "channels": self.channel_urls(),
+            "apis": self.api_descriptions(),
             "functions": sorted(self.deployment.functions),
         }
 
@@ -137,11 +165,11 @@ class Gateway:
         for task in self._background:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await self.registry.close_all()
-        if self._site_runner is not None:
-            await self._site_runner.cleanup()
-        if self._runner is not None:
-            await self._runner.close()
+        await self.sockets.close_all()
+        if self._http is not None:
+            await self._http.cleanup()
+        if self._functions is not None:
+            await self._functions.close()
 
 
 async def serve(options: Options, stop: asyncio.Event) -> None:
@@ -149,14 +177,19 @@ async def serve(options: Options, stop: asyncio.Event) -> None:
     deployment = await asyncio.to_thread(
         read_deployment, options.aws_endpoint, options.region, options.code_dirs
     )
-    gateway = Gateway(deployment, options)
+    emulator = Emulator(deployment, options)
     try:
-        await gateway.start()
-        print(json.dumps(gateway.ready_message()), flush=True)
-        for name, url in gateway.channel_urls().items():
-            log.info("channel %s: %s", name, url)
-        log.info("dashboard: %s/", gateway.url)
+        await emulator.start()
+        print(json.dumps(emulator.ready_message()), flush=True)
+        for api in emulator.api_descriptions():
+            log.info("WebSocket API %s (%s) stage %s: %s", *_summary(api))
+        if options.static_dir is not None:
+            log.info("static files of %s: %s/", options.static_dir, emulator.url)
         await stop.wait()
         log.info("shutting down")
     finally:
-        await gateway.close()
+        await emulator.close()
+
+
+def _summary(api: dict[str, Any]) -> tuple[str, ...]:
+    return api["apiName"], api["apiId"], api["stage"], api["url"]

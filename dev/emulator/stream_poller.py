@@ -18,33 +18,21 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
-
 from dev.emulator.control_plane import StreamMapping
 from dev.emulator.filters import matches_any
-from dev.emulator.lambda_runner import Invocation
+from dev.emulator.lambda_runner import Invocation, Invoke
 
 log = logging.getLogger("emulator.streams")
 
-Invoke = Callable[[str, Any], Awaitable[Invocation]]
 Record = dict[str, Any]
 
 _READ_LIMIT = 1000
 _SHARD_REFRESH_SECONDS = 10.0
-
-
-def stream_clients(aws_endpoint: str, region: str) -> tuple[Any, Any]:
-    session = boto3.session.Session(
-        aws_access_key_id="test", aws_secret_access_key="test", region_name=region
-    )
-    return (
-        session.client("dynamodbstreams", endpoint_url=aws_endpoint),
-        session.client("sqs", endpoint_url=aws_endpoint),
-    )
 
 
 def _jsonable(value: Any) -> Any:
@@ -95,24 +83,18 @@ def first_failed_index(
         return 0
 
 
+@dataclass
 class StreamPoller:
-    def __init__(
-        self,
-        mapping: StreamMapping,
-        streams: Any,
-        sqs: Any,
-        invoke: Invoke,
-        poll_interval: float = 0.2,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self.mapping = mapping
-        self._streams = streams
-        self._sqs = sqs
-        self._invoke = invoke
-        self._poll_interval = poll_interval
-        self._clock = clock
-        self._iterators: dict[str, str | None] = {}
-        self._opened = False
+    """Lambda's poller for one mapping: `streams` and `sqs` are boto3 clients of the emulator."""
+
+    mapping: StreamMapping
+    streams: Any
+    sqs: Any
+    invoke: Invoke
+    poll_interval: float = 0.2
+    clock: Callable[[], float] = time.time
+    _iterators: dict[str, str | None] = field(default_factory=dict, init=False)
+    _opened: bool = field(default=False, init=False)
 
     async def run(self) -> None:
         """Poll until cancelled; errors are logged and polling goes on."""
@@ -135,7 +117,7 @@ class StreamPoller:
                 log.exception("polling %s failed; retrying", self.mapping.stream_arn)
                 delivered = 0
             if not delivered:
-                await asyncio.sleep(self._poll_interval)
+                await asyncio.sleep(self.poll_interval)
 
     async def open_shards(self) -> None:
         """Position on every current shard at the mapping's starting position."""
@@ -145,13 +127,13 @@ class StreamPoller:
     async def _discover_shards(self, position: str) -> None:
         """Start new shards at `position` (the mapping's own position for the first ones)."""
         description = await asyncio.to_thread(
-            self._streams.describe_stream, StreamArn=self.mapping.stream_arn
+            self.streams.describe_stream, StreamArn=self.mapping.stream_arn
         )
         for shard in description["StreamDescription"]["Shards"]:
             if shard["ShardId"] in self._iterators:
                 continue
             response = await asyncio.to_thread(
-                self._streams.get_shard_iterator,
+                self.streams.get_shard_iterator,
                 StreamArn=self.mapping.stream_arn,
                 ShardId=shard["ShardId"],
                 ShardIteratorType=position,
@@ -165,7 +147,7 @@ class StreamPoller:
             if iterator is None:
                 continue
             response = await asyncio.to_thread(
-                self._streams.get_records, ShardIterator=iterator, Limit=_READ_LIMIT
+                self.streams.get_records, ShardIterator=iterator, Limit=_READ_LIMIT
             )
             self._iterators[shard_id] = response.get("NextShardIterator")
             records = [lambda_record(r, self.mapping.stream_arn) for r in response["Records"]]
@@ -182,7 +164,7 @@ class StreamPoller:
             batch = await self._discard_expired(shard_id, batch, attempts)
             if not batch:
                 return
-            invocation = await self._invoke(self.mapping.function_name, {"Records": batch})
+            invocation = await self.invoke(self.mapping.function_name, {"Records": batch})
             failed_at = first_failed_index(self.mapping, batch, invocation)
             if failed_at is None:
                 return
@@ -197,7 +179,7 @@ class StreamPoller:
                 await self.deliver(shard_id, batch[:half], attempts)
                 await self.deliver(shard_id, batch[half:], attempts)
                 return
-            await asyncio.sleep(self._poll_interval)
+            await asyncio.sleep(self.poll_interval)
 
     async def _discard_expired(
         self, shard_id: str, batch: list[Record], attempts: int
@@ -205,7 +187,7 @@ class StreamPoller:
         max_age = self.mapping.maximum_record_age_seconds
         if max_age < 0:
             return batch
-        now = self._clock()
+        now = self.clock()
         expired = [r for r in batch if now - r["dynamodb"]["ApproximateCreationDateTime"] > max_age]
         if expired:
             await self._discard(shard_id, expired, "RecordAgeExceeded", attempts, None)
@@ -229,7 +211,7 @@ class StreamPoller:
             condition,
         )
         message = failure_message(
-            self.mapping, shard_id, records, condition, attempts, invocation, self._clock()
+            self.mapping, shard_id, records, condition, attempts, invocation, self.clock()
         )
         destination = self.mapping.on_failure_arn
         if not destination:
@@ -240,11 +222,11 @@ class StreamPoller:
         _, _, _, _, account, queue_name = destination.split(":", 5)
         queue_url = (
             await asyncio.to_thread(
-                self._sqs.get_queue_url, QueueName=queue_name, QueueOwnerAWSAccountId=account
+                self.sqs.get_queue_url, QueueName=queue_name, QueueOwnerAWSAccountId=account
             )
         )["QueueUrl"]
         await asyncio.to_thread(
-            self._sqs.send_message, QueueUrl=queue_url, MessageBody=json.dumps(message)
+            self.sqs.send_message, QueueUrl=queue_url, MessageBody=json.dumps(message)
         )
 
 

@@ -6,13 +6,12 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from aiohttp import WSMessage, WSMsgType, web
 
-from dev.emulator.connections import GOING_AWAY, Connection, ConnectionRegistry, now_ms
+from dev.emulator import MAX_MESSAGE_BYTES
 from dev.emulator.control_plane import WebSocketStage
 from dev.emulator.events import (
     ConnectionInfo,
@@ -23,20 +22,13 @@ from dev.emulator.events import (
     new_request_id,
     select_route,
 )
-from dev.emulator.lambda_runner import Invocation
+from dev.emulator.lambda_runner import Invocation, Invoke
+from dev.emulator.quotas import ConnectionTimeouts
+from dev.emulator.sockets import GOING_AWAY, ClientSocket, SocketRegistry, now_ms
 
 log = logging.getLogger("emulator.websocket")
 
-Invoke = Callable[[str, Any], Awaitable[Invocation]]
-
-MAX_MESSAGE_BYTES = 128 * 1024
 _CLOSING_TYPES = (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR)
-
-
-@dataclass(frozen=True)
-class Limits:
-    idle_timeout: float = 600.0
-    max_duration: float = 7200.0
 
 
 def integration_status(invocation: Invocation) -> int:
@@ -61,24 +53,19 @@ def error_frame(message: str, connection_id: str, request_id: str) -> str:
     return json.dumps({"message": message, "connectionId": connection_id, "requestId": request_id})
 
 
+@dataclass(frozen=True)
 class WebSocketEndpoints:
-    def __init__(
-        self,
-        stages: Mapping[tuple[str, str], WebSocketStage],
-        registry: ConnectionRegistry,
-        invoke: Invoke,
-        region: str,
-        limits: Limits,
-    ) -> None:
-        self._stages = stages
-        self._registry = registry
-        self._invoke = invoke
-        self._region = region
-        self._limits = limits
+    """`$connect`, route selection and `$disconnect` of every deployed stage, by (api id, stage)."""
+
+    stages: Mapping[tuple[str, str], WebSocketStage]
+    registry: SocketRegistry
+    invoke: Invoke
+    region: str
+    timeouts: ConnectionTimeouts
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         key = (request.match_info["api_id"], request.match_info["stage"])
-        stage = self._stages.get(key)
+        stage = self.stages.get(key)
         if stage is None:
             raise web.HTTPNotFound(text=f"no WebSocket API stage {key[0]}/{key[1]}")
         socket = web.WebSocketResponse(max_msg_size=MAX_MESSAGE_BYTES, autoping=True)
@@ -89,7 +76,7 @@ class WebSocketEndpoints:
             connection_id=new_connection_id(),
             api_id=stage.api_id,
             stage=stage.stage,
-            domain_name=domain_name(stage.api_id, self._region),
+            domain_name=domain_name(stage.api_id, self.region),
             source_ip=request.remote or "127.0.0.1",
             user_agent=request.headers.get("User-Agent"),
             connected_at_ms=now_ms(),
@@ -98,20 +85,20 @@ class WebSocketEndpoints:
             event = connect_event(
                 info, self._forwarded_headers(request, info), request.query.items()
             )
-            status = integration_status(await self._invoke(stage.routes["$connect"], event))
+            status = integration_status(await self.invoke(stage.routes["$connect"], event))
             if not 200 <= status < 300:
                 return web.Response(status=status)
 
         await socket.prepare(request)
-        connection = Connection(info=info, socket=socket)
-        self._registry.add(connection)
-        log.info("%s connected to %s/%s", info.connection_id, stage.channel, stage.stage)
+        connection = ClientSocket(info=info, socket=socket)
+        self.registry.add(connection)
+        log.info("%s connected to %s/%s", info.connection_id, stage.api_name, stage.stage)
         try:
             close = await self._read_loop(stage, connection)
         finally:
-            self._registry.remove(connection)
+            self.registry.remove(connection)
         if "$disconnect" in stage.routes:
-            await self._invoke(stage.routes["$disconnect"], disconnect_event(info, *close))
+            await self.invoke(stage.routes["$disconnect"], disconnect_event(info, *close))
         log.info("%s disconnected (%s %s)", info.connection_id, *close)
         return socket
 
@@ -128,13 +115,13 @@ class WebSocketEndpoints:
         headers = [(k, v) for k, v in request.headers.items() if k.title() not in added]
         return headers + list(added.items())
 
-    async def _read_loop(self, stage: WebSocketStage, connection: Connection) -> tuple[int, str]:
+    async def _read_loop(self, stage: WebSocketStage, connection: ClientSocket) -> tuple[int, str]:
         """Serve one connection until it closes; returns the disconnect status code and reason."""
         socket = connection.socket
         started = time.monotonic()
         while True:
-            idle_left = connection.last_active_ms / 1000 + self._limits.idle_timeout - time.time()
-            duration_left = started + self._limits.max_duration - time.monotonic()
+            idle_left = connection.last_active_ms / 1000 + self.timeouts.idle_timeout - time.time()
+            duration_left = started + self.timeouts.max_duration - time.monotonic()
             if min(idle_left, duration_left) <= 0:
                 await connection.close_by_server(GOING_AWAY)
                 return GOING_AWAY
@@ -149,7 +136,7 @@ class WebSocketEndpoints:
                 await self._route_message(stage, connection, message.data)
 
     @staticmethod
-    def _close_reason(connection: Connection, message: WSMessage) -> tuple[int, str]:
+    def _close_reason(connection: ClientSocket, message: WSMessage) -> tuple[int, str]:
         if connection.server_close is not None:
             return connection.server_close
         if message.type != WSMsgType.CLOSE:
@@ -159,7 +146,7 @@ class WebSocketEndpoints:
         return code, f"Client-side close frame status code '{code}' and reason '{reason}'"
 
     async def _route_message(
-        self, stage: WebSocketStage, connection: Connection, body: str | bytes
+        self, stage: WebSocketStage, connection: ClientSocket, body: str | bytes
     ) -> None:
         info = connection.info
         route_key = select_route(stage.route_selection_expression, body, stage.routes)
@@ -169,7 +156,7 @@ class WebSocketEndpoints:
             )
             return
         event = message_event(info, route_key, body)
-        invocation = await self._invoke(stage.routes[route_key], event)
+        invocation = await self.invoke(stage.routes[route_key], event)
         if not invocation.ok:
             request_id = event["requestContext"]["requestId"]
             await self._send_quietly(
@@ -177,12 +164,19 @@ class WebSocketEndpoints:
             )
 
     @staticmethod
-    async def _send_quietly(connection: Connection, text: str) -> None:
+    async def _send_quietly(connection: ClientSocket, text: str) -> None:
         """An error frame; a client that has gone meanwhile simply misses it."""
         if not connection.socket.closed:
             with contextlib.suppress(ConnectionError):
                 await connection.send(text)
 
 
+_PATH = "/ws/{api_id}/{stage}"
+
+
+def websocket_path(api_id: str, stage: str) -> str:
+    return _PATH.format(api_id=api_id, stage=stage)
+
+
 def websocket_routes(endpoints: WebSocketEndpoints) -> list[web.RouteDef]:
-    return [web.get("/ws/{api_id}/{stage}", endpoints.handle)]
+    return [web.get(_PATH, endpoints.handle)]

@@ -1,7 +1,7 @@
 """The local stack, applied once per session from examples/local, and real WebSocket clients.
 
-Every test here runs against what `terraform apply` deployed into a moto server, behind the
-local gateway: the same `LocalStack` that `make demo` starts.
+Every test here runs against what `terraform apply` deployed into a moto server, run by the
+emulator: the same `LocalStack` (dev/harness) that `make demo` starts, dashboard included.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from urllib.parse import urlencode
 import pytest
 from websockets.sync.client import connect
 
-from dev.emulator.demo import BUILD_DIR, LocalStack
+from dev.demo import DASHBOARD_DIR
+from dev.harness.local_stack import LocalStack
+from dev.harness.paths import BUILD_DIR
 from tests.e2e.helpers import TIME_SCALE, Client, unique
 
 # Per test, including the session's terraform apply (about a minute on 2 busy cores).
@@ -39,7 +41,9 @@ def stack(request: pytest.FixtureRequest) -> Iterator[LocalStack]:
     # Not pytest's tmp_path: concurrent pytest sessions prune each other's base temp dirs.
     (BUILD_DIR / "e2e").mkdir(parents=True, exist_ok=True)
     work_dir = Path(tempfile.mkdtemp(prefix="stack-", dir=BUILD_DIR / "e2e"))
-    with LocalStack(work_dir, gateway_args=["--time-scale", str(TIME_SCALE)]) as local_stack:
+    with LocalStack(
+        work_dir, static_dir=DASHBOARD_DIR, emulator_args=["--time-scale", str(TIME_SCALE)]
+    ) as local_stack:
         yield local_stack
     if request.session.testsfailed:
         print(f"\nlocal stack logs kept in {work_dir}")
@@ -49,14 +53,14 @@ def stack(request: pytest.FixtureRequest) -> Iterator[LocalStack]:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-    """On failure, show the end of the gateway's log (the Lambdas' logs and errors)."""
+    """On failure, show the end of the emulator's log (the Lambdas' logs and errors)."""
     report = yield
     stack_fixture = getattr(item, "funcargs", {}).get("stack")
     if report.failed and isinstance(stack_fixture, LocalStack):
-        log = stack_fixture.work_dir / "gateway.log"
+        log = stack_fixture.work_dir / "emulator.log"
         if log.exists():
             tail = log.read_text(errors="replace").splitlines()[-60:]
-            report.sections.append(("gateway log (last 60 lines)", "\n".join(tail)))
+            report.sections.append(("emulator log (last 60 lines)", "\n".join(tail)))
     return report
 
 

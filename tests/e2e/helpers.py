@@ -13,7 +13,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Attr
 from websockets.sync.client import ClientConnection
 
-from dev.emulator.demo import LocalStack
+from dev.harness.local_stack import LocalStack
 
 # The heartbeat schedule is rate(5 minutes): at this speed-up it fires every 2 seconds.
 TIME_SCALE = 150

@@ -1,4 +1,4 @@
-"""`$connect` / `$disconnect` through the gateway into the deployed connect/disconnect Lambdas."""
+"""`$connect` / `$disconnect` through the emulator into the deployed connect/disconnect Lambdas."""
 
 from __future__ import annotations
 

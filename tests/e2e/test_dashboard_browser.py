@@ -18,7 +18,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from dev.emulator.demo import REPO_ROOT, inject_samples
+from dev.demo.samples import inject_samples
+from dev.emulator.endpoints import management_path
+from dev.harness.paths import REPO_ROOT
 from tests.e2e.helpers import eventually, rows_of, unique
 
 pytestmark = pytest.mark.browser
@@ -68,7 +70,7 @@ def test_dashboard_shows_every_channel_connected(stack, page):
 
 
 def test_dashboard_shows_an_injected_incident_with_its_severity(stack, page):
-    inject_samples(stack, pause_seconds=0)  # a realistic backdrop for the screenshot
+    inject_samples(stack.incident_table(), pause_seconds=0)  # a backdrop for the screenshot
     item = {
         "incident_id": unique("INC-browser"),
         "severity": "CRITICAL",
@@ -107,11 +109,11 @@ def test_dashboard_reconnects_when_the_service_closes_its_socket(stack, page):
 
 
 def close_connection(stack, channel: str, connection_id: str) -> None:
-    """`DELETE @connections/{id}` on the gateway's management API, as a backend would."""
+    """`DELETE @connections/{id}` on the emulator's management API, as a backend would."""
     deployed = stack.outputs["channels"][channel]
-    path = f"/mgmt/{deployed['api_id']}/{deployed['stage_name']}/@connections/"
+    path = management_path(deployed["api_id"], deployed["stage_name"]) + "/@connections/"
     request = urllib.request.Request(
-        stack.gateway["url"] + path + urllib.parse.quote(connection_id, safe=""), method="DELETE"
+        stack.emulator_url + path + urllib.parse.quote(connection_id, safe=""), method="DELETE"
     )
     with urllib.request.urlopen(request, timeout=5) as response:
         assert response.status == 204

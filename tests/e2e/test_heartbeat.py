@@ -1,4 +1,4 @@
-"""The deployed heartbeat, fired by the gateway's scheduler (sped up by TIME_SCALE)."""
+"""The deployed heartbeat, fired by the emulator's scheduler (sped up by TIME_SCALE)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def test_vanished_client_is_removed_by_the_next_heartbeat_while_live_clients_get
     [row] = rows_of(stack, "events", vanishing.client_id)
 
     vanishing.vanish()
-    # The gateway sees the reset and runs $disconnect. AWS delivers $disconnect on a best-effort
+    # The emulator sees the reset and runs $disconnect. AWS delivers $disconnect on a best-effort
     # basis, so put the row back as it is left when that event is lost: only the heartbeat's
     # 410 from the @connections API can clean it up now.
     eventually(lambda: rows_of(stack, "events", vanishing.client_id) == [])

@@ -1,4 +1,4 @@
-"""Fixtures for the local gateway's unit tests: a stub Lambda invoker, zips, moto."""
+"""Fixtures for the emulator's tests: a stub Lambda invoker, zips, moto."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from typing import Any
 
 import boto3
 import pytest
-from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
+from dev.emulator import EMULATOR_CREDENTIALS
 from dev.emulator.lambda_runner import Invocation
+from dev.harness.moto import start_moto
 
 REGION = "us-east-1"
 
@@ -46,17 +47,14 @@ def zip_of(files: dict[str, str]) -> bytes:
 
 
 @pytest.fixture(scope="session")
-def moto_server() -> Iterator[str]:
-    """A moto server on a free loopback port, as the gateway meets it (over HTTP).
+def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The harness's moto server (with the emulator's patches), as the emulator meets it.
 
     In-process `mock_aws` is not enough: moto 5.2.5 answers DynamoDB Streams calls only in
     server mode.
     """
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with start_moto(tmp_path_factory.mktemp("moto") / "server.log") as server:
+        yield server.url
 
 
 @pytest.fixture
@@ -69,6 +67,8 @@ def aws_endpoint(moto_server: str) -> str:
 @pytest.fixture
 def aws_client(aws_endpoint: str) -> Callable[[str], Any]:
     session = boto3.session.Session(
-        aws_access_key_id="test", aws_secret_access_key="test", region_name=REGION
+        aws_access_key_id=EMULATOR_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=EMULATOR_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        region_name=REGION,
     )
     return lambda service: session.client(service, endpoint_url=aws_endpoint)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -92,7 +91,7 @@ def test_a_deployed_zip_that_matches_no_local_zip_is_an_error(aws_endpoint, depl
 def test_websocket_routes_resolve_to_the_functions_their_integrations_invoke(
     aws_endpoint, deploy, code_dir
 ):
-    ids = deploy(tags={"incident-websocket:channel": "events"})
+    ids = deploy()
 
     (stage,) = read_deployment(aws_endpoint, REGION, [code_dir]).stages
 
@@ -101,41 +100,21 @@ def test_websocket_routes_resolve_to_the_functions_their_integrations_invoke(
     assert stage.route_selection_expression == "$request.body.action"
 
 
-def test_the_channel_name_comes_from_the_channel_tag(aws_endpoint, deploy, code_dir):
-    deploy(tags={"incident-websocket:channel": "events"})
+def test_a_stage_carries_its_api_name_and_tags(aws_endpoint, deploy, code_dir):
+    deploy(tags={"team": "secops", "purpose": "alerts"})
 
     (stage,) = read_deployment(aws_endpoint, REGION, [code_dir]).stages
 
-    assert stage.channel == "events"
+    assert stage.api_name == "connect-api"
+    assert stage.tags == {"team": "secops", "purpose": "alerts"}
 
 
-def test_without_a_tag_the_channel_name_comes_from_a_functions_channels_variable(
-    aws_endpoint, deploy, aws_client, code_dir
-):
-    ids = deploy()
-    channels = {
-        "history": {
-            "table": "H",
-            "endpoint": f"https://{ids['api_id']}.execute-api.{REGION}.amazonaws.com/prod",
-        }
-    }
-    aws_client("lambda").update_function_configuration(
-        FunctionName="connect", Environment={"Variables": {"CHANNELS": json.dumps(channels)}}
-    )
-
-    (stage,) = read_deployment(aws_endpoint, REGION, [code_dir]).stages
-
-    assert stage.channel == "history"
-
-
-def test_without_a_tag_or_channels_variable_the_channel_is_the_api_name(
-    aws_endpoint, deploy, code_dir
-):
+def test_an_untagged_api_has_no_tags(aws_endpoint, deploy, code_dir):
     deploy()
 
     (stage,) = read_deployment(aws_endpoint, REGION, [code_dir]).stages
 
-    assert stage.channel == "connect-api"
+    assert stage.tags == {}
 
 
 def test_stream_mapping_settings_are_read(aws_endpoint, deploy, aws_client, code_dir):

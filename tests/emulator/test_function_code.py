@@ -52,7 +52,7 @@ def test_a_local_zip_with_the_deployed_hash_is_used_when_the_emulator_does_not(
 def test_a_local_zip_that_differs_from_the_deployed_code_is_never_used(aws_client, tmp_path):
     (tmp_path / "fn.zip").write_bytes(REBUILT)
 
-    with pytest.raises(FunctionCodeNotFound, match="make package"):
+    with pytest.raises(FunctionCodeNotFound, match="deploy it again"):
         fetch_function_code(
             "fn", code_sha256(DEPLOYED), LOCATION, aws_client("s3"), [str(tmp_path)]
         )

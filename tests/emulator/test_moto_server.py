@@ -1,4 +1,4 @@
-"""The moto wrapper of the local stack (dev/emulator/moto_server.py)."""
+"""moto with the emulator's patches (dev/emulator/moto_server.py), as the harness starts it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from dev.emulator.demo import start_moto
+from dev.harness.moto import start_moto
 
 ROLE_POLICY = (
     '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",'
@@ -20,11 +20,8 @@ ROLE_POLICY = (
 
 @pytest.fixture(scope="module")
 def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    moto, url = start_moto(tmp_path_factory.mktemp("moto") / "server.log")
-    try:
-        yield url
-    finally:
-        moto.stop()
+    with start_moto(tmp_path_factory.mktemp("moto") / "server.log") as moto:
+        yield moto.url
 
 
 @pytest.fixture

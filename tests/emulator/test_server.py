@@ -1,27 +1,31 @@
-"""The assembled gateway: deployed handler code reaches @connections through the mapped endpoint."""
+"""The assembled emulator: deployed code reaches @connections through the rewritten endpoint."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
+import pytest
 from websockets.asyncio.client import connect
 
+from dev.emulator import APIS_PATH
 from dev.emulator.control_plane import DeployedFunction, Deployment, WebSocketStage
-from dev.emulator.server import Gateway, Options
+from dev.emulator.server import Emulator, Options
 
 from .conftest import REGION, zip_of
 
 DEPLOYED_ENDPOINT = f"https://abc123.execute-api.{REGION}.amazonaws.com/prod"
 
-# Handler code as it runs on AWS: it knows only the deployed https endpoint from CHANNELS.
+# Code as it runs on AWS: it knows only the deployed https endpoint from its environment.
 ECHO = """
 import json, os, urllib.request
 
 def handler(event, context):
-    endpoint = json.loads(os.environ["CHANNELS"])["events"]["endpoint"].rstrip("/")
+    endpoint = os.environ["MANAGEMENT_ENDPOINT"].rstrip("/")
     connection_id = event["requestContext"]["connectionId"]
     text = json.loads(event["body"])["text"].encode()
     request = urllib.request.Request(f"{endpoint}/@connections/{connection_id}", data=text)
@@ -49,18 +53,14 @@ DEPLOYMENT = Deployment(
     stages=[
         WebSocketStage(
             api_id="abc123",
-            api_name="incident-ws-events",
+            api_name="chat",
             stage="prod",
-            channel="events",
             route_selection_expression="$request.body.action",
             routes={"echo": "echo"},
+            tags={"team": "secops"},
         )
     ],
-    functions={
-        "echo": deployed(
-            "echo", ECHO, {"CHANNELS": json.dumps({"events": {"endpoint": DEPLOYED_ENDPOINT}})}
-        )
-    },
+    functions={"echo": deployed("echo", ECHO, {"MANAGEMENT_ENDPOINT": DEPLOYED_ENDPOINT})},
     stream_mappings=[],
     schedules=[],
 )
@@ -71,52 +71,94 @@ def read(url: str) -> bytes:
         return response.read()
 
 
-def with_gateway(scenario: Any) -> Any:
+def status_of(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def with_emulator(scenario: Any, static_dir: Path | None = None) -> Any:
     async def run() -> Any:
-        gateway = Gateway(DEPLOYMENT, Options(aws_endpoint="http://127.0.0.1:9", region=REGION))
-        await gateway.start()
+        options = Options(
+            aws_endpoint="http://127.0.0.1:9", code_dirs=(), region=REGION, static_dir=static_dir
+        )
+        emulator = Emulator(DEPLOYMENT, options)
+        await emulator.start()
         try:
-            return await scenario(gateway)
+            return await scenario(emulator)
         finally:
-            await gateway.close()
+            await emulator.close()
 
     return asyncio.run(asyncio.wait_for(run(), 30))
 
 
-def test_a_handler_posting_to_its_deployed_endpoint_reaches_the_local_client():
-    async def scenario(gateway: Gateway) -> str:
-        async with connect(gateway.channel_urls()["events"]) as client:
+def websocket_url(emulator: Emulator) -> str:
+    return emulator.url.replace("http://", "ws://") + "/ws/abc123/prod"
+
+
+def test_code_posting_to_its_deployed_endpoint_reaches_the_local_client():
+    async def scenario(emulator: Emulator) -> str:
+        async with connect(websocket_url(emulator)) as client:
             await client.send(json.dumps({"action": "echo", "text": "hello"}))
             return await asyncio.wait_for(client.recv(), 10)
 
-    assert with_gateway(scenario) == "hello"
+    assert with_emulator(scenario) == "hello"
 
 
-def test_config_json_lists_every_channel_with_its_websocket_url():
-    async def scenario(gateway: Gateway) -> tuple[dict[str, Any], str]:
-        body = await asyncio.to_thread(read, f"{gateway.url}/config.json")
-        return json.loads(body), gateway.url
+def test_the_apis_endpoint_lists_every_stage_with_its_name_tags_and_websocket_url():
+    async def scenario(emulator: Emulator) -> tuple[dict[str, Any], str]:
+        body = await asyncio.to_thread(read, emulator.url + APIS_PATH)
+        return json.loads(body), websocket_url(emulator)
 
-    config, url = with_gateway(scenario)
+    listed, url = with_emulator(scenario)
 
-    assert config == {
-        "channels": [
+    assert listed == {
+        "apis": [
             {
-                "name": "events",
                 "apiId": "abc123",
+                "apiName": "chat",
                 "stage": "prod",
-                "url": url.replace("http://", "ws://") + "/ws/abc123/prod",
+                "tags": {"team": "secops"},
+                "url": url,
             }
         ]
     }
 
 
-def test_the_ready_message_names_the_dashboard_channels_and_functions():
-    ready = with_gateway(lambda gateway: asyncio.sleep(0, gateway.ready_message()))
+def test_the_ready_message_lists_the_url_the_apis_and_the_functions():
+    ready, apis = with_emulator(
+        lambda emulator: asyncio.sleep(0, (emulator.ready_message(), emulator.api_descriptions()))
+    )
 
     assert ready["event"] == "ready"
-    assert ready["dashboard"] == ready["url"] + "/"
-    assert ready["channels"] == {
-        "events": ready["url"].replace("http://", "ws://") + "/ws/abc123/prod"
-    }
+    assert ready["url"].startswith("http://127.0.0.1:")
+    assert ready["apis"] == apis
+    assert [api["url"] for api in apis] == [
+        ready["url"].replace("http://", "ws://") + "/ws/abc123/prod"
+    ]
     assert ready["functions"] == ["echo"]
+
+
+@pytest.fixture
+def static_dir(tmp_path: Path) -> Path:
+    (tmp_path / "index.html").write_text("<h1>index</h1>")
+    (tmp_path / "app.js").write_text("main();")
+    return tmp_path
+
+
+def test_a_static_dir_is_served_at_the_root(static_dir):
+    async def scenario(emulator: Emulator) -> tuple[bytes, bytes]:
+        index = await asyncio.to_thread(read, emulator.url + "/")
+        script = await asyncio.to_thread(read, emulator.url + "/app.js")
+        return index, script
+
+    assert with_emulator(scenario, static_dir) == (b"<h1>index</h1>", b"main();")
+
+
+def test_without_a_static_dir_nothing_is_served_at_the_root():
+    async def scenario(emulator: Emulator) -> int:
+        return await asyncio.to_thread(status_of, emulator.url + "/")
+
+    assert with_emulator(scenario) == 404

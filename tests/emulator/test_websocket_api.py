@@ -16,10 +16,12 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from websockets.asyncio.client import connect
 
-from dev.emulator.connections import ConnectionRegistry
+from dev.emulator import EMULATOR_CREDENTIALS, MAX_MESSAGE_BYTES
 from dev.emulator.control_plane import WebSocketStage
-from dev.emulator.management_api import ManagementApi, management_routes
-from dev.emulator.websocket_api import Limits, WebSocketEndpoints, websocket_routes
+from dev.emulator.management_endpoint import ManagementEndpoint, management_routes
+from dev.emulator.quotas import ConnectionTimeouts
+from dev.emulator.sockets import SocketRegistry
+from dev.emulator.websocket_api import WebSocketEndpoints, websocket_routes
 
 from .conftest import REGION, StubInvoker
 
@@ -27,30 +29,44 @@ STAGE = WebSocketStage(
     api_id="abc123",
     api_name="events",
     stage="prod",
-    channel="events",
     route_selection_expression="$request.body.action",
     routes={"$connect": "connect", "$disconnect": "disconnect", "echo": "echo"},
 )
 
 
+# boto3 shares the modelled error classes between clients of a service.
+ERRORS = boto3.client(
+    "apigatewaymanagementapi", endpoint_url="http://unused", region_name=REGION
+).exceptions
+
+
 @dataclass
-class Gateway:
+class ServedStage:
+    """STAGE served on a local port, with a stub in place of its functions."""
+
     url: str
     invoke: StubInvoker
-    registry: ConnectionRegistry
+    registry: SocketRegistry
 
     @property
     def ws_url(self) -> str:
         return self.url.replace("http://", "ws://") + "/ws/abc123/prod"
 
-    def management(self) -> Any:
-        """A boto3 `apigatewaymanagementapi` client for the stage, as a handler would build it."""
+    def management(self, api_id: str = STAGE.api_id) -> Any:
+        """A boto3 `apigatewaymanagementapi` client for a stage, as a handler would build it."""
         return boto3.client(
             "apigatewaymanagementapi",
-            endpoint_url=f"{self.url}/mgmt/abc123/prod",
+            endpoint_url=f"{self.url}/mgmt/{api_id}/prod",
             region_name=REGION,
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
+            aws_access_key_id=EMULATOR_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=EMULATOR_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        )
+
+    async def post(self, connection_id: str, data: bytes, api_id: str = STAGE.api_id) -> None:
+        """`PostToConnection` through boto3 (off the event loop)."""
+        management = self.management(api_id)
+        await asyncio.to_thread(
+            management.post_to_connection, ConnectionId=connection_id, Data=data
         )
 
     def connection_ids(self) -> list[str]:
@@ -65,21 +81,25 @@ class Gateway:
 
 
 @asynccontextmanager
-async def gateway(
-    respond: Callable[[str, Any], Any] | None = None, limits: Limits | None = None
-) -> AsyncIterator[Gateway]:
+async def serving(
+    respond: Callable[[str, Any], Any] | None = None, timeouts: ConnectionTimeouts | None = None
+) -> AsyncIterator[ServedStage]:
     invoke = StubInvoker(respond)
-    registry = ConnectionRegistry()
+    registry = SocketRegistry()
     endpoints = WebSocketEndpoints(
-        {(STAGE.api_id, STAGE.stage): STAGE}, registry, invoke, REGION, limits or Limits()
+        {(STAGE.api_id, STAGE.stage): STAGE},
+        registry,
+        invoke,
+        REGION,
+        timeouts or ConnectionTimeouts(),
     )
     app = web.Application()
     app.add_routes(websocket_routes(endpoints))
-    app.add_routes(management_routes(ManagementApi(registry)))
+    app.add_routes(management_routes(ManagementEndpoint(registry)))
     server = TestServer(app, host="127.0.0.1", port=0)
     await server.start_server()
     try:
-        yield Gateway(str(server.make_url("")).rstrip("/"), invoke, registry)
+        yield ServedStage(str(server.make_url("")).rstrip("/"), invoke, registry)
     finally:
         await registry.close_all()
         await server.close()
@@ -91,8 +111,8 @@ def run(test: Callable[[], Any]) -> Any:
 
 def test_connect_invokes_the_connect_route_with_query_headers_and_source_ip():
     async def scenario() -> None:
-        async with gateway() as gw, connect(gw.ws_url + "?clientId=c1", user_agent_header="ua/1"):
-            (event,) = gw.invoke.events_of("connect")
+        async with serving() as api, connect(api.ws_url + "?clientId=c1", user_agent_header="ua/1"):
+            (event,) = api.invoke.events_of("connect")
             assert event["queryStringParameters"] == {"clientId": "c1"}
             assert event["headers"]["User-Agent"] == "ua/1"
             assert event["multiValueHeaders"]["User-Agent"] == ["ua/1"]
@@ -105,8 +125,8 @@ def test_connect_invokes_the_connect_route_with_query_headers_and_source_ip():
 def test_the_client_address_is_appended_to_a_forwarded_for_header():
     async def scenario() -> None:
         headers = {"X-Forwarded-For": "198.51.100.1"}
-        async with gateway() as gw, connect(gw.ws_url, additional_headers=headers):
-            (event,) = gw.invoke.events_of("connect")
+        async with serving() as api, connect(api.ws_url, additional_headers=headers):
+            (event,) = api.invoke.events_of("connect")
             assert event["headers"]["X-Forwarded-For"] == "198.51.100.1, 127.0.0.1"
 
     run(scenario)
@@ -114,12 +134,12 @@ def test_the_client_address_is_appended_to_a_forwarded_for_header():
 
 def test_a_non_2xx_connect_response_rejects_the_handshake_with_that_status():
     async def scenario() -> None:
-        async with gateway(lambda name, event: {"statusCode": 400, "body": "bad account"}) as gw:
+        async with serving(lambda name, event: {"statusCode": 400, "body": "bad account"}) as api:
             with pytest.raises(websockets.InvalidStatus) as rejected:
-                async with connect(gw.ws_url + "?account=x"):
+                async with connect(api.ws_url + "?account=x"):
                     pass
             assert rejected.value.response.status_code == 400
-            assert len(gw.registry) == 0
+            assert len(api.registry) == 0
 
     run(scenario)
 
@@ -129,9 +149,9 @@ def test_a_failing_connect_function_rejects_the_handshake_with_502():
         raise RuntimeError("table unavailable")
 
     async def scenario() -> None:
-        async with gateway(respond) as gw:
+        async with serving(respond) as api:
             with pytest.raises(websockets.InvalidStatus) as rejected:
-                async with connect(gw.ws_url):
+                async with connect(api.ws_url):
                     pass
             assert rejected.value.response.status_code == 502
 
@@ -140,28 +160,28 @@ def test_a_failing_connect_function_rejects_the_handshake_with_502():
 
 def test_a_client_close_fires_disconnect_with_the_client_code_and_reason():
     async def scenario() -> None:
-        async with gateway() as gw:
-            async with connect(gw.ws_url) as client:
+        async with serving() as api:
+            async with connect(api.ws_url) as client:
                 await client.close(code=4000, reason="bye")
-            (event,) = await gw.disconnects()
+            (event,) = await api.disconnects()
             context = event["requestContext"]
             assert context["disconnectStatusCode"] == 4000
             assert (
                 context["disconnectReason"]
                 == "Client-side close frame status code '4000' and reason 'bye'"
             )
-            assert context["connectionId"] == gw.connection_ids()[0]
+            assert context["connectionId"] == api.connection_ids()[0]
 
     run(scenario)
 
 
 def test_a_message_without_a_route_gets_the_forbidden_error_frame():
     async def scenario() -> None:
-        async with gateway() as gw, connect(gw.ws_url) as client:
+        async with serving() as api, connect(api.ws_url) as client:
             await client.send(json.dumps({"action": "unknown"}))
             frame = json.loads(await client.recv())
             assert frame["message"] == "Forbidden"
-            assert frame["connectionId"] == gw.connection_ids()[0]
+            assert frame["connectionId"] == api.connection_ids()[0]
             assert frame["requestId"]
 
     run(scenario)
@@ -169,12 +189,12 @@ def test_a_message_without_a_route_gets_the_forbidden_error_frame():
 
 def test_a_message_is_routed_by_its_action():
     async def scenario() -> None:
-        async with gateway() as gw, connect(gw.ws_url) as client:
+        async with serving() as api, connect(api.ws_url) as client:
             await client.send(json.dumps({"action": "echo", "text": "hi"}))
             async with asyncio.timeout(5):
-                while not gw.invoke.events_of("echo"):
+                while not api.invoke.events_of("echo"):
                     await asyncio.sleep(0.01)
-            (event,) = gw.invoke.events_of("echo")
+            (event,) = api.invoke.events_of("echo")
             assert event["requestContext"]["routeKey"] == "echo"
             assert json.loads(event["body"])["text"] == "hi"
 
@@ -183,11 +203,14 @@ def test_a_message_is_routed_by_its_action():
 
 def test_an_idle_connection_is_closed_and_disconnected_as_going_away():
     async def scenario() -> None:
-        async with gateway(limits=Limits(idle_timeout=0.2)) as gw, connect(gw.ws_url) as client:
+        async with (
+            serving(timeouts=ConnectionTimeouts(idle_timeout=0.2)) as api,
+            connect(api.ws_url) as client,
+        ):
             with pytest.raises(websockets.ConnectionClosed):
                 await asyncio.wait_for(client.recv(), 5)
             assert client.close_code == 1001
-            (event,) = await gw.disconnects()
+            (event,) = await api.disconnects()
             assert event["requestContext"]["disconnectStatusCode"] == 1001
 
     run(scenario)
@@ -195,26 +218,22 @@ def test_an_idle_connection_is_closed_and_disconnected_as_going_away():
 
 def test_a_connection_is_closed_at_its_maximum_duration_even_when_active():
     async def scenario() -> None:
-        limits = Limits(idle_timeout=10, max_duration=0.3)
-        async with gateway(limits=limits) as gw, connect(gw.ws_url) as client:
+        timeouts = ConnectionTimeouts(idle_timeout=10, max_duration=0.3)
+        async with serving(timeouts=timeouts) as api, connect(api.ws_url) as client:
             with pytest.raises(websockets.ConnectionClosed):
                 for _ in range(50):
                     await client.send(json.dumps({"action": "echo"}))
                     await asyncio.sleep(0.05)
-            await gw.disconnects()
+            await api.disconnects()
 
     run(scenario)
 
 
 def test_post_to_connections_delivers_a_text_frame():
     async def scenario() -> None:
-        async with gateway() as gw, connect(gw.ws_url) as client:
-            (connection_id,) = gw.connection_ids()
-            await asyncio.to_thread(
-                gw.management().post_to_connection,
-                ConnectionId=connection_id,
-                Data=b'{"type":"ping"}',
-            )
+        async with serving() as api, connect(api.ws_url) as client:
+            (connection_id,) = api.connection_ids()
+            await api.post(connection_id, b'{"type":"ping"}')
             assert await asyncio.wait_for(client.recv(), 5) == '{"type":"ping"}'
 
     run(scenario)
@@ -222,43 +241,32 @@ def test_post_to_connections_delivers_a_text_frame():
 
 def test_post_to_an_unknown_connection_is_gone():
     async def scenario() -> None:
-        async with gateway() as gw:
-            client = gw.management()
-            with pytest.raises(client.exceptions.GoneException):
-                await asyncio.to_thread(client.post_to_connection, ConnectionId="nope=", Data=b"x")
+        async with serving() as api:
+            with pytest.raises(ERRORS.GoneException):
+                await api.post("nope=", b"x")
 
     run(scenario)
 
 
 def test_post_to_a_closed_connection_is_gone():
     async def scenario() -> None:
-        async with gateway() as gw:
-            async with connect(gw.ws_url):
-                (connection_id,) = gw.connection_ids()
-            await gw.disconnects()
-            client = gw.management()
-            with pytest.raises(client.exceptions.GoneException):
-                await asyncio.to_thread(
-                    client.post_to_connection, ConnectionId=connection_id, Data=b"x"
-                )
+        async with serving() as api:
+            async with connect(api.ws_url):
+                (connection_id,) = api.connection_ids()
+            await api.disconnects()
+            with pytest.raises(ERRORS.GoneException):
+                await api.post(connection_id, b"x")
 
     run(scenario)
 
 
 def test_post_over_128_kb_is_payload_too_large_and_not_delivered():
     async def scenario() -> None:
-        async with gateway() as gw, connect(gw.ws_url) as client:
-            (connection_id,) = gw.connection_ids()
-            management = gw.management()
-            with pytest.raises(management.exceptions.PayloadTooLargeException):
-                await asyncio.to_thread(
-                    management.post_to_connection,
-                    ConnectionId=connection_id,
-                    Data=b"x" * (128 * 1024 + 1),
-                )
-            await asyncio.to_thread(
-                management.post_to_connection, ConnectionId=connection_id, Data=b"small"
-            )
+        async with serving() as api, connect(api.ws_url) as client:
+            (connection_id,) = api.connection_ids()
+            with pytest.raises(ERRORS.PayloadTooLargeException):
+                await api.post(connection_id, b"x" * (MAX_MESSAGE_BYTES + 1))
+            await api.post(connection_id, b"small")
             assert await asyncio.wait_for(client.recv(), 5) == "small"
 
     run(scenario)
@@ -266,10 +274,10 @@ def test_post_over_128_kb_is_payload_too_large_and_not_delivered():
 
 def test_get_connection_describes_identity_and_activity():
     async def scenario() -> None:
-        async with gateway() as gw, connect(gw.ws_url, user_agent_header="ua/2"):
-            (connection_id,) = gw.connection_ids()
+        async with serving() as api, connect(api.ws_url, user_agent_header="ua/2"):
+            (connection_id,) = api.connection_ids()
             described = await asyncio.to_thread(
-                gw.management().get_connection, ConnectionId=connection_id
+                api.management().get_connection, ConnectionId=connection_id
             )
             assert described["Identity"] == {"SourceIp": "127.0.0.1", "UserAgent": "ua/2"}
             assert described["LastActiveAt"] >= described["ConnectedAt"]
@@ -279,46 +287,35 @@ def test_get_connection_describes_identity_and_activity():
 
 def test_delete_connection_closes_the_socket_and_fires_disconnect():
     async def scenario() -> None:
-        async with gateway() as gw, connect(gw.ws_url) as client:
-            (connection_id,) = gw.connection_ids()
-            management = gw.management()
+        async with serving() as api, connect(api.ws_url) as client:
+            (connection_id,) = api.connection_ids()
+            management = api.management()
             await asyncio.to_thread(management.delete_connection, ConnectionId=connection_id)
             with pytest.raises(websockets.ConnectionClosed):
                 await asyncio.wait_for(client.recv(), 5)
-            (event,) = await gw.disconnects()
+            (event,) = await api.disconnects()
             assert event["requestContext"]["connectionId"] == connection_id
-            with pytest.raises(management.exceptions.GoneException):
-                await asyncio.to_thread(
-                    management.post_to_connection, ConnectionId=connection_id, Data=b"x"
-                )
+            with pytest.raises(ERRORS.GoneException):
+                await api.post(connection_id, b"x")
 
     run(scenario)
 
 
 def test_a_connection_id_is_gone_on_another_api():
     async def scenario() -> None:
-        async with gateway() as gw, connect(gw.ws_url):
-            (connection_id,) = gw.connection_ids()
-            other = boto3.client(
-                "apigatewaymanagementapi",
-                endpoint_url=f"{gw.url}/mgmt/zzz999/prod",
-                region_name=REGION,
-                aws_access_key_id="test",
-                aws_secret_access_key="test",
-            )
-            with pytest.raises(other.exceptions.GoneException):
-                await asyncio.to_thread(
-                    other.post_to_connection, ConnectionId=connection_id, Data=b"x"
-                )
+        async with serving() as api, connect(api.ws_url):
+            (connection_id,) = api.connection_ids()
+            with pytest.raises(ERRORS.GoneException):
+                await api.post(connection_id, b"x", api_id="zzz999")
 
     run(scenario)
 
 
 def test_closing_all_connections_fires_disconnect_for_each():
     async def scenario() -> None:
-        async with gateway() as gw, connect(gw.ws_url), connect(gw.ws_url):
-            await gw.registry.close_all()
-            events = await gw.disconnects(2)
+        async with serving() as api, connect(api.ws_url), connect(api.ws_url):
+            await api.registry.close_all()
+            events = await api.disconnects(2)
             assert {e["requestContext"]["disconnectStatusCode"] for e in events} == {1001}
 
     run(scenario)

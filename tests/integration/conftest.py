@@ -1,6 +1,6 @@
 """One real `terraform apply` of examples/complete on a moto server, shared by every test here.
 
-The fixtures start moto (dev/emulator/moto_server.py) on a free loopback port, point
+The fixtures start moto through the harness (dev/harness/moto.py) on a free loopback port, point
 Terraform and boto3 at it through the standard AWS_ENDPOINT_URL and test credentials, and
 apply `terraform/complete_on_moto` (a thin wrapper of examples/complete) with
 pytest-terraform, which destroys it again after the last test that uses it.
@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from dev.emulator.demo import offline_terraform_settings, start_moto
+from dev.harness.moto import start_moto
+from dev.harness.terraform import offline_terraform_settings
 from tests.integration.deployment import TEST_CREDENTIALS, Deployment
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -44,18 +45,17 @@ def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     Autouse, so it is set up before the apply; package scope (like the apply), so test
     packages that run later in the same session get the environment back as it was.
     """
-    moto, endpoint = start_moto(tmp_path_factory.mktemp("moto") / "server.log")
-    try:
-        with pytest.MonkeyPatch.context() as env:
-            for name in AMBIENT_AWS_SETTINGS:
-                env.delenv(name, raising=False)
-            for name, value in {**AWS_ON_MOTO, "AWS_ENDPOINT_URL": endpoint}.items():
-                env.setenv(name, value)
-            for name, value in offline_terraform_settings(os.environ).items():
-                env.setenv(name, value)
-            yield endpoint
-    finally:
-        moto.stop()
+    with (
+        start_moto(tmp_path_factory.mktemp("moto") / "server.log") as moto,
+        pytest.MonkeyPatch.context() as env,
+    ):
+        for name in AMBIENT_AWS_SETTINGS:
+            env.delenv(name, raising=False)
+        for name, value in {**AWS_ON_MOTO, "AWS_ENDPOINT_URL": moto.url}.items():
+            env.setenv(name, value)
+        for name, value in offline_terraform_settings(os.environ).items():
+            env.setenv(name, value)
+        yield moto.url
 
 
 @pytest.fixture(scope="package")

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from dev.harness.fake_connections_api import FakeConnectionsApi
 from tests.integration.deployment import (
     ROUTED_CHANNELS,
     SEED_CHANNELS,
@@ -27,7 +28,6 @@ from tests.integration.deployment import (
     Deployment,
 )
 from tests.support.events import connect_event, disconnect_event, schedule_event
-from tests.support.fake_connections_api import FakeConnectionsApi
 from tests.support.lambda_zip import load_handler
 
 # The first test to run also waits for the apply (about a minute, more on a busy machine).

@@ -12,7 +12,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.support.fake_connections_api import FakeConnectionsApi
+from dev.harness.fake_connections_api import FakeConnectionsApi
 from tests.support.lambda_zip import load_handler
 from tests.unit.helpers import CONNECTIONS_TABLE
 

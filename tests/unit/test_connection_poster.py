@@ -10,7 +10,7 @@ from typing import ClassVar
 import pytest
 from botocore.credentials import ReadOnlyCredentials
 
-from tests.support.fake_connections_api import FakeConnectionsApi
+from dev.harness.fake_connections_api import FakeConnectionsApi
 from tests.support.lambda_zip import load_module
 
 CREDENTIALS = ReadOnlyCredentials("testing", "testing", None)

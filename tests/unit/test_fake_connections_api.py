@@ -21,7 +21,8 @@ def fake_process():
         [
             sys.executable,
             "-m",
-            "tests.support.fake_connections_api",
+            "dev.harness",
+            "fake-connections-api",
             "--port",
             "0",
             "--gone",

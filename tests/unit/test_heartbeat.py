@@ -8,8 +8,8 @@ import time
 
 import pytest
 
+from dev.harness.fake_connections_api import FakeConnectionsApi
 from tests.support.events import schedule_event
-from tests.support.fake_connections_api import FakeConnectionsApi
 from tests.unit.helpers import (
     channels_env,
     connection,

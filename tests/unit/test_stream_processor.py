@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.support.fake_connections_api import FakeConnectionsApi
+from dev.harness.fake_connections_api import FakeConnectionsApi
 from tests.support.lambda_zip import load_module
 from tests.support.stream_records import IncidentTable
 from tests.unit.helpers import (

@@ -1,7 +1,10 @@
-// One pane per channel from /config.json; every pane keeps its own WebSocket open and
+// One pane per channel: the emulator lists every WebSocket API stage it serves, and the module
+// tags each channel's API with its channel name. Every pane keeps its own WebSocket open and
 // reconnects with exponential backoff. Messages are shown newest first.
 "use strict";
 
+const APIS_URL = "/_emulator/apis";
+const CHANNEL_TAG = "incident-websocket:channel";
 const CLIENT_ID = "dashboard";
 const MAX_MESSAGES = 200;
 const BACKOFF_INITIAL_MS = 500;
@@ -11,19 +14,21 @@ const SEVERITIES = ["critical", "high", "medium", "low", "informational"];
 
 async function main() {
   const status = document.getElementById("status");
-  let config;
+  let apis;
   try {
-    const response = await fetch("config.json", { cache: "no-store" });
+    const response = await fetch(APIS_URL, { cache: "no-store" });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    config = await response.json();
+    apis = (await response.json()).apis;
   } catch (error) {
-    status.textContent = `Could not load config.json: ${error.message}`;
+    status.textContent = `Could not load ${APIS_URL}: ${error.message}`;
     status.classList.add("error");
     return;
   }
   status.remove();
   const container = document.getElementById("channels");
-  const channels = [...config.channels].sort((a, b) => a.name.localeCompare(b.name));
+  const channels = apis
+    .map((api) => ({ name: api.tags[CHANNEL_TAG] ?? api.apiName, url: api.url }))
+    .sort((a, b) => a.name.localeCompare(b.name));
   for (const channel of channels) {
     const pane = new ChannelPane(channel);
     container.append(pane.element);
@@ -62,7 +67,7 @@ class ChannelPane {
   }
 
   scheduleReconnect() {
-    // Full jitter: a restarted gateway is not hit by every pane at the same instant.
+    // Jitter: a restarted emulator is not hit by every pane at the same instant.
     const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_INITIAL_MS * 2 ** this.attempt);
     const delay = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
     this.attempt += 1;

@@ -3,18 +3,17 @@
 moto never answers 410 Gone and does not see posts sent outside boto3 clients, so this is
 the one fake: `POST /<prefix>/@connections/{connectionId}` answers like API Gateway —
 200 and the message recorded (connection id, body, arrival order); 403 without a SigV4
-`Authorization` header; 413 over 128 KB; and, as configured per connection id, 410, 403,
-413, or 429/500 for the first k attempts. `GET /_stats` reports what arrived.
+`Authorization` header; 413 over the emulator's message limit (128 KB); and, as configured
+per connection id, 410, 403, 413, or 429/500 for the first k attempts. `GET /_stats` reports
+what arrived.
 
 In tests: `with FakeConnectionsApi() as api: ... api.endpoint() ...` (a background thread).
-As a process (benchmarks):
-    python -m tests.support.fake_connections_api --host 127.0.0.1 --port 0 --latency-ms 20
-prints its base URL as the first line of stdout and serves until SIGINT/SIGTERM.
+As a process (the benchmark): `start_fake_connections_api(output, latency_ms=20)`, which runs
+`python -m dev.harness fake-connections-api` (see `serve_until_signal`).
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import collections
 import contextlib
@@ -22,10 +21,13 @@ import signal
 import threading
 import urllib.parse
 from dataclasses import dataclass
+from pathlib import Path
 
 from aiohttp import web
 
-MAX_PAYLOAD_BYTES = 128 * 1024
+from dev.emulator import MAX_MESSAGE_BYTES
+from dev.harness.processes import ManagedProcess, Server, stopped_on_error
+
 CONNECTIONS_PATH = "/@connections/"
 
 
@@ -82,7 +84,7 @@ class FakeConnectionsApi:
 
     # -- HTTP --------------------------------------------------------------------------
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=4 * MAX_PAYLOAD_BYTES)
+        app = web.Application(client_max_size=4 * MAX_MESSAGE_BYTES)
         app.router.add_get("/_stats", self._stats)
         app.router.add_post("/{path:.*}", self._post)
         return app
@@ -115,7 +117,7 @@ class FakeConnectionsApi:
     def _status_for(self, connection_id: str, size: int) -> int:
         if connection_id in self._statuses:
             return self._statuses[connection_id]
-        if size > MAX_PAYLOAD_BYTES:
+        if size > MAX_MESSAGE_BYTES:
             return 413
         status, failing = self._failures.get(connection_id, (200, 0))
         return status if self.attempts[connection_id] <= failing else 200
@@ -172,15 +174,8 @@ def _error(status: int, error_type: str, message: str) -> web.Response:
     )
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Fake API Gateway @connections API")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    parser.add_argument("--latency-ms", type=float, default=0, help="delay before answering")
-    parser.add_argument("--gone", action="append", default=[], help="answer 410 for this id")
-    args = parser.parse_args(argv)
-    fake = FakeConnectionsApi(args.latency_ms, args.host, args.port)
-    fake.gone(*args.gone)
+def serve_until_signal(fake: FakeConnectionsApi) -> None:
+    """Serve in this process: print the base URL as the first stdout line, stop on SIGINT/TERM."""
     started = threading.Event()
 
     async def run() -> None:
@@ -198,5 +193,20 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(run())
 
 
-if __name__ == "__main__":
-    main()
+def start_fake_connections_api(output: Path, latency_ms: float = 0) -> Server:
+    """The fake in a process of its own (so its event loop has a core to itself)."""
+    process = ManagedProcess(
+        "fake @connections API",
+        ["dev.harness", "fake-connections-api", "--latency-ms", str(latency_ms)],
+        output,
+    )
+    with stopped_on_error(process):
+        url = process.wait_for_output(_first_url, "the fake @connections API to print its URL")
+    return Server(process, url)
+
+
+def _first_url(output: str) -> str | None:
+    for line in output.splitlines():
+        if line.startswith("http://"):
+            return line.strip().rstrip("/")
+    return None

@@ -14,10 +14,10 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from dev.emulator.connections import DELETED_BY_API, Connection, ConnectionRegistry
+from dev.emulator import MANAGEMENT_PATH, MAX_MESSAGE_BYTES
+from dev.emulator.sockets import DELETED_BY_API, ClientSocket, SocketRegistry
 
-MAX_POST_BYTES = 128 * 1024
-PATH = "/mgmt/{api_id}/{stage}/@connections/{connection_id}"
+PATH = MANAGEMENT_PATH + "/@connections/{connection_id}"
 
 
 def aws_error(status: int, error_type: str, message: str) -> web.Response:
@@ -37,11 +37,11 @@ def _iso(epoch_ms: int) -> str:
     return datetime.fromtimestamp(epoch_ms / 1000, UTC).isoformat(timespec="milliseconds")
 
 
-class ManagementApi:
-    def __init__(self, registry: ConnectionRegistry) -> None:
+class ManagementEndpoint:
+    def __init__(self, registry: SocketRegistry) -> None:
         self._registry = registry
 
-    def _connection(self, request: web.Request) -> Connection | None:
+    def _connection(self, request: web.Request) -> ClientSocket | None:
         info = request.match_info
         return self._registry.find(info["api_id"], info["stage"], info["connection_id"])
 
@@ -51,11 +51,11 @@ class ManagementApi:
 
     async def post(self, request: web.Request) -> web.Response:
         data = await request.read()
-        if len(data) > MAX_POST_BYTES:
+        if len(data) > MAX_MESSAGE_BYTES:
             return aws_error(
                 413,
                 "PayloadTooLargeException",
-                f"Message of {len(data)} bytes exceeds the {MAX_POST_BYTES} byte limit",
+                f"Message of {len(data)} bytes exceeds the {MAX_MESSAGE_BYTES} byte limit",
             )
         connection = self._connection(request)
         if connection is None:
@@ -86,5 +86,5 @@ class ManagementApi:
         return web.Response(status=204)
 
 
-def management_routes(api: ManagementApi) -> list[web.RouteDef]:
+def management_routes(api: ManagementEndpoint) -> list[web.RouteDef]:
     return [web.post(PATH, api.post), web.get(PATH, api.get), web.delete(PATH, api.delete)]

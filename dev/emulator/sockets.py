@@ -1,4 +1,4 @@
-"""Open WebSocket connections, shared by the WebSocket endpoints and the management API."""
+"""Open client WebSockets, shared by the WebSocket endpoints and the `@connections` endpoint."""
 
 from __future__ import annotations
 
@@ -20,7 +20,9 @@ def now_ms() -> int:
 
 
 @dataclass
-class Connection:
+class ClientSocket:
+    """One client's open WebSocket on an API stage, as API Gateway tracks it."""
+
     info: ConnectionInfo
     socket: web.WebSocketResponse
     last_active_ms: int = field(default_factory=now_ms)
@@ -54,20 +56,20 @@ class Connection:
             self._closing = asyncio.create_task(self.close_by_server(close))
 
 
-class ConnectionRegistry:
+class SocketRegistry:
     def __init__(self) -> None:
-        self._connections: dict[str, Connection] = {}
+        self._sockets: dict[str, ClientSocket] = {}
 
-    def add(self, connection: Connection) -> None:
-        self._connections[connection.info.connection_id] = connection
+    def add(self, connection: ClientSocket) -> None:
+        self._sockets[connection.info.connection_id] = connection
 
-    def remove(self, connection: Connection) -> None:
-        self._connections.pop(connection.info.connection_id, None)
+    def remove(self, connection: ClientSocket) -> None:
+        self._sockets.pop(connection.info.connection_id, None)
         connection.closed.set()
 
-    def find(self, api_id: str, stage: str, connection_id: str) -> Connection | None:
+    def find(self, api_id: str, stage: str, connection_id: str) -> ClientSocket | None:
         """The open connection with that id on that API stage; ids are not shared across APIs."""
-        connection = self._connections.get(connection_id)
+        connection = self._sockets.get(connection_id)
         if connection is None or connection.socket.closed or connection.server_close:
             return None
         if (connection.info.api_id, connection.info.stage) != (api_id, stage):
@@ -75,11 +77,11 @@ class ConnectionRegistry:
         return connection
 
     def __len__(self) -> int:
-        return len(self._connections)
+        return len(self._sockets)
 
     async def close_all(self, timeout: float = 10.0) -> None:
         """Close every connection and wait until each one's `$disconnect` has run."""
-        connections = list(self._connections.values())
+        connections = list(self._sockets.values())
         await asyncio.gather(*(c.close_by_server(GOING_AWAY) for c in connections))
         if connections:
             await asyncio.wait(

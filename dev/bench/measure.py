@@ -1,0 +1,167 @@
+"""Time one implementation's broadcast against the benchmark's servers, and check delivery."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import statistics
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from dev.bench import dataset, report
+from dev.bench.delivery import ReceivedCounts
+from dev.bench.report import HANDLER, SEQUENTIAL, Measurement
+from dev.harness.fake_connections_api import start_fake_connections_api
+from dev.harness.moto import start_moto
+from dev.harness.paths import BUILD_DIR, FUNCTION_PACKAGES_DIR
+from dev.harness.processes import run_module
+
+PACKAGE = FUNCTION_PACKAGES_DIR / "stream_processor.zip"
+LOG_DIR = BUILD_DIR / "bench"
+LATENCY_MS = 20
+STAGE = "prod"
+CHANNEL = "history"
+REGION = "us-east-1"
+
+
+class BenchError(RuntimeError):
+    """A run failed; the message says which and where its log is."""
+
+
+@contextlib.contextmanager
+def running_bench(package: Path, repeats: int) -> Iterator[Bench]:
+    """moto and the fake `@connections` server (each a process), and a `Bench` on them."""
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    with (
+        start_moto(LOG_DIR / "moto.log") as moto,
+        start_fake_connections_api(LOG_DIR / "fake_connections_api.log", LATENCY_MS) as fake,
+    ):
+        yield Bench(moto.url, fake.url, package, repeats)
+
+
+class Bench:
+    """The running servers, the event, and how to time one implementation against them."""
+
+    def __init__(self, moto_url: str, fake_url: str, package: Path, repeats: int) -> None:
+        self.package = package
+        self.repeats = repeats
+        self.endpoint = f"{fake_url}/{STAGE}"
+        self.received = ReceivedCounts(fake_url)
+        self.env = _aws_environment(moto_url)
+        session = boto3.Session(
+            aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
+        )
+        self.dynamodb = session.resource("dynamodb", endpoint_url=moto_url)
+        streams = session.client("dynamodbstreams", endpoint_url=moto_url)
+        self.event = LOG_DIR / "event.json"
+        self.event.write_text(json.dumps(dataset.incident_insert_event(self.dynamodb, streams)))
+
+    def connections(self, count: int) -> tuple[str, list[str]]:
+        """A new table of `count` live connections: its name and the connection ids."""
+        table = f"bench-connections-{count}"
+        rows = dataset.connection_rows(count)
+        dataset.create_connections_table(self.dynamodb, table, rows)
+        return table, [row["connectionId"] for row in rows]
+
+    def scan_seconds(self, table: str, repeats: int = 3) -> float:
+        """How long moto alone takes to serve a paginated Scan of the attributes routing reads."""
+        pages = self.dynamodb.meta.client.get_paginator("scan")
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            for _page in pages.paginate(
+                TableName=table,
+                ProjectionExpression="connectionId, account, #region, #ttl",
+                ExpressionAttributeNames={"#region": "region", "#ttl": "ttl"},
+            ):
+                pass
+            times.append(time.perf_counter() - start)
+        return statistics.median(times)
+
+    def sequential(self, table: str, ids: list[str]) -> Measurement:
+        arguments = ["sequential", "--table", table, "--endpoint", self.endpoint]
+        return self._measure(SEQUENTIAL, arguments, dict(self.env), ids, "1", repeats=1)
+
+    def handler(self, table: str, ids: list[str], concurrency: int | None = None) -> Measurement:
+        env = {
+            **self.env,
+            "CHANNELS": json.dumps({CHANNEL: {"table": table, "endpoint": self.endpoint}}),
+            "ROUTES": json.dumps({"incident": [CHANNEL], "remediation": [CHANNEL]}),
+        }
+        if concurrency is not None:
+            env["MAX_CONCURRENCY"] = str(concurrency)
+        label = "default" if concurrency is None else str(concurrency)
+        arguments = ["handler", "--zip", str(self.package)]
+        return self._measure(HANDLER, arguments, env, ids, label, self.repeats)
+
+    def _measure(
+        self,
+        implementation: str,
+        arguments: list[str],
+        env: dict[str, str],
+        ids: list[str],
+        concurrency: str,
+        repeats: int,
+    ) -> Measurement:
+        runs = []
+        for attempt in range(1, repeats + 1):
+            name = f"{implementation} N={len(ids)} MAX_CONCURRENCY={concurrency} run {attempt}"
+            before = self.received.snapshot()
+            output = _worker([*arguments, "--event", str(self.event)], env, name)
+            after = self.received.snapshot()
+            _check_response(implementation, output["response"], name)
+            run = Measurement(
+                implementation=implementation,
+                connections=len(ids),
+                concurrency=output.get("max_concurrency", concurrency),
+                wall_s=output["wall_s"],
+                cpu_s=output["cpu_s"],
+                delivered=self.received.delivered_once(before, after, ids, name),
+            )
+            print(
+                f"{name}: {run.wall_s:.2f} s wall, {run.cpu_ms_per_message:.2f} CPU ms/message",
+                flush=True,
+            )
+            runs.append(run)
+        return report.median_run(runs)
+
+
+def _aws_environment(moto_url: str) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("AWS_") and key not in ("MAX_CONCURRENCY", "CHANNELS", "ROUTES")
+    }
+    return {
+        **env,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ENDPOINT_URL_DYNAMODB": moto_url,
+    }
+
+
+def _log(name: str) -> Path:
+    return LOG_DIR / f"{name.replace(' ', '_').replace('=', '-')}.log"
+
+
+def _worker(arguments: list[str], env: dict[str, str], name: str) -> dict[str, Any]:
+    done = run_module(["dev.bench.worker", *arguments], env=env, stderr=_log(name))
+    if done.returncode != 0:
+        raise BenchError(f"{name}: exited with code {done.returncode}; see {_log(name)}")
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def _check_response(implementation: str, response: Any, name: str) -> None:
+    if implementation == HANDLER and response != {"batchItemFailures": []}:
+        raise BenchError(f"{name}: the handler failed records: {response}; see {_log(name)}")
+
+
+def number_list(text: str) -> list[int]:
+    return [int(value) for value in text.split()]
