@@ -16,10 +16,10 @@ import zipfile
 from pathlib import Path
 from types import ModuleType
 
-from dev.tools.package import HANDLER_NAMES
-
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DIST_DIR = REPO_ROOT / "functions" / "dist"
+# A handler is a folder functions/<name>/ with a handler.py, as dev/tools/package.py builds it.
+HANDLER_NAMES = tuple(sorted(p.parent.name for p in (REPO_ROOT / "functions").glob("*/handler.py")))
 __all__ = ["DIST_DIR", "HANDLER_NAMES", "REPO_ROOT", "load_handler", "load_module"]
 
 _extract_root = Path(tempfile.mkdtemp(prefix="lambda-zips-"))
