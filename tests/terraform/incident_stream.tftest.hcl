@@ -1,5 +1,6 @@
 # modules/incident-stream: the incident table's stream, the event source mapping into the stream
-# processor, its dead-letter queue, and the processor's environment and permissions.
+# processor, its dead-letter queue, and the processor's environment and permissions (its fan-out
+# to the routed channel, built first from modules/fan-out).
 
 mock_provider "aws" {
   override_during = plan
@@ -7,31 +8,24 @@ mock_provider "aws" {
 }
 
 variables {
-  name = "incident-ws"
+  name_prefix = "incident-ws"
   channels = {
-    events = {
-      table_name             = "WebSocketConnections_v2"
-      table_arn              = "arn:aws:dynamodb:eu-west-1:123456789012:table/WebSocketConnections_v2"
-      management_endpoint    = "https://ev1.execute-api.eu-west-1.amazonaws.com/prod"
-      manage_connections_arn = "arn:aws:execute-api:eu-west-1:123456789012:ev1/prod/POST/@connections/*"
-    }
-    history = {
-      table_name             = "IncidentWebSocketConnections"
-      table_arn              = "arn:aws:dynamodb:eu-west-1:123456789012:table/IncidentWebSocketConnections"
-      management_endpoint    = "https://hi1.execute-api.eu-west-1.amazonaws.com/prod"
-      manage_connections_arn = "arn:aws:execute-api:eu-west-1:123456789012:hi1/prod/POST/@connections/*"
-    }
+    history = { connections_table_name = "IncidentWebSocketConnections", connections_table_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/IncidentWebSocketConnections", management_endpoint = "https://hi1.execute-api.eu-west-1.amazonaws.com/prod", manage_connections_arn = "arn:aws:execute-api:eu-west-1:123456789012:hi1/prod/POST/@connections/*" }
   }
-  routes = {
+  message_routing = {
     incident    = ["history"]
     remediation = ["history"]
   }
-  max_concurrency       = 32
-  package               = "functions/dist/stream_processor.zip"
-  lambda_runtime        = "python3.12"
-  lambda_architecture   = "x86_64"
-  lambda_memory_size    = 256
-  log_retention_in_days = 30
+  max_concurrency = 32
+  lambda          = { packages_dir = "functions/dist", runtime = "python3.12", architecture = "x86_64", memory_size = 256, log_retention_in_days = 30 }
+}
+
+run "fan_out_to_the_routed_channel" {
+  command = plan
+
+  module {
+    source = "./modules/fan-out"
+  }
 }
 
 run "incident_table_streams_new_and_old_images" {
@@ -41,6 +35,10 @@ run "incident_table_streams_new_and_old_images" {
     source = "./modules/incident-stream"
   }
 
+  variables {
+    fan_out = run.fan_out_to_the_routed_channel
+  }
+
   assert {
     condition     = aws_dynamodb_table.this[0].stream_enabled && aws_dynamodb_table.this[0].stream_view_type == "NEW_AND_OLD_IMAGES"
     error_message = "The incident table must stream NEW_AND_OLD_IMAGES."
@@ -48,7 +46,7 @@ run "incident_table_streams_new_and_old_images" {
 
   assert {
     condition     = aws_dynamodb_table.this[0].name == "Incident" && aws_dynamodb_table.this[0].hash_key == "incident_id"
-    error_message = "The default incident table is the seed's Incident table keyed by incident_id."
+    error_message = "The default incident table is Incident, keyed by incident_id."
   }
 
   assert {
@@ -65,6 +63,7 @@ run "optional_table_settings_are_applied" {
   }
 
   variables {
+    fan_out             = run.fan_out_to_the_routed_channel
     range_key           = "created_at"
     deletion_protection = true
   }
@@ -85,6 +84,10 @@ run "mapping_filters_inserts_and_modifies_reports_partial_failures_and_bisects" 
 
   module {
     source = "./modules/incident-stream"
+  }
+
+  variables {
+    fan_out = run.fan_out_to_the_routed_channel
   }
 
   assert {
@@ -122,6 +125,7 @@ run "mapping_retries_are_bounded_then_go_to_the_encrypted_dead_letter_queue" {
   }
 
   variables {
+    fan_out                       = run.fan_out_to_the_routed_channel
     maximum_retry_attempts        = 5
     maximum_record_age_in_seconds = 600
   }
@@ -132,26 +136,30 @@ run "mapping_retries_are_bounded_then_go_to_the_encrypted_dead_letter_queue" {
   }
 
   assert {
-    condition     = aws_lambda_event_source_mapping.this.destination_config[0].on_failure[0].destination_arn == aws_sqs_queue.dlq.arn
+    condition     = aws_lambda_event_source_mapping.this.destination_config[0].on_failure[0].destination_arn == aws_sqs_queue.this.arn
     error_message = "Records that exhaust their retries must go to the dead-letter queue."
   }
 
   assert {
-    condition     = aws_sqs_queue.dlq.sqs_managed_sse_enabled
+    condition     = aws_sqs_queue.this.sqs_managed_sse_enabled
     error_message = "Without a KMS key the dead-letter queue must use SQS managed encryption."
   }
 }
 
-run "processor_is_configured_for_and_allowed_on_routed_channels_only" {
+run "processor_is_configured_for_and_allowed_on_its_fan_out_channels_only" {
   command = plan
 
   module {
     source = "./modules/incident-stream"
   }
 
+  variables {
+    fan_out = run.fan_out_to_the_routed_channel
+  }
+
   assert {
     condition     = keys(jsondecode(module.function.environment_variables.CHANNELS)) == ["history"]
-    error_message = "CHANNELS must list exactly the channels named in routes."
+    error_message = "CHANNELS must list exactly the channels of the fan-out."
   }
 
   assert {
@@ -164,7 +172,7 @@ run "processor_is_configured_for_and_allowed_on_routed_channels_only" {
 
   assert {
     condition     = jsondecode(module.function.environment_variables.ROUTES) == { incident = ["history"], remediation = ["history"] }
-    error_message = "ROUTES must be the routes as given."
+    error_message = "ROUTES must be message_routing as given."
   }
 
   assert {
@@ -179,10 +187,10 @@ run "processor_is_configured_for_and_allowed_on_routed_channels_only" {
       ReadIncidentStream = [["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"], [aws_dynamodb_table.this[0].stream_arn]]
       ConnectionsTables  = [["dynamodb:Scan", "dynamodb:DeleteItem"], ["arn:aws:dynamodb:eu-west-1:123456789012:table/IncidentWebSocketConnections"]]
       PostToConnections  = [["execute-api:ManageConnections"], ["arn:aws:execute-api:eu-west-1:123456789012:hi1/prod/POST/@connections/*"]]
-      DeadLetterQueue    = [["sqs:SendMessage"], [aws_sqs_queue.dlq.arn]]
+      DeadLetterQueue    = [["sqs:SendMessage"], [aws_sqs_queue.this.arn]]
       WriteOwnLogs       = [["logs:CreateLogStream", "logs:PutLogEvents"], ["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/mocked:*"]]
     }
-    error_message = "The stream processor's policy must be exactly SPEC §3: stream read, Scan+DeleteItem and ManageConnections on routed channels only, SendMessage on its queue, its own logs."
+    error_message = "The stream processor's policy must be exactly: stream read, Scan+DeleteItem and ManageConnections on routed channels only, SendMessage on its queue, its own logs."
   }
 }
 
@@ -194,11 +202,12 @@ run "customer_managed_key_encrypts_table_and_queue" {
   }
 
   variables {
+    fan_out     = run.fan_out_to_the_routed_channel
     kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
   }
 
   assert {
-    condition     = aws_sqs_queue.dlq.kms_master_key_id == var.kms_key_arn && aws_dynamodb_table.this[0].server_side_encryption[0].kms_key_arn == var.kms_key_arn
+    condition     = aws_sqs_queue.this.kms_master_key_id == var.kms_key_arn && aws_dynamodb_table.this[0].server_side_encryption[0].kms_key_arn == var.kms_key_arn
     error_message = "kms_key_arn must encrypt the incident table and the dead-letter queue."
   }
 
@@ -219,6 +228,7 @@ run "bring_your_own_stream_creates_no_table" {
   }
 
   variables {
+    fan_out      = run.fan_out_to_the_routed_channel
     create_table = false
     stream_arn   = "arn:aws:dynamodb:eu-west-1:123456789012:table/SecurityIncidents/stream/2024-01-01T00:00:00.000"
   }
