@@ -19,27 +19,28 @@ locals {
     }
   ]))
 
+  # What every function of the channel is told; each route's function adds its own settings.
+  channel_environment = {
+    CONNECTIONS_TABLE = aws_dynamodb_table.this.name
+    CHANNEL_NAME      = var.channel
+  }
+
   # One function per lifecycle route, each allowed exactly the one table action it performs.
   routes = {
     connect = {
       route_key   = "$connect"
       description = "Stores a new connection of the ${var.channel} channel"
-      environment = {
-        CONNECTIONS_TABLE      = aws_dynamodb_table.this.name
-        CHANNEL_NAME           = var.channel
+      environment = merge(local.channel_environment, {
         CONNECTION_TTL_SECONDS = tostring(var.connection_ttl_seconds)
         STORE_SOURCE_IP        = tostring(var.store_source_ip)
-      }
+      })
       table_actions = ["dynamodb:PutItem"]
       kms_actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     }
     disconnect = {
-      route_key   = "$disconnect"
-      description = "Removes a closed connection of the ${var.channel} channel"
-      environment = {
-        CONNECTIONS_TABLE = aws_dynamodb_table.this.name
-        CHANNEL_NAME      = var.channel
-      }
+      route_key     = "$disconnect"
+      description   = "Removes a closed connection of the ${var.channel} channel"
+      environment   = local.channel_environment
       table_actions = ["dynamodb:DeleteItem"]
       kms_actions   = ["kms:Decrypt"]
     }
