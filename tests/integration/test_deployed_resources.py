@@ -77,7 +77,7 @@ def _routes(deployment: Deployment, channel: str) -> dict[str, dict]:
 # -- tables ----------------------------------------------------------------------------
 
 
-def test_example_deploys_the_seed_channels_with_the_seed_table_names(deployment):
+def test_example_deploys_the_original_channels_with_their_table_names(deployment):
     tables = {key: c["connections_table_name"] for key, c in deployment.channels.items()}
     assert tables == SEED_CHANNEL_TABLES
 
