@@ -21,14 +21,7 @@ run "function_runs_the_zip_and_logs_json_to_its_own_retained_group" {
   }
 
   variables {
-    lambda = {
-      packages_dir              = "functions/dist"
-      runtime                   = "python3.12"
-      architecture              = "arm64"
-      memory_size               = 512
-      log_retention_in_days     = 14
-      role_permissions_boundary = "arn:aws:iam::123456789012:policy/boundary"
-    }
+    lambda = merge(var.lambda, { role_permissions_boundary = "arn:aws:iam::123456789012:policy/boundary" })
   }
 
   assert {

@@ -731,7 +731,7 @@ run "lambda_function_module_non_python_runtime_is_rejected" {
   }
 
   variables {
-    lambda = { packages_dir = "functions/dist", runtime = "nodejs20.x", architecture = "arm64", memory_size = 512, log_retention_in_days = 14 }
+    lambda = merge(var.lambda, { runtime = "nodejs20.x" })
   }
 
   expect_failures = [var.lambda]
@@ -745,7 +745,7 @@ run "lambda_function_module_permissions_boundary_that_is_not_a_policy_arn_is_rej
   }
 
   variables {
-    lambda = { packages_dir = "functions/dist", runtime = "python3.12", architecture = "arm64", memory_size = 512, log_retention_in_days = 14, role_permissions_boundary = "arn:aws:iam::123456789012:role/boundary" }
+    lambda = merge(var.lambda, { role_permissions_boundary = "arn:aws:iam::123456789012:role/boundary" })
   }
 
   expect_failures = [var.lambda]
