@@ -1,6 +1,6 @@
 # modules/incident-stream: the incident table's stream, the event source mapping into the stream
-# processor, its dead-letter queue, and the processor's environment and permissions (its fan-out
-# to the routed channel, built first from modules/fan-out).
+# processor, its dead-letter queue, and the processor's environment and permissions: its own on
+# top of those of its fan-out.
 
 mock_provider "aws" {
   override_during = plan
@@ -8,23 +8,22 @@ mock_provider "aws" {
 }
 
 variables {
-  name_prefix = "incident-ws"
-  channels = {
-    history = { connections_table_name = "IncidentWebSocketConnections", connections_table_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/IncidentWebSocketConnections", management_endpoint = "https://hi1.execute-api.eu-west-1.amazonaws.com/prod", manage_connections_arn = "arn:aws:execute-api:eu-west-1:123456789012:hi1/prod/POST/@connections/*" }
-  }
-  message_routing = {
-    incident    = ["history"]
-    remediation = ["history"]
-  }
-  max_concurrency = 32
+  name_prefix     = "incident-ws"
+  message_routing = { incident = ["history"], remediation = ["history"] }
   lambda          = { packages_dir = "functions/dist", runtime = "python3.12", architecture = "x86_64", memory_size = 256, log_retention_in_days = 30 }
-}
 
-run "fan_out_to_the_routed_channel" {
-  command = plan
-
-  module {
-    source = "./modules/fan-out"
+  # What modules/fan-out builds for the history channel alone (see fan_out.tftest.hcl).
+  fan_out = {
+    channels = ["history"]
+    environment_variables = {
+      CHANNELS        = jsonencode({ history = { table = "IncidentWebSocketConnections", endpoint = "https://hi1.execute-api.eu-west-1.amazonaws.com/prod" } })
+      MAX_CONCURRENCY = "32"
+    }
+    policy_statements = {
+      ConnectionsTables = { actions = ["dynamodb:Scan", "dynamodb:DeleteItem"], resources = ["arn:aws:dynamodb:eu-west-1:123456789012:table/IncidentWebSocketConnections"] }
+      PostToConnections = { actions = ["execute-api:ManageConnections"], resources = ["arn:aws:execute-api:eu-west-1:123456789012:hi1/prod/POST/@connections/*"] }
+    }
+    kms_actions = ["kms:Decrypt"]
   }
 }
 
@@ -33,10 +32,6 @@ run "incident_table_streams_new_and_old_images" {
 
   module {
     source = "./modules/incident-stream"
-  }
-
-  variables {
-    fan_out = run.fan_out_to_the_routed_channel
   }
 
   assert {
@@ -63,7 +58,6 @@ run "optional_table_settings_are_applied" {
   }
 
   variables {
-    fan_out             = run.fan_out_to_the_routed_channel
     range_key           = "created_at"
     deletion_protection = true
   }
@@ -84,10 +78,6 @@ run "mapping_filters_inserts_and_modifies_reports_partial_failures_and_bisects" 
 
   module {
     source = "./modules/incident-stream"
-  }
-
-  variables {
-    fan_out = run.fan_out_to_the_routed_channel
   }
 
   assert {
@@ -125,7 +115,6 @@ run "mapping_retries_are_bounded_then_go_to_the_encrypted_dead_letter_queue" {
   }
 
   variables {
-    fan_out                       = run.fan_out_to_the_routed_channel
     maximum_retry_attempts        = 5
     maximum_record_age_in_seconds = 600
   }
@@ -151,10 +140,6 @@ run "processor_is_configured_for_and_allowed_on_its_fan_out_channels_only" {
 
   module {
     source = "./modules/incident-stream"
-  }
-
-  variables {
-    fan_out = run.fan_out_to_the_routed_channel
   }
 
   assert {
@@ -202,7 +187,6 @@ run "customer_managed_key_encrypts_table_and_queue" {
   }
 
   variables {
-    fan_out     = run.fan_out_to_the_routed_channel
     kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
   }
 
@@ -228,7 +212,6 @@ run "bring_your_own_stream_creates_no_table" {
   }
 
   variables {
-    fan_out      = run.fan_out_to_the_routed_channel
     create_table = false
     stream_arn   = "arn:aws:dynamodb:eu-west-1:123456789012:table/SecurityIncidents/stream/2024-01-01T00:00:00.000"
   }
