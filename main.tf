@@ -1,14 +1,13 @@
 locals {
-  packages_dir = coalesce(var.function_packages_dir, "${path.module}/functions/dist")
-
-  # What the stream processor and the heartbeat need to reach a channel.
-  channel_targets = {
-    for key, channel in module.channel : key => {
-      table_name             = channel.connections_table_name
-      table_arn              = channel.connections_table_arn
-      management_endpoint    = channel.management_endpoint
-      manage_connections_arn = channel.manage_connections_arn
-    }
+  # Settings every function shares; each module adds a function's own name, package, timeout,
+  # environment and permissions (and may override one of these with merge(local.lambda, {...})).
+  lambda = {
+    packages_dir              = coalesce(var.function_packages_dir, "${path.module}/functions/dist")
+    runtime                   = var.lambda_runtime
+    architecture              = var.lambda_architecture
+    memory_size               = var.lambda_memory_size
+    log_retention_in_days     = var.log_retention_in_days
+    role_permissions_boundary = var.iam_role_permissions_boundary
   }
 }
 
@@ -20,30 +19,35 @@ module "channel" {
   source   = "./modules/websocket-channel"
   for_each = var.channels
 
-  name                   = "${var.name_prefix}-${each.key}"
-  channel_key            = each.key
+  name_prefix            = var.name_prefix
+  channel                = each.key
   stage_name             = each.value.stage_name
   throttling_burst_limit = each.value.throttling_burst_limit
   throttling_rate_limit  = each.value.throttling_rate_limit
-  connections_table_name = coalesce(each.value.connections_table_name, "${var.name_prefix}-${each.key}-connections")
+  connections_table_name = each.value.connections_table_name
   connection_ttl_seconds = each.value.connection_ttl_seconds
   store_source_ip        = each.value.store_source_ip
   point_in_time_recovery = each.value.point_in_time_recovery
   kms_key_arn            = var.kms_key_arn
 
-  connect_package     = "${local.packages_dir}/connect.zip"
-  disconnect_package  = "${local.packages_dir}/disconnect.zip"
-  lambda_runtime      = var.lambda_runtime
-  lambda_architecture = var.lambda_architecture
-  lambda_memory_size  = var.lambda_memory_size
-  lambda_timeouts = {
-    connect    = var.lambda_timeouts.connect
-    disconnect = var.lambda_timeouts.disconnect
-  }
-  log_retention_in_days         = var.log_retention_in_days
-  iam_role_permissions_boundary = var.iam_role_permissions_boundary
+  lambda   = local.lambda
+  timeouts = var.lambda_timeouts
+  tags     = var.tags
+}
 
-  tags = var.tags
+################################################################################
+# Fan-out: the channels each broadcasting function reaches
+################################################################################
+
+module "fan_out" {
+  source = "./modules/fan-out"
+  for_each = {
+    stream_processor = distinct(flatten(values(var.stream_routes)))
+    heartbeat        = keys(var.channels)
+  }
+
+  channels        = { for key in each.value : key => module.channel[key] }
+  max_concurrency = var.max_concurrency
 }
 
 ################################################################################
@@ -53,7 +57,7 @@ module "channel" {
 module "incident_stream" {
   source = "./modules/incident-stream"
 
-  name                   = var.name_prefix
+  name_prefix            = var.name_prefix
   create_table           = var.create_incident_table
   table_name             = var.incident_table_name
   hash_key               = var.incident_table_hash_key
@@ -64,9 +68,8 @@ module "incident_stream" {
   deletion_protection    = var.incident_table_deletion_protection
   kms_key_arn            = var.kms_key_arn
 
-  channels        = local.channel_targets
-  routes          = var.stream_routes
-  max_concurrency = var.max_concurrency
+  message_routing = var.stream_routes
+  fan_out         = module.fan_out["stream_processor"]
 
   batch_size                         = var.stream_batch_size
   maximum_batching_window_in_seconds = var.stream_maximum_batching_window_in_seconds
@@ -75,15 +78,9 @@ module "incident_stream" {
   parallelization_factor             = var.stream_parallelization_factor
   starting_position                  = var.stream_starting_position
 
-  package                       = "${local.packages_dir}/stream_processor.zip"
-  lambda_runtime                = var.lambda_runtime
-  lambda_architecture           = var.lambda_architecture
-  lambda_memory_size            = var.lambda_memory_size
-  lambda_timeout                = var.lambda_timeouts.stream_processor
-  log_retention_in_days         = var.log_retention_in_days
-  iam_role_permissions_boundary = var.iam_role_permissions_boundary
-
-  tags = var.tags
+  lambda  = local.lambda
+  timeout = var.lambda_timeouts.stream_processor
+  tags    = var.tags
 }
 
 ################################################################################
@@ -93,19 +90,12 @@ module "incident_stream" {
 module "heartbeat" {
   source = "./modules/heartbeat"
 
-  name                = var.name_prefix
+  name_prefix         = var.name_prefix
   schedule_expression = var.heartbeat_schedule_expression
-  channels            = local.channel_targets
-  max_concurrency     = var.max_concurrency
+  fan_out             = module.fan_out["heartbeat"]
   kms_key_arn         = var.kms_key_arn
 
-  package                       = "${local.packages_dir}/heartbeat.zip"
-  lambda_runtime                = var.lambda_runtime
-  lambda_architecture           = var.lambda_architecture
-  lambda_memory_size            = var.lambda_memory_size
-  lambda_timeout                = var.lambda_timeouts.heartbeat
-  log_retention_in_days         = var.log_retention_in_days
-  iam_role_permissions_boundary = var.iam_role_permissions_boundary
-
-  tags = var.tags
+  lambda  = local.lambda
+  timeout = var.lambda_timeouts.heartbeat
+  tags    = var.tags
 }

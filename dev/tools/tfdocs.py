@@ -1,9 +1,10 @@
-"""Render the README's Inputs and Outputs tables from a module's variables.tf and outputs.tf.
+"""Render README Inputs and Outputs tables from each module's variables.tf and outputs.tf.
 
-    python dev/tools/tfdocs.py            # rewrite the tables in README.md
-    python dev/tools/tfdocs.py --check    # exit 1 when README.md is out of date
+    python dev/tools/tfdocs.py            # rewrite the tables of the root and every modules/*
+    python dev/tools/tfdocs.py --check    # exit 1 when any README.md is out of date
+    python dev/tools/tfdocs.py --module-dir modules/heartbeat    # one module only
 
-Only the text between the BEGIN/END markers is generated; the rest of the README is kept.
+Only the text between the BEGIN/END markers is generated; the rest of each README is kept.
 """
 
 from __future__ import annotations
@@ -104,32 +105,53 @@ def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail when README is out of date")
-    parser.add_argument("--module-dir", type=Path, default=Path("."), help="module root")
-    parser.add_argument("--readme", type=Path, help="default: <module-dir>/README.md")
-    args = parser.parse_args(argv)
-    readme_path = args.readme or args.module_dir / "README.md"
+def module_dirs(root: Path) -> list[Path]:
+    """The root module and every module under `modules/`: each directory with a variables.tf."""
+    return [root, *sorted(path.parent for path in root.glob("modules/*/variables.tf"))]
 
+
+def sync_readme(module_dir: Path, readme_path: Path, check: bool) -> bool:
+    """Render one README's tables; True when it was already in sync."""
     current = readme_path.read_text(encoding="utf-8")
-    try:
-        rendered = render_readme(current, args.module_dir)
-    except StaleReadmeError as error:
-        print(f"{readme_path}: {error}", file=sys.stderr)
-        return 1
+    rendered = render_readme(current, module_dir)
     if rendered == current:
-        return 0
-    if args.check:
+        return True
+    if check:
         print(
             f"{readme_path}: Inputs/Outputs tables are out of date with variables.tf/outputs.tf; "
             "run `python dev/tools/tfdocs.py`",
             file=sys.stderr,
         )
-        return 1
-    readme_path.write_text(rendered, encoding="utf-8")
-    print(f"{readme_path}: tables updated")
-    return 0
+    else:
+        readme_path.write_text(rendered, encoding="utf-8")
+        print(f"{readme_path}: tables updated")
+    return False
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="fail when a README is out of date")
+    parser.add_argument(
+        "--module-dir",
+        type=Path,
+        action="append",
+        help="a module to document (repeatable); default: . and every modules/*",
+    )
+    parser.add_argument("--readme", type=Path, help="with one --module-dir: its README path")
+    args = parser.parse_args(argv)
+    dirs = args.module_dir or module_dirs(Path("."))
+    if args.readme and len(dirs) != 1:
+        parser.error("--readme needs exactly one --module-dir")
+
+    in_sync = True
+    for module_dir in dirs:
+        readme_path = args.readme or module_dir / "README.md"
+        try:
+            in_sync &= sync_readme(module_dir, readme_path, args.check)
+        except (OSError, StaleReadmeError) as error:
+            print(f"{readme_path}: {error}", file=sys.stderr)
+            return 1
+    return 0 if in_sync or not args.check else 1
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@ provider "aws" {
   region = var.region
 }
 
-# The seed system: three channels with the seed's table names, incident and remediation
+# The original system: three channels with their original table names, incident and remediation
 # changes of the `Incident` table broadcast to the history channel.
 module "incident_ws" {
   source = "../../"

@@ -5,46 +5,17 @@
 module "function" {
   source = "../lambda-function"
 
-  function_name             = "${var.name}-heartbeat"
-  description               = "Pings every WebSocket connection and removes the ones that are gone"
-  filename                  = var.package
-  runtime                   = var.lambda_runtime
-  architecture              = var.lambda_architecture
-  memory_size               = var.lambda_memory_size
-  timeout                   = var.lambda_timeout
-  log_retention_in_days     = var.log_retention_in_days
-  role_permissions_boundary = var.iam_role_permissions_boundary
+  function_name         = "${var.name_prefix}-heartbeat"
+  description           = "Pings every WebSocket connection and removes the ones that are gone"
+  package               = "heartbeat"
+  timeout               = var.timeout
+  environment_variables = var.fan_out.environment_variables
+  policy_statements     = var.fan_out.policy_statements
+  kms_key_arn           = var.kms_key_arn
+  kms_actions           = var.fan_out.kms_actions
 
-  environment_variables = {
-    CHANNELS = jsonencode({
-      for key, channel in var.channels : key => {
-        table    = channel.table_name
-        endpoint = channel.management_endpoint
-      }
-    })
-    MAX_CONCURRENCY = tostring(var.max_concurrency)
-  }
-
-  policy_statements = merge(
-    {
-      ConnectionsTables = {
-        actions   = ["dynamodb:Scan", "dynamodb:DeleteItem"]
-        resources = [for channel in var.channels : channel.table_arn]
-      }
-      PostToConnections = {
-        actions   = ["execute-api:ManageConnections"]
-        resources = [for channel in var.channels : channel.manage_connections_arn]
-      }
-    },
-    var.kms_key_arn == null ? {} : {
-      ConnectionsTablesKey = {
-        actions   = ["kms:Decrypt"]
-        resources = [var.kms_key_arn]
-      }
-    },
-  )
-
-  tags = var.tags
+  lambda = var.lambda
+  tags   = var.tags
 }
 
 ################################################################################
@@ -52,7 +23,7 @@ module "function" {
 ################################################################################
 
 resource "aws_cloudwatch_event_rule" "this" {
-  name                = "${var.name}-heartbeat"
+  name                = "${var.name_prefix}-heartbeat"
   description         = "Keeps idle WebSocket connections open and cleans up gone ones"
   schedule_expression = var.schedule_expression
 

@@ -1,70 +1,42 @@
-variable "name" {
-  description = "Prefix of this module's resources (`<name>-heartbeat`)."
+variable "name_prefix" {
+  description = "Prefix of this module's resource names: the function and its rule `<prefix>-heartbeat`."
   type        = string
 }
 
 variable "schedule_expression" {
-  description = "EventBridge schedule of the ping, shorter than API Gateway's 10-minute idle timeout, e.g. `rate(5 minutes)`."
+  description = "EventBridge schedule of the ping, under API Gateway's 10-minute idle timeout: `rate(1 minute)` to `rate(9 minutes)`, or a cron whose minutes field is `*`, `*/N` or `0/N` (N from 1 to 9) and that runs every hour of every day, e.g. `cron(*/5 * * * ? *)`."
   type        = string
   default     = "rate(5 minutes)"
+
+  validation {
+    condition = anytrue([
+      can(regex("^rate\\((1 minute|[2-9] minutes)\\)$", var.schedule_expression)),
+      can(regex("^cron\\((\\*|[*0]/[1-9]) \\* [*?] \\* [*?] \\*\\)$", var.schedule_expression)),
+    ])
+    error_message = "schedule_expression must fire more often than API Gateway's 10-minute idle timeout, or idle connections are closed: use rate(1 minute) ... rate(9 minutes), or cron(*/N * * * ? *) with N from 1 to 9."
+  }
 }
 
-variable "channels" {
-  description = "Every channel to ping: `{ key = { table_name, table_arn, management_endpoint, manage_connections_arn } }`."
-  type = map(object({
-    table_name             = string
-    table_arn              = string
-    management_endpoint    = string
-    manage_connections_arn = string
-  }))
-}
-
-variable "max_concurrency" {
-  description = "Posts in flight at once per invocation (`MAX_CONCURRENCY`)."
-  type        = number
+variable "fan_out" {
+  description = "What the heartbeat needs to reach every channel: a modules/fan-out instance, whose `environment_variables`, `policy_statements` and `kms_actions` are passed to modules/lambda-function."
+  type        = any
 }
 
 variable "kms_key_arn" {
-  description = "ARN of the customer managed KMS key of the connections tables, if any."
+  description = "ARN of the customer managed KMS key of the connections tables; `null` when they use AWS managed encryption."
   type        = string
   default     = null
 }
 
-variable "package" {
-  description = "Path to the heartbeat function's zip."
-  type        = string
+variable "lambda" {
+  description = "Settings the heartbeat shares with the other functions, as modules/lambda-function takes them (`packages_dir` with `heartbeat.zip`, ...)."
+  type        = any
 }
 
-variable "lambda_runtime" {
-  description = "Lambda runtime, e.g. `python3.12`."
-  type        = string
-}
-
-variable "lambda_architecture" {
-  description = "Instruction set: `x86_64` or `arm64`."
-  type        = string
-}
-
-variable "lambda_memory_size" {
-  description = "Memory in MB."
-  type        = number
-}
-
-variable "lambda_timeout" {
-  description = "Timeout in seconds."
+variable "timeout" {
+  description = "Timeout of the heartbeat in seconds (1-900)."
   type        = number
   default     = 60
-}
-
-variable "log_retention_in_days" {
-  description = "Retention of the function's log group in days."
-  type        = number
-}
-
-variable "iam_role_permissions_boundary" {
-  description = "ARN of the IAM policy that bounds every function role, or null."
-  type        = string
-  default     = null
 }
 
 variable "tags" {

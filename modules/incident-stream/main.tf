@@ -4,11 +4,6 @@ locals {
   # A stream ARN is `<table-arn>/stream/<label>`.
   table_arn  = var.create_table ? aws_dynamodb_table.this[0].arn : join("/", slice(split("/", var.stream_arn), 0, 2))
   table_name = var.create_table ? aws_dynamodb_table.this[0].name : split("/", var.stream_arn)[1]
-
-  routed_channels = {
-    for key, channel in var.channels : key => channel
-    if contains(flatten(values(var.routes)), key)
-  }
 }
 
 ################################################################################
@@ -52,13 +47,18 @@ resource "aws_dynamodb_table" "this" {
 # Dead-letter queue
 ################################################################################
 
-resource "aws_sqs_queue" "dlq" {
-  name                      = "${var.name}-stream-processor-dlq"
+resource "aws_sqs_queue" "this" {
+  name                      = "${var.name_prefix}-stream-processor-dlq"
   message_retention_seconds = var.dead_letter_queue_retention_seconds
   sqs_managed_sse_enabled   = var.kms_key_arn == null ? true : null
   kms_master_key_id         = var.kms_key_arn
 
   tags = var.tags
+}
+
+moved {
+  from = aws_sqs_queue.dlq
+  to   = aws_sqs_queue.this
 }
 
 ################################################################################
@@ -68,61 +68,36 @@ resource "aws_sqs_queue" "dlq" {
 module "function" {
   source = "../lambda-function"
 
-  function_name             = "${var.name}-stream-processor"
-  description               = "Broadcasts incident and remediation changes to the WebSocket channels"
-  filename                  = var.package
-  runtime                   = var.lambda_runtime
-  architecture              = var.lambda_architecture
-  memory_size               = var.lambda_memory_size
-  timeout                   = var.lambda_timeout
-  log_retention_in_days     = var.log_retention_in_days
-  role_permissions_boundary = var.iam_role_permissions_boundary
+  function_name = "${var.name_prefix}-stream-processor"
+  description   = "Broadcasts incident and remediation changes to the WebSocket channels"
+  package       = "stream_processor"
+  timeout       = var.timeout
 
-  environment_variables = {
-    CHANNELS = jsonencode({
-      for key, channel in local.routed_channels : key => {
-        table    = channel.table_name
-        endpoint = channel.management_endpoint
-      }
-    })
-    ROUTES          = jsonencode(var.routes)
-    MAX_CONCURRENCY = tostring(var.max_concurrency)
-  }
+  environment_variables = merge(var.fan_out.environment_variables, {
+    ROUTES = jsonencode(var.message_routing)
+  })
 
-  policy_statements = merge(
-    {
-      ReadIncidentStream = {
-        actions = [
-          "dynamodb:DescribeStream",
-          "dynamodb:GetRecords",
-          "dynamodb:GetShardIterator",
-          "dynamodb:ListStreams",
-        ]
-        resources = [local.stream_arn]
-      }
-      ConnectionsTables = {
-        actions   = ["dynamodb:Scan", "dynamodb:DeleteItem"]
-        resources = [for channel in local.routed_channels : channel.table_arn]
-      }
-      PostToConnections = {
-        actions   = ["execute-api:ManageConnections"]
-        resources = [for channel in local.routed_channels : channel.manage_connections_arn]
-      }
-      DeadLetterQueue = {
-        actions   = ["sqs:SendMessage"]
-        resources = [aws_sqs_queue.dlq.arn]
-      }
-    },
-    var.kms_key_arn == null ? {} : {
-      EncryptionKey = {
-        # Decrypt: incident stream and connections tables; GenerateDataKey: messages to the queue.
-        actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-        resources = [var.kms_key_arn]
-      }
-    },
-  )
+  policy_statements = merge(var.fan_out.policy_statements, {
+    ReadIncidentStream = {
+      actions = [
+        "dynamodb:DescribeStream",
+        "dynamodb:GetRecords",
+        "dynamodb:GetShardIterator",
+        "dynamodb:ListStreams",
+      ]
+      resources = [local.stream_arn]
+    }
+    DeadLetterQueue = {
+      actions   = ["sqs:SendMessage"]
+      resources = [aws_sqs_queue.this.arn]
+    }
+  })
+  # Decrypt: the incident stream (and the connections tables); GenerateDataKey: the queue.
+  kms_key_arn = var.kms_key_arn
+  kms_actions = distinct(concat(var.fan_out.kms_actions, ["kms:Decrypt", "kms:GenerateDataKey"]))
 
-  tags = var.tags
+  lambda = var.lambda
+  tags   = var.tags
 }
 
 resource "aws_lambda_event_source_mapping" "this" {
@@ -146,7 +121,7 @@ resource "aws_lambda_event_source_mapping" "this" {
 
   destination_config {
     on_failure {
-      destination_arn = aws_sqs_queue.dlq.arn
+      destination_arn = aws_sqs_queue.this.arn
     }
   }
 }

@@ -25,10 +25,10 @@ output "event_source_mapping_uuid" {
 
 output "dead_letter_queue_url" {
   description = "URL of the SQS queue that receives batches the function could not process."
-  value       = aws_sqs_queue.dlq.url
+  value       = aws_sqs_queue.this.url
 }
 
 output "dead_letter_queue_arn" {
   description = "ARN of the dead-letter queue."
-  value       = aws_sqs_queue.dlq.arn
+  value       = aws_sqs_queue.this.arn
 }

@@ -1,7 +1,11 @@
-variable "name" {
-  description = "Prefix of this module's resources (`<name>-stream-processor`, `<name>-stream-processor-dlq`)."
+variable "name_prefix" {
+  description = "Prefix of this module's resource names: `<prefix>-stream-processor` and its queue `<prefix>-stream-processor-dlq`."
   type        = string
 }
+
+################################################################################
+# Incident table
+################################################################################
 
 variable "create_table" {
   description = "Whether to create the incident table; `false` reads the stream given in `stream_arn`."
@@ -31,12 +35,27 @@ variable "stream_view_type" {
   description = "What the stream of the created table records: `NEW_AND_OLD_IMAGES` or `NEW_IMAGE`."
   type        = string
   default     = "NEW_AND_OLD_IMAGES"
+
+  validation {
+    condition     = contains(["NEW_AND_OLD_IMAGES", "NEW_IMAGE"], var.stream_view_type)
+    error_message = "stream_view_type must be \"NEW_AND_OLD_IMAGES\" or \"NEW_IMAGE\": the stream processor builds its messages from the new image."
+  }
 }
 
 variable "stream_arn" {
-  description = "Stream ARN of an existing incident table; used when `create_table` is `false`."
+  description = "Stream ARN of an existing incident table (its stream must include new images); required when `create_table` is `false`."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.create_table || var.stream_arn != null
+    error_message = "stream_arn is required when create_table = false: set it to the table's stream ARN, or set create_table = true."
+  }
+
+  validation {
+    condition     = var.stream_arn == null || can(regex("^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/[A-Za-z0-9_.-]{3,255}/stream/.+$", var.stream_arn))
+    error_message = "stream_arn must be a DynamoDB stream ARN, arn:aws:dynamodb:<region>:<account>:table/<name>/stream/<label> (a table ARN is not enough)."
+  }
 }
 
 variable "point_in_time_recovery" {
@@ -52,53 +71,92 @@ variable "deletion_protection" {
 }
 
 variable "kms_key_arn" {
-  description = "ARN of a customer managed KMS key for the incident table and the dead-letter queue; `null` uses AWS managed encryption."
+  description = "ARN of a customer managed KMS key for the incident table and the dead-letter queue; `null` uses AWS managed encryption. The stream processor gets only the KMS actions it needs on it."
   type        = string
   default     = null
 }
 
-variable "channels" {
-  description = "Channels the stream processor may post to: `{ key = { table_name, table_arn, management_endpoint, manage_connections_arn } }`."
-  type = map(object({
-    table_name             = string
-    table_arn              = string
-    management_endpoint    = string
-    manage_connections_arn = string
-  }))
-}
+################################################################################
+# Stream processor
+################################################################################
 
-variable "routes" {
-  description = "Which channels receive which message type: `{ incident = [...], remediation = [...] }`."
+variable "message_routing" {
+  description = "Which channels receive which message type (`ROUTES`): keys `incident` and/or `remediation`, values lists of channels that `fan_out` reaches."
   type        = map(list(string))
+
+  validation {
+    condition     = alltrue([for message_type in keys(var.message_routing) : contains(["incident", "remediation"], message_type)])
+    error_message = "message_routing keys must be message types the stream processor produces: \"incident\" or \"remediation\"."
+  }
+
+  validation {
+    condition     = alltrue([for channel in flatten(values(var.message_routing)) : contains(var.fan_out.channels, channel)])
+    error_message = "message_routing may only name channels that fan_out reaches: the stream processor may post to no other. Add the channel to the fan-out or remove it from the routing."
+  }
 }
 
-variable "max_concurrency" {
-  description = "Posts in flight at once per invocation (`MAX_CONCURRENCY`)."
-  type        = number
+variable "fan_out" {
+  description = "What the stream processor needs to reach the routed channels: a modules/fan-out instance, whose `environment_variables`, `policy_statements` and `kms_actions` are passed to modules/lambda-function (and whose `channels` bound `message_routing`)."
+  type        = any
 }
+
+variable "lambda" {
+  description = "Settings the stream processor shares with the other functions, as modules/lambda-function takes them (`packages_dir` with `stream_processor.zip`, ...)."
+  type        = any
+}
+
+variable "timeout" {
+  description = "Timeout of the stream processor in seconds (1-900)."
+  type        = number
+  default     = 60
+}
+
+################################################################################
+# Event source mapping
+################################################################################
 
 variable "batch_size" {
   description = "Largest number of stream records per invocation (1-10000)."
   type        = number
   default     = 100
+
+  validation {
+    condition     = var.batch_size >= 1 && var.batch_size <= 10000
+    error_message = "batch_size must be between 1 and 10000 (the DynamoDB Streams event source limit)."
+  }
 }
 
 variable "maximum_batching_window_in_seconds" {
   description = "Seconds to gather records before invoking (0-300); 0 delivers as soon as records arrive."
   type        = number
   default     = 0
+
+  validation {
+    condition     = var.maximum_batching_window_in_seconds >= 0 && var.maximum_batching_window_in_seconds <= 300
+    error_message = "maximum_batching_window_in_seconds must be between 0 and 300."
+  }
 }
 
 variable "maximum_retry_attempts" {
   description = "Retries of a failing batch before its records go to the dead-letter queue (0-10000)."
   type        = number
   default     = 3
+
+  validation {
+    condition     = var.maximum_retry_attempts >= 0
+    error_message = "maximum_retry_attempts must be between 0 and 10000; -1 (retry forever) would block the shard behind one bad record."
+  }
 }
 
 variable "maximum_record_age_in_seconds" {
   description = "Age in seconds after which a record is sent to the dead-letter queue instead of being retried (60-604800)."
   type        = number
   default     = 3600
+
+  validation {
+    condition     = var.maximum_record_age_in_seconds >= 60
+    error_message = "maximum_record_age_in_seconds must be between 60 and 604800; -1 (no limit) is not allowed because a stale alert is worse than none."
+  }
 }
 
 variable "parallelization_factor" {
@@ -111,49 +169,17 @@ variable "starting_position" {
   description = "Where a new mapping starts reading the stream: `LATEST` or `TRIM_HORIZON`."
   type        = string
   default     = "LATEST"
+
+  validation {
+    condition     = contains(["LATEST", "TRIM_HORIZON"], var.starting_position)
+    error_message = "starting_position must be \"LATEST\" or \"TRIM_HORIZON\"."
+  }
 }
 
 variable "dead_letter_queue_retention_seconds" {
   description = "Seconds the dead-letter queue keeps a failed batch's description (60-1209600)."
   type        = number
   default     = 1209600
-}
-
-variable "package" {
-  description = "Path to the stream_processor function's zip."
-  type        = string
-}
-
-variable "lambda_runtime" {
-  description = "Lambda runtime, e.g. `python3.12`."
-  type        = string
-}
-
-variable "lambda_architecture" {
-  description = "Instruction set: `x86_64` or `arm64`."
-  type        = string
-}
-
-variable "lambda_memory_size" {
-  description = "Memory in MB."
-  type        = number
-}
-
-variable "lambda_timeout" {
-  description = "Timeout in seconds."
-  type        = number
-  default     = 60
-}
-
-variable "log_retention_in_days" {
-  description = "Retention of the function's log group in days."
-  type        = number
-}
-
-variable "iam_role_permissions_boundary" {
-  description = "ARN of the IAM policy that bounds every function role, or null."
-  type        = string
-  default     = null
 }
 
 variable "tags" {

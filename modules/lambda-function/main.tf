@@ -4,7 +4,7 @@
 
 resource "aws_cloudwatch_log_group" "this" {
   name              = "/aws/lambda/${var.function_name}"
-  retention_in_days = var.log_retention_in_days
+  retention_in_days = var.lambda.log_retention_in_days
 
   tags = var.tags
 }
@@ -14,12 +14,19 @@ resource "aws_cloudwatch_log_group" "this" {
 ################################################################################
 
 locals {
-  # The function may write to its own log group only; everything else is given by the caller.
+  # The function may write to its own log group and use the key as the caller says; everything
+  # else is given by the caller.
   policy_statements = merge(
     {
       WriteOwnLogs = {
         actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
         resources = ["${aws_cloudwatch_log_group.this.arn}:*"]
+      }
+    },
+    var.kms_key_arn == null || length(var.kms_actions) == 0 ? {} : {
+      EncryptionKey = {
+        actions   = var.kms_actions
+        resources = [var.kms_key_arn]
       }
     },
     var.policy_statements,
@@ -28,7 +35,7 @@ locals {
 
 resource "aws_iam_role" "this" {
   name                 = var.function_name
-  permissions_boundary = var.role_permissions_boundary
+  permissions_boundary = var.lambda.role_permissions_boundary
 
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
@@ -63,16 +70,20 @@ resource "aws_iam_role_policy" "this" {
 # Lambda Function
 ################################################################################
 
+locals {
+  filename = "${var.lambda.packages_dir}/${var.package}.zip"
+}
+
 resource "aws_lambda_function" "this" {
   function_name    = var.function_name
   description      = var.description
   role             = aws_iam_role.this.arn
-  filename         = var.filename
-  source_code_hash = filebase64sha256(var.filename)
+  filename         = local.filename
+  source_code_hash = filebase64sha256(local.filename)
   handler          = var.handler
-  runtime          = var.runtime
-  architectures    = [var.architecture]
-  memory_size      = var.memory_size
+  runtime          = var.lambda.runtime
+  architectures    = [var.lambda.architecture]
+  memory_size      = var.lambda.memory_size
   timeout          = var.timeout
 
   dynamic "environment" {

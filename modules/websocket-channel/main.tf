@@ -1,41 +1,46 @@
 data "aws_partition" "current" {}
-data "aws_region" "current" {}
-data "aws_caller_identity" "current" {}
 
 locals {
-  api_host    = "${aws_apigatewayv2_api.this.id}.execute-api.${data.aws_region.current.name}.${data.aws_partition.current.dns_suffix}"
+  name = "${var.name_prefix}-${var.channel}"
+
+  # The execution ARN is arn:<partition>:execute-api:<region>:<account>:<api-id>; reading the
+  # region from it keeps off data.aws_region, whose `name` provider 6 deprecates (its
+  # replacement, `region`, does not exist in 5.x).
+  region      = split(":", aws_apigatewayv2_api.this.execution_arn)[3]
+  api_host    = "${aws_apigatewayv2_api.this.id}.execute-api.${local.region}.${data.aws_partition.current.dns_suffix}"
   ttl_enabled = var.connection_ttl_seconds > 0
 
   # Any change to a route or an integration (and to authorizers, once there are any) must produce
-  # a new deployment, or the stage keeps serving the old configuration.
+  # a new deployment, or the stage keeps serving the old configuration. `region`, which provider
+  # 6 adds to every resource, is left out: upgrading the provider alone must not redeploy.
   deployment_hash = sha1(jsonencode([
-    aws_apigatewayv2_route.this,
-    aws_apigatewayv2_integration.this,
+    for resources in [aws_apigatewayv2_route.this, aws_apigatewayv2_integration.this] : {
+      for key, resource in resources : key => { for name, value in resource : name => value if name != "region" }
+    }
   ]))
+
+  # What every function of the channel is told; each route's function adds its own settings.
+  channel_environment = {
+    CONNECTIONS_TABLE = aws_dynamodb_table.this.name
+    CHANNEL_NAME      = var.channel
+  }
 
   # One function per lifecycle route, each allowed exactly the one table action it performs.
   routes = {
     connect = {
       route_key   = "$connect"
-      description = "Stores a new connection of the ${var.channel_key} channel"
-      package     = var.connect_package
-      environment = {
-        CONNECTIONS_TABLE      = aws_dynamodb_table.this.name
-        CHANNEL_NAME           = var.channel_key
+      description = "Stores a new connection of the ${var.channel} channel"
+      environment = merge(local.channel_environment, {
         CONNECTION_TTL_SECONDS = tostring(var.connection_ttl_seconds)
         STORE_SOURCE_IP        = tostring(var.store_source_ip)
-      }
+      })
       table_actions = ["dynamodb:PutItem"]
       kms_actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     }
     disconnect = {
-      route_key   = "$disconnect"
-      description = "Removes a closed connection of the ${var.channel_key} channel"
-      package     = var.disconnect_package
-      environment = {
-        CONNECTIONS_TABLE = aws_dynamodb_table.this.name
-        CHANNEL_NAME      = var.channel_key
-      }
+      route_key     = "$disconnect"
+      description   = "Removes a closed connection of the ${var.channel} channel"
+      environment   = local.channel_environment
       table_actions = ["dynamodb:DeleteItem"]
       kms_actions   = ["kms:Decrypt"]
     }
@@ -47,7 +52,7 @@ locals {
 ################################################################################
 
 resource "aws_dynamodb_table" "this" {
-  name         = var.connections_table_name
+  name         = coalesce(var.connections_table_name, "${local.name}-connections")
   billing_mode = "PAY_PER_REQUEST"
   hash_key     = "connectionId"
 
@@ -83,33 +88,23 @@ module "function" {
   source   = "../lambda-function"
   for_each = local.routes
 
-  function_name             = "${var.name}-${each.key}"
-  description               = each.value.description
-  filename                  = each.value.package
-  runtime                   = var.lambda_runtime
-  architecture              = var.lambda_architecture
-  memory_size               = var.lambda_memory_size
-  timeout                   = var.lambda_timeouts[each.key]
-  log_retention_in_days     = var.log_retention_in_days
-  role_permissions_boundary = var.iam_role_permissions_boundary
-  environment_variables     = each.value.environment
+  function_name         = "${local.name}-${each.key}"
+  description           = each.value.description
+  package               = each.key
+  timeout               = var.timeouts[each.key]
+  environment_variables = each.value.environment
 
-  policy_statements = merge(
-    {
-      ConnectionsTable = {
-        actions   = each.value.table_actions
-        resources = [aws_dynamodb_table.this.arn]
-      }
-    },
-    var.kms_key_arn == null ? {} : {
-      ConnectionsTableKey = {
-        actions   = each.value.kms_actions
-        resources = [var.kms_key_arn]
-      }
-    },
-  )
+  policy_statements = {
+    ConnectionsTable = {
+      actions   = each.value.table_actions
+      resources = [aws_dynamodb_table.this.arn]
+    }
+  }
+  kms_key_arn = var.kms_key_arn
+  kms_actions = each.value.kms_actions
 
-  tags = var.tags
+  lambda = var.lambda
+  tags   = var.tags
 }
 
 resource "aws_lambda_permission" "this" {
@@ -127,12 +122,12 @@ resource "aws_lambda_permission" "this" {
 ################################################################################
 
 resource "aws_apigatewayv2_api" "this" {
-  name                       = var.name
-  description                = "Real-time ${var.channel_key} channel"
+  name                       = local.name
+  description                = "Real-time ${var.channel} channel"
   protocol_type              = "WEBSOCKET"
   route_selection_expression = "$request.body.action"
 
-  tags = merge(var.tags, { "incident-websocket:channel" = var.channel_key })
+  tags = merge(var.tags, { "incident-websocket:channel" = var.channel })
 }
 
 resource "aws_apigatewayv2_integration" "this" {

@@ -19,15 +19,8 @@ output "management_endpoint" {
 }
 
 output "manage_connections_arn" {
-  description = "The only resource `execute-api:ManageConnections` needs to post to this channel's clients."
-  value = format(
-    "arn:%s:execute-api:%s:%s:%s/%s/POST/@connections/*",
-    data.aws_partition.current.partition,
-    data.aws_region.current.name,
-    data.aws_caller_identity.current.account_id,
-    aws_apigatewayv2_api.this.id,
-    aws_apigatewayv2_stage.this.name,
-  )
+  description = "The only resource `execute-api:ManageConnections` needs to post to this channel's clients: `<execution-arn>/<stage>/POST/@connections/*`."
+  value       = "${aws_apigatewayv2_api.this.execution_arn}/${aws_apigatewayv2_stage.this.name}/POST/@connections/*"
 }
 
 output "connections_table_name" {

@@ -1,40 +1,79 @@
-variable "name" {
-  description = "Name of the channel's resources: the API, and the prefix of its functions (`<name>-connect`, `<name>-disconnect`)."
+variable "name_prefix" {
+  description = "Prefix of the channel's resource names: the API `<prefix>-<channel>`, its functions `<prefix>-<channel>-connect` and `-disconnect`."
   type        = string
 }
 
-variable "channel_key" {
-  description = "Key of the channel (e.g. `events`): passed to the functions as `CHANNEL_NAME` and tagged on the API."
+variable "channel" {
+  description = "Name of the channel (1-16 of `a-z`, `0-9`, `_`, `-`, starting with a letter), e.g. `events`: part of every name, passed to the functions as `CHANNEL_NAME` and tagged on the API."
   type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9_-]{0,15}$", var.channel))
+    error_message = "channel must be 1-16 lowercase letters, digits, '_' or '-' starting with a letter (it becomes part of function and table names), e.g. \"events\"."
+  }
 }
+
+################################################################################
+# API stage
+################################################################################
 
 variable "stage_name" {
-  description = "Name of the WebSocket API stage; part of every URL."
+  description = "Name of the WebSocket API stage (1-128 letters, digits, `-` or `_`); part of every URL."
   type        = string
   default     = "prod"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,128}$", var.stage_name))
+    error_message = "stage_name must be 1-128 letters, digits, '-' or '_' (API Gateway stage name rules), e.g. \"prod\"."
+  }
 }
 
 variable "throttling_burst_limit" {
   description = "Stage-wide burst limit in requests (messages and new connections), greater than 0."
   type        = number
   default     = 100
+
+  validation {
+    condition     = var.throttling_burst_limit > 0
+    error_message = "throttling_burst_limit must be greater than 0: a stage throttled to 0 rejects every message and connection. Use e.g. 100."
+  }
 }
 
 variable "throttling_rate_limit" {
   description = "Stage-wide steady-state rate limit in requests per second, greater than 0."
   type        = number
   default     = 50
+
+  validation {
+    condition     = var.throttling_rate_limit > 0
+    error_message = "throttling_rate_limit must be greater than 0: a stage throttled to 0 rejects every message and connection. Use e.g. 50."
+  }
 }
 
+################################################################################
+# Connections table
+################################################################################
+
 variable "connections_table_name" {
-  description = "Name of the DynamoDB table of live connections (partition key `connectionId`)."
+  description = "Name of the DynamoDB table of live connections (partition key `connectionId`, 3-255 letters, digits, `_`, `-` or `.`); `null` for `<prefix>-<channel>-connections`."
   type        = string
+  default     = null
+
+  validation {
+    condition     = var.connections_table_name == null || can(regex("^[A-Za-z0-9_.-]{3,255}$", var.connections_table_name))
+    error_message = "connections_table_name must be 3-255 letters, digits, '_', '-' or '.' (DynamoDB table name rules), or null for \"<name_prefix>-<channel>-connections\"."
+  }
 }
 
 variable "connection_ttl_seconds" {
-  description = "Seconds after which a stored connection expires (DynamoDB TTL on `ttl`); `0` turns TTL off."
+  description = "Whole seconds after which a stored connection expires (DynamoDB TTL on `ttl`); `0` turns TTL off."
   type        = number
   default     = 10800
+
+  validation {
+    condition     = var.connection_ttl_seconds >= 0 && floor(var.connection_ttl_seconds) == var.connection_ttl_seconds
+    error_message = "connection_ttl_seconds must be a whole number of seconds >= 0 (0 turns TTL off); 10800 (3 h) outlives API Gateway's 2-hour connection limit."
+  }
 }
 
 variable "store_source_ip" {
@@ -50,57 +89,32 @@ variable "point_in_time_recovery" {
 }
 
 variable "kms_key_arn" {
-  description = "ARN of a customer managed KMS key for the connections table; `null` uses the AWS managed key."
+  description = "ARN of a customer managed KMS key for the connections table; `null` uses the AWS managed key. The functions get only the KMS actions they need on it."
   type        = string
   default     = null
 }
 
-variable "connect_package" {
-  description = "Path to the connect function's zip."
-  type        = string
+################################################################################
+# Functions
+################################################################################
+
+variable "lambda" {
+  description = "Settings both functions share, as modules/lambda-function takes them (`packages_dir` with `connect.zip` and `disconnect.zip`, `runtime`, `architecture`, `memory_size`, `log_retention_in_days`, `role_permissions_boundary`)."
+  type        = any
 }
 
-variable "disconnect_package" {
-  description = "Path to the disconnect function's zip."
-  type        = string
-}
-
-variable "lambda_runtime" {
-  description = "Lambda runtime of both functions, e.g. `python3.12`."
-  type        = string
-}
-
-variable "lambda_architecture" {
-  description = "Instruction set of both functions: `x86_64` or `arm64`."
-  type        = string
-}
-
-variable "lambda_memory_size" {
-  description = "Memory of both functions in MB."
-  type        = number
-}
-
-variable "lambda_timeouts" {
-  description = "Timeout in seconds of each function: `{ connect = 10, disconnect = 10 }` (API Gateway waits at most 29)."
+variable "timeouts" {
+  description = "Timeout in seconds of each function: `connect` and `disconnect`, 1-29 (API Gateway waits at most 29 s). Other keys are ignored."
   type = object({
-    connect    = number
-    disconnect = number
+    connect    = optional(number, 10)
+    disconnect = optional(number, 10)
   })
-  default = {
-    connect    = 10
-    disconnect = 10
+  default = {}
+
+  validation {
+    condition     = alltrue([for timeout in values(var.timeouts) : timeout >= 1 && timeout <= 29])
+    error_message = "timeouts.connect and .disconnect must be between 1 and 29 seconds: API Gateway gives up on an integration after 29 s."
   }
-}
-
-variable "log_retention_in_days" {
-  description = "Retention of the functions' log groups in days."
-  type        = number
-}
-
-variable "iam_role_permissions_boundary" {
-  description = "ARN of the IAM policy that bounds every function role, or null."
-  type        = string
-  default     = null
 }
 
 variable "tags" {

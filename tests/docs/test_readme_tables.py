@@ -1,4 +1,5 @@
-"""README Inputs/Outputs tables are generated from variables.tf/outputs.tf and kept in sync."""
+"""README Inputs/Outputs tables are generated from variables.tf/outputs.tf and kept in sync,
+for the root module and for every module under modules/."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 TFDOCS = ROOT / "dev" / "tools" / "tfdocs.py"
+MODULE_DIRS = [ROOT, *sorted(path.parent for path in ROOT.glob("modules/*/main.tf"))]
 
 
-def run_tfdocs(*args: str) -> subprocess.CompletedProcess[str]:
+def run_tfdocs(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, str(TFDOCS), *args], capture_output=True, text=True, check=False
+        [sys.executable, str(TFDOCS), *args], capture_output=True, text=True, check=False, cwd=cwd
     )
 
 
@@ -26,9 +28,44 @@ def module_copy(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_readme_tables_match_variables_and_outputs() -> None:
-    result = run_tfdocs("--check", "--module-dir", str(ROOT))
+@pytest.fixture
+def tree_copy(tmp_path: Path) -> Path:
+    """The root module and every internal module's documented files, in a scratch tree."""
+    for module_dir in MODULE_DIRS:
+        copy = tmp_path / module_dir.relative_to(ROOT)
+        copy.mkdir(parents=True, exist_ok=True)
+        for name in ("variables.tf", "outputs.tf", "README.md"):
+            shutil.copy(module_dir / name, copy / name)
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    "module_dir", MODULE_DIRS, ids=[str(d.relative_to(ROOT)) or "root" for d in MODULE_DIRS]
+)
+def test_readme_tables_match_variables_and_outputs(module_dir: Path) -> None:
+    result = run_tfdocs("--check", "--module-dir", str(module_dir))
     assert result.returncode == 0, result.stderr
+
+
+def test_check_without_arguments_covers_the_root_and_every_module() -> None:
+    result = run_tfdocs("--check")
+    assert result.returncode == 0, result.stderr
+
+
+def test_stale_internal_module_readme_fails_the_whole_check(tree_copy: Path) -> None:
+    with (tree_copy / "modules" / "heartbeat" / "variables.tf").open("a", encoding="utf-8") as f:
+        f.write('\nvariable "new_input" {\n  description = "Added."\n  type = bool\n}\n')
+
+    result = run_tfdocs("--check", cwd=tree_copy)
+
+    assert result.returncode == 1
+    assert "modules/heartbeat/README.md" in result.stderr
+
+
+def test_module_without_readme_fails_the_check(tree_copy: Path) -> None:
+    (tree_copy / "modules" / "heartbeat" / "README.md").unlink()
+
+    assert run_tfdocs("--check", cwd=tree_copy).returncode == 1
 
 
 def test_new_variable_makes_the_readme_stale(module_copy: Path) -> None:

@@ -17,7 +17,7 @@ TEST_CREDENTIALS = {
     "AWS_SESSION_TOKEN": "testing",
 }
 
-# What examples/complete deploys: the seed's channels, table names and routes, and the
+# What examples/complete deploys: the original channels, table names and routes, and the
 # settings it chooses (log retention, the history channel's own throttling).
 SEED_CHANNEL_TABLES = {
     "events": "WebSocketConnections_v2",

@@ -23,8 +23,8 @@ from tests.support.lambda_zip import DIST_DIR
 pytestmark = [pytest.mark.terraform, pytest.mark.timeout(600)]
 
 STREAM_EVENT_FILTER = {"eventName": ["INSERT", "MODIFY"]}
-# examples/complete keeps SPEC §2's defaults: 3 h TTL, source IP stored.
-SPEC_CONNECTION_DEFAULTS = {"CONNECTION_TTL_SECONDS": "10800", "STORE_SOURCE_IP": "true"}
+# examples/complete keeps the channel defaults: 3 h TTL, source IP stored.
+CONNECTION_DEFAULTS = {"CONNECTION_TTL_SECONDS": "10800", "STORE_SOURCE_IP": "true"}
 
 
 def _zip_sha256(name: str) -> str:
@@ -77,7 +77,7 @@ def _routes(deployment: Deployment, channel: str) -> dict[str, dict]:
 # -- tables ----------------------------------------------------------------------------
 
 
-def test_example_deploys_the_seed_channels_with_the_seed_table_names(deployment):
+def test_example_deploys_the_original_channels_with_their_table_names(deployment):
     tables = {key: c["connections_table_name"] for key, c in deployment.channels.items()}
     assert tables == SEED_CHANNEL_TABLES
 
@@ -138,7 +138,7 @@ def test_channel_function_uses_its_channel_table(deployment, channel, kind):
 def test_connect_function_gets_the_channels_connection_options(deployment, channel):
     environment = deployment.environment(deployment.functions["connect"][channel])
     options = {key: environment[key] for key in ("CONNECTION_TTL_SECONDS", "STORE_SOURCE_IP")}
-    assert options == SPEC_CONNECTION_DEFAULTS
+    assert options == CONNECTION_DEFAULTS
 
 
 def test_stream_processor_broadcasts_to_the_routed_channels_tables_and_stages(deployment):

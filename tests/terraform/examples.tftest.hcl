@@ -5,7 +5,7 @@ mock_provider "aws" {
   source          = "./tests/terraform/mocks"
 }
 
-run "complete_example_uses_the_seed_table_names" {
+run "complete_example_keeps_the_original_table_names" {
   command = plan
 
   module {
@@ -18,12 +18,12 @@ run "complete_example_uses_the_seed_table_names" {
       remediation = "RemediationWebSocketConnections"
       history     = "IncidentWebSocketConnections"
     }
-    error_message = "examples/complete must use the seed's connections table names."
+    error_message = "examples/complete must keep the original connections table names."
   }
 
   assert {
     condition     = output.incident_table_name == "Incident"
-    error_message = "examples/complete must use the seed's Incident table."
+    error_message = "examples/complete must use the Incident table."
   }
 }
 

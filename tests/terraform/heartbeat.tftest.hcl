@@ -1,5 +1,5 @@
 # modules/heartbeat: the schedule, its invoke permission, and a function that may reach every
-# channel's table and connections.
+# channel's table and connections (its fan-out, built first from modules/fan-out).
 
 mock_provider "aws" {
   override_during = plan
@@ -7,27 +7,21 @@ mock_provider "aws" {
 }
 
 variables {
-  name = "incident-ws"
+  name_prefix = "incident-ws"
   channels = {
-    events = {
-      table_name             = "WebSocketConnections_v2"
-      table_arn              = "arn:aws:dynamodb:eu-west-1:123456789012:table/WebSocketConnections_v2"
-      management_endpoint    = "https://ev1.execute-api.eu-west-1.amazonaws.com/prod"
-      manage_connections_arn = "arn:aws:execute-api:eu-west-1:123456789012:ev1/prod/POST/@connections/*"
-    }
-    history = {
-      table_name             = "IncidentWebSocketConnections"
-      table_arn              = "arn:aws:dynamodb:eu-west-1:123456789012:table/IncidentWebSocketConnections"
-      management_endpoint    = "https://hi1.execute-api.eu-west-1.amazonaws.com/prod"
-      manage_connections_arn = "arn:aws:execute-api:eu-west-1:123456789012:hi1/prod/POST/@connections/*"
-    }
+    events  = { connections_table_name = "WebSocketConnections_v2", connections_table_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/WebSocketConnections_v2", management_endpoint = "https://ev1.execute-api.eu-west-1.amazonaws.com/prod", manage_connections_arn = "arn:aws:execute-api:eu-west-1:123456789012:ev1/prod/POST/@connections/*" }
+    history = { connections_table_name = "IncidentWebSocketConnections", connections_table_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/IncidentWebSocketConnections", management_endpoint = "https://hi1.execute-api.eu-west-1.amazonaws.com/prod", manage_connections_arn = "arn:aws:execute-api:eu-west-1:123456789012:hi1/prod/POST/@connections/*" }
   }
-  max_concurrency       = 16
-  package               = "functions/dist/heartbeat.zip"
-  lambda_runtime        = "python3.12"
-  lambda_architecture   = "x86_64"
-  lambda_memory_size    = 256
-  log_retention_in_days = 30
+  max_concurrency = 16
+  lambda          = { packages_dir = "functions/dist", runtime = "python3.12", architecture = "x86_64", memory_size = 256, log_retention_in_days = 30 }
+}
+
+run "fan_out_to_every_channel" {
+  command = plan
+
+  module {
+    source = "./modules/fan-out"
+  }
 }
 
 run "only_the_schedule_rule_invokes_the_heartbeat" {
@@ -38,6 +32,7 @@ run "only_the_schedule_rule_invokes_the_heartbeat" {
   }
 
   variables {
+    fan_out             = run.fan_out_to_every_channel
     schedule_expression = "rate(3 minutes)"
   }
 
@@ -64,6 +59,10 @@ run "heartbeat_is_configured_for_and_allowed_on_every_channel" {
     source = "./modules/heartbeat"
   }
 
+  variables {
+    fan_out = run.fan_out_to_every_channel
+  }
+
   assert {
     condition = jsondecode(module.function.environment_variables.CHANNELS) == {
       events  = { table = "WebSocketConnections_v2", endpoint = "https://ev1.execute-api.eu-west-1.amazonaws.com/prod" }
@@ -81,10 +80,31 @@ run "heartbeat_is_configured_for_and_allowed_on_every_channel" {
     condition = {
       for statement in jsondecode(module.function.policy).Statement : statement.Sid => [statement.Action, statement.Resource]
       } == {
-      ConnectionsTables = [["dynamodb:Scan", "dynamodb:DeleteItem"], [for channel in var.channels : channel.table_arn]]
+      ConnectionsTables = [["dynamodb:Scan", "dynamodb:DeleteItem"], [for channel in var.channels : channel.connections_table_arn]]
       PostToConnections = [["execute-api:ManageConnections"], [for channel in var.channels : channel.manage_connections_arn]]
       WriteOwnLogs      = [["logs:CreateLogStream", "logs:PutLogEvents"], ["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/mocked:*"]]
     }
     error_message = "The heartbeat's policy must be exactly Scan+DeleteItem and ManageConnections on every channel, plus its own logs."
+  }
+}
+
+run "customer_managed_key_lets_the_heartbeat_decrypt_only" {
+  command = plan
+
+  module {
+    source = "./modules/heartbeat"
+  }
+
+  variables {
+    fan_out     = run.fan_out_to_every_channel
+    kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+  }
+
+  assert {
+    condition = [
+      for statement in jsondecode(module.function.policy).Statement : [statement.Action, statement.Resource]
+      if statement.Sid == "EncryptionKey"
+    ] == [[["kms:Decrypt"], [var.kms_key_arn]]]
+    error_message = "The heartbeat only reads the encrypted connections tables: kms:Decrypt on the key."
   }
 }

@@ -1,5 +1,6 @@
 # modules/incident-stream: the incident table's stream, the event source mapping into the stream
-# processor, its dead-letter queue, and the processor's environment and permissions.
+# processor, its dead-letter queue, and the processor's environment and permissions: its own on
+# top of those of its fan-out.
 
 mock_provider "aws" {
   override_during = plan
@@ -7,31 +8,23 @@ mock_provider "aws" {
 }
 
 variables {
-  name = "incident-ws"
-  channels = {
-    events = {
-      table_name             = "WebSocketConnections_v2"
-      table_arn              = "arn:aws:dynamodb:eu-west-1:123456789012:table/WebSocketConnections_v2"
-      management_endpoint    = "https://ev1.execute-api.eu-west-1.amazonaws.com/prod"
-      manage_connections_arn = "arn:aws:execute-api:eu-west-1:123456789012:ev1/prod/POST/@connections/*"
+  name_prefix     = "incident-ws"
+  message_routing = { incident = ["history"], remediation = ["history"] }
+  lambda          = { packages_dir = "functions/dist", runtime = "python3.12", architecture = "x86_64", memory_size = 256, log_retention_in_days = 30 }
+
+  # What modules/fan-out builds for the history channel alone (see fan_out.tftest.hcl).
+  fan_out = {
+    channels = ["history"]
+    environment_variables = {
+      CHANNELS        = jsonencode({ history = { table = "IncidentWebSocketConnections", endpoint = "https://hi1.execute-api.eu-west-1.amazonaws.com/prod" } })
+      MAX_CONCURRENCY = "32"
     }
-    history = {
-      table_name             = "IncidentWebSocketConnections"
-      table_arn              = "arn:aws:dynamodb:eu-west-1:123456789012:table/IncidentWebSocketConnections"
-      management_endpoint    = "https://hi1.execute-api.eu-west-1.amazonaws.com/prod"
-      manage_connections_arn = "arn:aws:execute-api:eu-west-1:123456789012:hi1/prod/POST/@connections/*"
+    policy_statements = {
+      ConnectionsTables = { actions = ["dynamodb:Scan", "dynamodb:DeleteItem"], resources = ["arn:aws:dynamodb:eu-west-1:123456789012:table/IncidentWebSocketConnections"] }
+      PostToConnections = { actions = ["execute-api:ManageConnections"], resources = ["arn:aws:execute-api:eu-west-1:123456789012:hi1/prod/POST/@connections/*"] }
     }
+    kms_actions = ["kms:Decrypt"]
   }
-  routes = {
-    incident    = ["history"]
-    remediation = ["history"]
-  }
-  max_concurrency       = 32
-  package               = "functions/dist/stream_processor.zip"
-  lambda_runtime        = "python3.12"
-  lambda_architecture   = "x86_64"
-  lambda_memory_size    = 256
-  log_retention_in_days = 30
 }
 
 run "incident_table_streams_new_and_old_images" {
@@ -48,7 +41,7 @@ run "incident_table_streams_new_and_old_images" {
 
   assert {
     condition     = aws_dynamodb_table.this[0].name == "Incident" && aws_dynamodb_table.this[0].hash_key == "incident_id"
-    error_message = "The default incident table is the seed's Incident table keyed by incident_id."
+    error_message = "The default incident table is Incident, keyed by incident_id."
   }
 
   assert {
@@ -132,17 +125,17 @@ run "mapping_retries_are_bounded_then_go_to_the_encrypted_dead_letter_queue" {
   }
 
   assert {
-    condition     = aws_lambda_event_source_mapping.this.destination_config[0].on_failure[0].destination_arn == aws_sqs_queue.dlq.arn
+    condition     = aws_lambda_event_source_mapping.this.destination_config[0].on_failure[0].destination_arn == aws_sqs_queue.this.arn
     error_message = "Records that exhaust their retries must go to the dead-letter queue."
   }
 
   assert {
-    condition     = aws_sqs_queue.dlq.sqs_managed_sse_enabled
+    condition     = aws_sqs_queue.this.sqs_managed_sse_enabled
     error_message = "Without a KMS key the dead-letter queue must use SQS managed encryption."
   }
 }
 
-run "processor_is_configured_for_and_allowed_on_routed_channels_only" {
+run "processor_is_configured_for_and_allowed_on_its_fan_out_channels_only" {
   command = plan
 
   module {
@@ -151,7 +144,7 @@ run "processor_is_configured_for_and_allowed_on_routed_channels_only" {
 
   assert {
     condition     = keys(jsondecode(module.function.environment_variables.CHANNELS)) == ["history"]
-    error_message = "CHANNELS must list exactly the channels named in routes."
+    error_message = "CHANNELS must list exactly the channels of the fan-out."
   }
 
   assert {
@@ -164,7 +157,7 @@ run "processor_is_configured_for_and_allowed_on_routed_channels_only" {
 
   assert {
     condition     = jsondecode(module.function.environment_variables.ROUTES) == { incident = ["history"], remediation = ["history"] }
-    error_message = "ROUTES must be the routes as given."
+    error_message = "ROUTES must be message_routing as given."
   }
 
   assert {
@@ -179,10 +172,10 @@ run "processor_is_configured_for_and_allowed_on_routed_channels_only" {
       ReadIncidentStream = [["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"], [aws_dynamodb_table.this[0].stream_arn]]
       ConnectionsTables  = [["dynamodb:Scan", "dynamodb:DeleteItem"], ["arn:aws:dynamodb:eu-west-1:123456789012:table/IncidentWebSocketConnections"]]
       PostToConnections  = [["execute-api:ManageConnections"], ["arn:aws:execute-api:eu-west-1:123456789012:hi1/prod/POST/@connections/*"]]
-      DeadLetterQueue    = [["sqs:SendMessage"], [aws_sqs_queue.dlq.arn]]
+      DeadLetterQueue    = [["sqs:SendMessage"], [aws_sqs_queue.this.arn]]
       WriteOwnLogs       = [["logs:CreateLogStream", "logs:PutLogEvents"], ["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/mocked:*"]]
     }
-    error_message = "The stream processor's policy must be exactly SPEC §3: stream read, Scan+DeleteItem and ManageConnections on routed channels only, SendMessage on its queue, its own logs."
+    error_message = "The stream processor's policy must be exactly: stream read, Scan+DeleteItem and ManageConnections on routed channels only, SendMessage on its queue, its own logs."
   }
 }
 
@@ -198,7 +191,7 @@ run "customer_managed_key_encrypts_table_and_queue" {
   }
 
   assert {
-    condition     = aws_sqs_queue.dlq.kms_master_key_id == var.kms_key_arn && aws_dynamodb_table.this[0].server_side_encryption[0].kms_key_arn == var.kms_key_arn
+    condition     = aws_sqs_queue.this.kms_master_key_id == var.kms_key_arn && aws_dynamodb_table.this[0].server_side_encryption[0].kms_key_arn == var.kms_key_arn
     error_message = "kms_key_arn must encrypt the incident table and the dead-letter queue."
   }
 

@@ -7,13 +7,10 @@ mock_provider "aws" {
 
 variables {
   function_name         = "incident-ws-heartbeat"
-  filename              = "functions/dist/heartbeat.zip"
-  runtime               = "python3.12"
-  architecture          = "arm64"
-  memory_size           = 512
+  package               = "heartbeat"
   timeout               = 60
-  log_retention_in_days = 14
   environment_variables = { MAX_CONCURRENCY = "8" }
+  lambda                = { packages_dir = "functions/dist", runtime = "python3.12", architecture = "arm64", memory_size = 512, log_retention_in_days = 14 }
 }
 
 run "function_runs_the_zip_and_logs_json_to_its_own_retained_group" {
@@ -24,7 +21,7 @@ run "function_runs_the_zip_and_logs_json_to_its_own_retained_group" {
   }
 
   variables {
-    role_permissions_boundary = "arn:aws:iam::123456789012:policy/boundary"
+    lambda = merge(var.lambda, { role_permissions_boundary = "arn:aws:iam::123456789012:policy/boundary" })
   }
 
   assert {
@@ -70,4 +67,42 @@ run "environment_over_the_lambda_limit_is_refused" {
   }
 
   expect_failures = [aws_lambda_function.this]
+}
+
+run "kms_actions_are_granted_on_the_key_only" {
+  command = plan
+
+  module {
+    source = "./modules/lambda-function"
+  }
+
+  variables {
+    kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    kms_actions = ["kms:Decrypt"]
+  }
+
+  assert {
+    condition = [
+      for statement in jsondecode(aws_iam_role_policy.this.policy).Statement : [statement.Action, statement.Resource]
+      if statement.Sid == "EncryptionKey"
+    ] == [[["kms:Decrypt"], [var.kms_key_arn]]]
+    error_message = "kms_actions must be granted on kms_key_arn only, in one EncryptionKey statement."
+  }
+}
+
+run "kms_actions_without_a_key_grant_nothing" {
+  command = plan
+
+  module {
+    source = "./modules/lambda-function"
+  }
+
+  variables {
+    kms_actions = ["kms:Decrypt"]
+  }
+
+  assert {
+    condition     = [for statement in jsondecode(aws_iam_role_policy.this.policy).Statement : statement.Sid] == ["WriteOwnLogs"]
+    error_message = "Without kms_key_arn the function may only write its own logs."
+  }
 }

@@ -1,16 +1,17 @@
-# Root module contract (SPEC §3): defaults and outputs, planned against a mock provider.
+# Root module contract: defaults, outputs and which channels each function reaches, planned
+# against a mock provider.
 
 mock_provider "aws" {
   override_during = plan
   source          = "./tests/terraform/mocks"
 }
 
-run "defaults_give_the_three_seed_channels_and_the_incident_table" {
+run "defaults_give_the_three_original_channels_and_the_incident_table" {
   command = plan
 
   assert {
     condition     = keys(output.channels) == ["events", "history", "remediation"]
-    error_message = "The default channels must be events, remediation and history (SPEC §1)."
+    error_message = "The default channels must be events, remediation and history."
   }
 
   assert {
@@ -50,7 +51,7 @@ run "defaults_give_the_three_seed_channels_and_the_incident_table" {
 
   assert {
     condition     = output.incident_table_name == "Incident"
-    error_message = "The default incident table must be named Incident (the seed's name)."
+    error_message = "The default incident table must be named Incident."
   }
 
   assert {
@@ -59,7 +60,7 @@ run "defaults_give_the_three_seed_channels_and_the_incident_table" {
   }
 }
 
-run "seed_table_names_are_kept" {
+run "given_table_names_and_stages_are_kept" {
   command = plan
 
   variables {
@@ -102,5 +103,38 @@ run "bring_your_own_incident_stream" {
   assert {
     condition     = output.incident_stream_arn == var.incident_stream_arn
     error_message = "incident_stream_arn must be passed through."
+  }
+}
+
+run "stream_processor_reaches_the_routed_channels_and_heartbeat_every_channel" {
+  command = plan
+
+  variables {
+    stream_routes = { incident = ["events", "history"], remediation = ["history"] }
+  }
+
+  assert {
+    condition     = module.fan_out["stream_processor"].channels == tolist(["events", "history"])
+    error_message = "The stream processor must reach exactly the channels named in stream_routes."
+  }
+
+  assert {
+    condition     = keys(jsondecode(module.fan_out["stream_processor"].environment_variables.CHANNELS)) == ["events", "history"]
+    error_message = "The stream processor's CHANNELS must list exactly the routed channels."
+  }
+
+  assert {
+    condition     = module.fan_out["stream_processor"].policy_statements.ConnectionsTables.resources == [module.channel["events"].connections_table_arn, module.channel["history"].connections_table_arn]
+    error_message = "The stream processor may Scan and DeleteItem on the routed channels' tables only."
+  }
+
+  assert {
+    condition     = module.fan_out["heartbeat"].channels == tolist(["events", "history", "remediation"])
+    error_message = "The heartbeat must reach every channel."
+  }
+
+  assert {
+    condition     = module.fan_out["heartbeat"].environment_variables.MAX_CONCURRENCY == "64" && module.fan_out["stream_processor"].environment_variables.MAX_CONCURRENCY == "64"
+    error_message = "Both functions must post with max_concurrency (default 64) in flight."
   }
 }

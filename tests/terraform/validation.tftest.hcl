@@ -1,9 +1,22 @@
-# Every validation rejects what a user can get wrong, one run per bad value (expect_failures),
-# and the schedules that do beat API Gateway's 10-minute idle timeout are accepted.
+# Every validation rejects what a user can get wrong, one run per bad value (expect_failures):
+# first the root module's inputs, then the internal modules' inputs where they are consumed.
+# The schedules that do beat API Gateway's 10-minute idle timeout are accepted.
 
 mock_provider "aws" {
   override_during = plan
   source          = "./tests/terraform/mocks"
+}
+
+# Valid inputs of the internal modules (the root module ignores the ones it does not declare).
+variables {
+  name_prefix     = "incident-ws"
+  channel         = "history"
+  function_name   = "incident-ws-heartbeat"
+  package         = "heartbeat"
+  timeout         = 60
+  message_routing = { incident = ["history"] }
+  fan_out         = { channels = ["history"], environment_variables = {}, policy_statements = {}, kms_actions = [] }
+  lambda          = { packages_dir = "functions/dist", runtime = "python3.12", architecture = "x86_64", memory_size = 256, log_retention_in_days = 30 }
 }
 
 run "name_prefix_starting_with_a_digit_is_rejected" {
@@ -437,4 +450,359 @@ run "heartbeat_cron_from_minute_0_every_5_minutes_is_accepted" {
     condition     = module.heartbeat.rule_name == "incident-ws-heartbeat"
     error_message = "cron(0/5 * * * ? *) fires more often than the 10-minute idle timeout and must be accepted."
   }
+}
+
+################################################################################
+# Internal modules
+################################################################################
+
+run "channel_module_channel_name_with_uppercase_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/websocket-channel"
+  }
+
+  variables {
+    channel = "History"
+  }
+
+  expect_failures = [var.channel]
+}
+
+run "channel_module_stage_name_with_a_slash_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/websocket-channel"
+  }
+
+  variables {
+    stage_name = "prod/v1"
+  }
+
+  expect_failures = [var.stage_name]
+}
+
+run "channel_module_zero_burst_limit_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/websocket-channel"
+  }
+
+  variables {
+    throttling_burst_limit = 0
+  }
+
+  expect_failures = [var.throttling_burst_limit]
+}
+
+run "channel_module_negative_rate_limit_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/websocket-channel"
+  }
+
+  variables {
+    throttling_rate_limit = -1
+  }
+
+  expect_failures = [var.throttling_rate_limit]
+}
+
+run "channel_module_negative_connection_ttl_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/websocket-channel"
+  }
+
+  variables {
+    connection_ttl_seconds = -1
+  }
+
+  expect_failures = [var.connection_ttl_seconds]
+}
+
+run "channel_module_too_short_connections_table_name_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/websocket-channel"
+  }
+
+  variables {
+    connections_table_name = "ab"
+  }
+
+  expect_failures = [var.connections_table_name]
+}
+
+run "channel_module_connect_timeout_beyond_api_gateway_limit_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/websocket-channel"
+  }
+
+  variables {
+    timeouts = { connect = 30 }
+  }
+
+  expect_failures = [var.timeouts]
+}
+
+run "fan_out_module_without_channels_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/fan-out"
+  }
+
+  variables {
+    channels = {}
+  }
+
+  expect_failures = [var.channels]
+}
+
+run "fan_out_module_fractional_max_concurrency_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/fan-out"
+  }
+
+  variables {
+    channels        = { history = { connections_table_name = "t", connections_table_arn = "arn", management_endpoint = "https://h", manage_connections_arn = "arn/*" } }
+    max_concurrency = 1.5
+  }
+
+  expect_failures = [var.max_concurrency]
+}
+
+run "incident_stream_module_routing_to_a_channel_beyond_its_fan_out_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/incident-stream"
+  }
+
+  variables {
+    message_routing = { incident = ["events"] }
+  }
+
+  expect_failures = [var.message_routing]
+}
+
+run "incident_stream_module_unknown_message_type_in_routing_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/incident-stream"
+  }
+
+  variables {
+    message_routing = { alert = ["history"] }
+  }
+
+  expect_failures = [var.message_routing]
+}
+
+run "incident_stream_module_keys_only_stream_view_type_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/incident-stream"
+  }
+
+  variables {
+    stream_view_type = "KEYS_ONLY"
+  }
+
+  expect_failures = [var.stream_view_type]
+}
+
+run "incident_stream_module_own_table_without_stream_arn_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/incident-stream"
+  }
+
+  variables {
+    create_table = false
+  }
+
+  expect_failures = [var.stream_arn]
+}
+
+run "incident_stream_module_table_arn_instead_of_stream_arn_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/incident-stream"
+  }
+
+  variables {
+    stream_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/Incident"
+  }
+
+  expect_failures = [var.stream_arn]
+}
+
+run "incident_stream_module_zero_batch_size_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/incident-stream"
+  }
+
+  variables {
+    batch_size = 0
+  }
+
+  expect_failures = [var.batch_size]
+}
+
+run "incident_stream_module_batching_window_over_300_seconds_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/incident-stream"
+  }
+
+  variables {
+    maximum_batching_window_in_seconds = 301
+  }
+
+  expect_failures = [var.maximum_batching_window_in_seconds]
+}
+
+run "incident_stream_module_unlimited_retries_are_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/incident-stream"
+  }
+
+  variables {
+    maximum_retry_attempts = -1
+  }
+
+  expect_failures = [var.maximum_retry_attempts]
+}
+
+run "incident_stream_module_unlimited_record_age_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/incident-stream"
+  }
+
+  variables {
+    maximum_record_age_in_seconds = -1
+  }
+
+  expect_failures = [var.maximum_record_age_in_seconds]
+}
+
+run "incident_stream_module_unknown_starting_position_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/incident-stream"
+  }
+
+  variables {
+    starting_position = "AT_TIMESTAMP"
+  }
+
+  expect_failures = [var.starting_position]
+}
+
+run "lambda_function_module_non_python_runtime_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/lambda-function"
+  }
+
+  variables {
+    lambda = merge(var.lambda, { runtime = "nodejs20.x" })
+  }
+
+  expect_failures = [var.lambda]
+}
+
+run "lambda_function_module_permissions_boundary_that_is_not_a_policy_arn_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/lambda-function"
+  }
+
+  variables {
+    lambda = merge(var.lambda, { role_permissions_boundary = "arn:aws:iam::123456789012:role/boundary" })
+  }
+
+  expect_failures = [var.lambda]
+}
+
+run "lambda_function_module_wildcard_action_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/lambda-function"
+  }
+
+  variables {
+    policy_statements = { Everything = { actions = ["dynamodb:*"], resources = ["arn:aws:dynamodb:eu-west-1:123456789012:table/x"] } }
+  }
+
+  expect_failures = [var.policy_statements]
+}
+
+run "lambda_function_module_kms_alias_instead_of_key_arn_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/lambda-function"
+  }
+
+  variables {
+    kms_key_arn = "alias/incident-ws"
+  }
+
+  expect_failures = [var.kms_key_arn]
+}
+
+run "lambda_function_module_wildcard_kms_action_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/lambda-function"
+  }
+
+  variables {
+    kms_actions = ["kms:*"]
+  }
+
+  expect_failures = [var.kms_actions]
+}
+
+run "heartbeat_module_schedule_of_10_minutes_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/heartbeat"
+  }
+
+  variables {
+    schedule_expression = "rate(10 minutes)"
+  }
+
+  expect_failures = [var.schedule_expression]
 }

@@ -1,5 +1,5 @@
 # modules/websocket-channel: the API, its stage, the connections table and the two lifecycle
-# functions with exactly the permissions SPEC §3 lists.
+# functions with exactly the permissions they need.
 
 mock_provider "aws" {
   override_during = plan
@@ -7,15 +7,10 @@ mock_provider "aws" {
 }
 
 variables {
-  name                   = "incident-ws-history"
-  channel_key            = "history"
+  name_prefix            = "incident-ws"
+  channel                = "history"
   connections_table_name = "IncidentWebSocketConnections"
-  connect_package        = "functions/dist/connect.zip"
-  disconnect_package     = "functions/dist/disconnect.zip"
-  lambda_runtime         = "python3.12"
-  lambda_architecture    = "arm64"
-  lambda_memory_size     = 256
-  log_retention_in_days  = 30
+  lambda                 = { packages_dir = "functions/dist", runtime = "python3.12", architecture = "arm64", memory_size = 256, log_retention_in_days = 30 }
 }
 
 run "connections_table_is_on_demand_keyed_by_connection_id_and_expires_on_ttl" {
@@ -98,7 +93,7 @@ run "customer_managed_key_encrypts_the_table_and_scopes_kms_actions" {
   assert {
     condition = [
       for statement in jsondecode(module.function["disconnect"].policy).Statement : statement
-      if statement.Sid == "ConnectionsTableKey"
+      if statement.Sid == "EncryptionKey"
     ][0].Action == ["kms:Decrypt"]
     error_message = "disconnect only reads the deleted item: kms:Decrypt."
   }
@@ -106,7 +101,7 @@ run "customer_managed_key_encrypts_the_table_and_scopes_kms_actions" {
   assert {
     condition = [
       for statement in jsondecode(module.function["connect"].policy).Statement : statement.Resource
-      if statement.Sid == "ConnectionsTableKey"
+      if statement.Sid == "EncryptionKey"
     ][0] == [var.kms_key_arn]
     error_message = "KMS permissions must be scoped to the given key."
   }
@@ -272,5 +267,27 @@ run "functions_may_only_touch_their_own_table_and_log_group" {
         Resource = ["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/mocked:*"]
     }]
     error_message = "A function may only create streams in and write to its own log group."
+  }
+}
+
+run "table_name_defaults_to_prefix_channel_connections" {
+  command = plan
+
+  module {
+    source = "./modules/websocket-channel"
+  }
+
+  variables {
+    connections_table_name = null
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.this.name == "incident-ws-history-connections"
+    error_message = "Without connections_table_name the table must be named <name_prefix>-<channel>-connections."
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_api.this.name == "incident-ws-history" && module.function["disconnect"].function_name == "incident-ws-history-disconnect"
+    error_message = "The API must be named <name_prefix>-<channel> and its functions <name_prefix>-<channel>-<route>."
   }
 }

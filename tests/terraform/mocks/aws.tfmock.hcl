@@ -8,18 +8,6 @@ mock_data "aws_partition" {
   }
 }
 
-mock_data "aws_region" {
-  defaults = {
-    name = "eu-west-1"
-  }
-}
-
-mock_data "aws_caller_identity" {
-  defaults = {
-    account_id = "123456789012"
-  }
-}
-
 mock_resource "aws_apigatewayv2_api" {
   defaults = {
     id            = "a1b2c3d4e5"
