@@ -83,7 +83,7 @@ class LocalStack(contextlib.AbstractContextManager["LocalStack"]):
             terraform.init()
             self.progress(f"{self.STEPS[2]} (examples/local → moto)")
             terraform.apply()
-            self.outputs = terraform.outputs()
+            self.outputs = terraform.outputs()["incident_ws"]
 
             self.progress(f"{self.STEPS[3]} (WebSocket APIs, functions, stream, schedule)")
             self.emulator = stack.enter_context(

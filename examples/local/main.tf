@@ -28,25 +28,12 @@ module "incident_ws" {
 
   name_prefix = var.name_prefix
 
-  channels = {
-    events = {
-      connections_table_name = "WebSocketConnections_v2"
-    }
-    remediation = {
-      connections_table_name = "RemediationWebSocketConnections"
-    }
-    history = {
-      connections_table_name = "IncidentWebSocketConnections"
-    }
-  }
-
-  # Wider than the default (everything to history), so that every dashboard pane has traffic.
+  # The default channels (events, remediation, history), and routes wider than the default
+  # (everything to history) so that every dashboard pane has traffic.
   stream_routes = {
     incident    = ["events", "history"]
     remediation = ["remediation", "history"]
   }
-
-  incident_table_name = "Incident"
 
   tags = {
     Project = "incident-websocket"

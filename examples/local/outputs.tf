@@ -1,29 +1,4 @@
-output "channels" {
-  description = "Per channel: websocket_url, management_endpoint, api_id, stage_name, connections_table_name, connections_table_arn."
-  value       = module.incident_ws.channels
-}
-
-output "incident_table_name" {
-  description = "Name of the incident table."
-  value       = module.incident_ws.incident_table_name
-}
-
-output "incident_table_arn" {
-  description = "ARN of the incident table."
-  value       = module.incident_ws.incident_table_arn
-}
-
-output "incident_stream_arn" {
-  description = "ARN of the incident table's stream."
-  value       = module.incident_ws.incident_stream_arn
-}
-
-output "function_names" {
-  description = "Lambda function names."
-  value       = module.incident_ws.function_names
-}
-
-output "dead_letter_queue_url" {
-  description = "URL of the stream processor's dead-letter queue."
-  value       = module.incident_ws.dead_letter_queue_url
+output "incident_ws" {
+  description = "Every output of the module, as one object: what the local stack's harness reads."
+  value       = module.incident_ws
 }

@@ -19,14 +19,16 @@ TEST_CREDENTIALS = {
 
 # What examples/complete deploys: the original channels, table names and routes, and the
 # settings it chooses (log retention, the history channel's own throttling).
-SEED_CHANNEL_TABLES = {
+COMPLETE_CHANNEL_TABLES = {
     "events": "WebSocketConnections_v2",
     "remediation": "RemediationWebSocketConnections",
     "history": "IncidentWebSocketConnections",
 }
-SEED_CHANNELS = tuple(SEED_CHANNEL_TABLES)
-SEED_ROUTES = {"incident": ["history"], "remediation": ["history"]}
-ROUTED_CHANNELS = tuple(sorted({channel for route in SEED_ROUTES.values() for channel in route}))
+COMPLETE_CHANNELS = tuple(COMPLETE_CHANNEL_TABLES)
+COMPLETE_ROUTES = {"incident": ["history"], "remediation": ["history"]}
+ROUTED_CHANNELS = tuple(
+    sorted({channel for route in COMPLETE_ROUTES.values() for channel in route})
+)
 LOG_RETENTION_DAYS = 30
 HISTORY_THROTTLING = {"ThrottlingBurstLimit": 200, "ThrottlingRateLimit": 100.0}
 

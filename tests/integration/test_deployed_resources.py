@@ -9,12 +9,12 @@ import json
 import pytest
 
 from tests.integration.deployment import (
+    COMPLETE_CHANNEL_TABLES,
+    COMPLETE_CHANNELS,
+    COMPLETE_ROUTES,
     HISTORY_THROTTLING,
     LOG_RETENTION_DAYS,
     ROUTED_CHANNELS,
-    SEED_CHANNEL_TABLES,
-    SEED_CHANNELS,
-    SEED_ROUTES,
     Deployment,
 )
 from tests.support.lambda_zip import DIST_DIR
@@ -79,10 +79,10 @@ def _routes(deployment: Deployment, channel: str) -> dict[str, dict]:
 
 def test_example_deploys_the_original_channels_with_their_table_names(deployment):
     tables = {key: c["connections_table_name"] for key, c in deployment.channels.items()}
-    assert tables == SEED_CHANNEL_TABLES
+    assert tables == COMPLETE_CHANNEL_TABLES
 
 
-@pytest.mark.parametrize("channel", SEED_CHANNELS)
+@pytest.mark.parametrize("channel", COMPLETE_CHANNELS)
 def test_connections_table_expires_items_through_the_ttl_attribute(deployment, channel):
     ttl = deployment.client("dynamodb").describe_time_to_live(
         TableName=deployment.channels[channel]["connections_table_name"]
@@ -90,7 +90,7 @@ def test_connections_table_expires_items_through_the_ttl_attribute(deployment, c
     assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", "ttl")
 
 
-@pytest.mark.parametrize("channel", SEED_CHANNELS)
+@pytest.mark.parametrize("channel", COMPLETE_CHANNELS)
 def test_connections_table_is_encrypted(deployment, channel):
     table = deployment.client("dynamodb").describe_table(
         TableName=deployment.channels[channel]["connections_table_name"]
@@ -125,7 +125,7 @@ def test_every_function_runs_its_committed_handler_zip(deployment):
 
 
 @pytest.mark.parametrize("kind", ["connect", "disconnect"])
-@pytest.mark.parametrize("channel", SEED_CHANNELS)
+@pytest.mark.parametrize("channel", COMPLETE_CHANNELS)
 def test_channel_function_uses_its_channel_table(deployment, channel, kind):
     environment = deployment.environment(deployment.functions[kind][channel])
     assert (
@@ -134,7 +134,7 @@ def test_channel_function_uses_its_channel_table(deployment, channel, kind):
     assert environment["CHANNEL_NAME"] == channel
 
 
-@pytest.mark.parametrize("channel", SEED_CHANNELS)
+@pytest.mark.parametrize("channel", COMPLETE_CHANNELS)
 def test_connect_function_gets_the_channels_connection_options(deployment, channel):
     environment = deployment.environment(deployment.functions["connect"][channel])
     options = {key: environment[key] for key in ("CONNECTION_TTL_SECONDS", "STORE_SOURCE_IP")}
@@ -150,19 +150,19 @@ def test_stream_processor_broadcasts_to_the_routed_channels_tables_and_stages(de
 
 def test_stream_processor_routes_are_the_examples_stream_routes(deployment):
     routes = deployment.environment(deployment.functions["stream_processor"])["ROUTES"]
-    assert json.loads(routes) == SEED_ROUTES
+    assert json.loads(routes) == COMPLETE_ROUTES
 
 
 def test_heartbeat_pings_every_channels_table_and_stage(deployment):
     function_name = deployment.functions["heartbeat"]
     assert _channels_env(deployment, function_name) == _expected_channels_env(
-        deployment, SEED_CHANNELS
+        deployment, COMPLETE_CHANNELS
     )
 
 
 def test_channel_outputs_give_the_deployed_management_endpoints(deployment):
     outputs = {key: c["management_endpoint"] for key, c in deployment.channels.items()}
-    assert outputs == {key: deployment.management_endpoint(key) for key in SEED_CHANNELS}
+    assert outputs == {key: deployment.management_endpoint(key) for key in COMPLETE_CHANNELS}
 
 
 def test_every_function_logs_to_its_own_group_with_retention(deployment):
@@ -183,7 +183,7 @@ def test_every_function_logs_to_its_own_group_with_retention(deployment):
 # -- WebSocket APIs --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("channel", SEED_CHANNELS)
+@pytest.mark.parametrize("channel", COMPLETE_CHANNELS)
 def test_api_is_a_websocket_api_selecting_routes_by_body_action(deployment, channel):
     api = deployment.client("apigatewayv2").get_api(ApiId=deployment.channels[channel]["api_id"])
     assert (api["ProtocolType"], api["RouteSelectionExpression"]) == (
@@ -195,7 +195,7 @@ def test_api_is_a_websocket_api_selecting_routes_by_body_action(deployment, chan
 @pytest.mark.parametrize(
     ("route_key", "kind"), [("$connect", "connect"), ("$disconnect", "disconnect")]
 )
-@pytest.mark.parametrize("channel", SEED_CHANNELS)
+@pytest.mark.parametrize("channel", COMPLETE_CHANNELS)
 def test_route_proxies_to_the_channels_function(deployment, channel, route_key, kind):
     integration = _routes(deployment, channel)[route_key]
     function_arn = deployment.function_arn(deployment.functions[kind][channel])
@@ -203,7 +203,7 @@ def test_route_proxies_to_the_channels_function(deployment, channel, route_key, 
     assert integration["IntegrationUri"].endswith(f"/functions/{function_arn}/invocations")
 
 
-@pytest.mark.parametrize("channel", SEED_CHANNELS)
+@pytest.mark.parametrize("channel", COMPLETE_CHANNELS)
 def test_stage_is_throttled_and_never_logs_message_bodies(deployment, channel):
     api = deployment.channels[channel]
     stage = deployment.client("apigatewayv2").get_stage(
@@ -224,7 +224,7 @@ def test_history_channels_own_throttling_reaches_its_stage(deployment):
     assert {key: settings[key] for key in HISTORY_THROTTLING} == HISTORY_THROTTLING
 
 
-@pytest.mark.parametrize("channel", SEED_CHANNELS)
+@pytest.mark.parametrize("channel", COMPLETE_CHANNELS)
 def test_stage_serves_a_deployment_of_the_api(deployment, channel):
     api = deployment.channels[channel]
     apigateway = deployment.client("apigatewayv2")
@@ -234,7 +234,7 @@ def test_stage_serves_a_deployment_of_the_api(deployment, channel):
 
 
 @pytest.mark.parametrize("kind", ["connect", "disconnect"])
-@pytest.mark.parametrize("channel", SEED_CHANNELS)
+@pytest.mark.parametrize("channel", COMPLETE_CHANNELS)
 def test_channel_function_may_be_invoked_only_by_its_channels_api(deployment, channel, kind):
     statements = deployment.permission_statements(deployment.functions[kind][channel])
     invokers = {(s["Principal"]["Service"], _source_arn(s)) for s in statements}

@@ -22,8 +22,8 @@ import pytest
 
 from dev.harness.fake_connections_api import FakeConnectionsApi
 from tests.integration.deployment import (
+    COMPLETE_CHANNELS,
     ROUTED_CHANNELS,
-    SEED_CHANNELS,
     TEST_CREDENTIALS,
     Deployment,
 )
@@ -131,7 +131,7 @@ def _as_lambda_record(record: dict, stream_arn: str, region: str) -> dict:
     return {**record, "dynamodb": dynamodb, "eventSourceARN": stream_arn, "awsRegion": region}
 
 
-@pytest.mark.parametrize("channel", SEED_CHANNELS)
+@pytest.mark.parametrize("channel", COMPLETE_CHANNELS)
 def test_connect_stores_the_connection_in_its_channels_table(run_lambda, deployment, channel):
     connection_id = _connect(run_lambda, deployment, channel)
 
@@ -140,7 +140,7 @@ def test_connect_stores_the_connection_in_its_channels_table(run_lambda, deploym
     assert item["clientId"] == {"S": "soc-dashboard"}
 
 
-@pytest.mark.parametrize("channel", SEED_CHANNELS)
+@pytest.mark.parametrize("channel", COMPLETE_CHANNELS)
 def test_disconnect_removes_the_connection_from_its_channels_table(run_lambda, deployment, channel):
     connection_id = _connect(run_lambda, deployment, channel)
 
@@ -155,7 +155,9 @@ def test_disconnect_removes_the_connection_from_its_channels_table(run_lambda, d
 def test_stream_processor_delivers_an_incident_to_the_routed_channels_connections(
     run_lambda, deployment, connections_api
 ):
-    listeners = {channel: _connect(run_lambda, deployment, channel) for channel in SEED_CHANNELS}
+    listeners = {
+        channel: _connect(run_lambda, deployment, channel) for channel in COMPLETE_CHANNELS
+    }
     incident_id = f"inc-{uuid.uuid4().hex[:8]}"
     deployment.client("dynamodb").put_item(
         TableName=deployment.outputs["incident_table_name"],
@@ -177,12 +179,15 @@ def test_stream_processor_delivers_an_incident_to_the_routed_channels_connection
         for channel, connection in listeners.items()
     }
     assert received == {
-        channel: [incident_id] if channel in ROUTED_CHANNELS else [] for channel in SEED_CHANNELS
+        channel: [incident_id] if channel in ROUTED_CHANNELS else []
+        for channel in COMPLETE_CHANNELS
     }
 
 
 def test_heartbeat_pings_connections_of_every_channel(run_lambda, deployment, connections_api):
-    listeners = {channel: _connect(run_lambda, deployment, channel) for channel in SEED_CHANNELS}
+    listeners = {
+        channel: _connect(run_lambda, deployment, channel) for channel in COMPLETE_CHANNELS
+    }
 
     result = run_lambda(
         deployment.functions["heartbeat"],
@@ -191,10 +196,10 @@ def test_heartbeat_pings_connections_of_every_channel(run_lambda, deployment, co
         management_api_url=connections_api.url,
     )
 
-    assert set(result) == set(SEED_CHANNELS)
+    assert set(result) == set(COMPLETE_CHANNELS)
     assert all(entry["sent"] >= 1 and entry["failed"] == 0 for entry in result.values())
     pings = {
         channel: [json.loads(body)["type"] for body in connections_api.bodies(connection)]
         for channel, connection in listeners.items()
     }
-    assert pings == {channel: ["ping"] for channel in SEED_CHANNELS}
+    assert pings == {channel: ["ping"] for channel in COMPLETE_CHANNELS}

@@ -1,4 +1,4 @@
-"""Least privilege as SPEC §3 lists it, read from the deployed roles of examples/complete.
+"""Least privilege as README lists it, read from the deployed roles of examples/complete.
 
 Each function's inline policies are flattened into (action, resource) grants and compared
 with exactly what that function needs: its own table, stream, API stages, queue and log group.
@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import pytest
 
-from tests.integration.deployment import ROUTED_CHANNELS, SEED_CHANNELS, Deployment
+from tests.integration.deployment import COMPLETE_CHANNELS, ROUTED_CHANNELS, Deployment
 
 # The first test to run also waits for the apply (about a minute, more on a busy machine).
 pytestmark = [pytest.mark.terraform, pytest.mark.timeout(600)]
@@ -28,11 +28,11 @@ STREAM_READ = (
 CHANNEL_TABLE = {"connect": ("dynamodb:PutItem",), "disconnect": ("dynamodb:DeleteItem",)}
 BROADCAST_TABLE = ("dynamodb:Scan", "dynamodb:DeleteItem")
 MANAGE_CONNECTIONS = ("execute-api:ManageConnections",)
-BROADCAST_CHANNELS = {"stream_processor": ROUTED_CHANNELS, "heartbeat": SEED_CHANNELS}
+BROADCAST_CHANNELS = {"stream_processor": ROUTED_CHANNELS, "heartbeat": COMPLETE_CHANNELS}
 
 FUNCTIONS = [
-    *(("connect", channel) for channel in SEED_CHANNELS),
-    *(("disconnect", channel) for channel in SEED_CHANNELS),
+    *(("connect", channel) for channel in COMPLETE_CHANNELS),
+    *(("disconnect", channel) for channel in COMPLETE_CHANNELS),
     ("stream_processor", None),
     ("heartbeat", None),
 ]
@@ -50,7 +50,7 @@ def _grants(actions: tuple[str, ...], resources: list[str]) -> set[Grant]:
 
 
 def _needed_grants(deployment: Deployment, function: Function) -> set[Grant]:
-    """What SPEC §3 gives each function, on the ARNs of this deployment."""
+    """What README's least-privilege table gives each function, on the ARNs of this deployment."""
     tables = {key: c["connections_table_arn"] for key, c in deployment.channels.items()}
     grants = _grants(LOG_WRITE, [f"{deployment.log_group_arn(function.name)}:*"])
     if function.channel:
