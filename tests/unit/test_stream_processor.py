@@ -247,6 +247,64 @@ def test_message_too_big_even_without_data_is_skipped_with_an_error_log(
     assert response == {"batchItemFailures": []}
 
 
+def nested(levels: int, kind: str = "M") -> dict:
+    """An attribute value whose maps (or lists) nest `levels` deep around a string."""
+    value: dict = {"S": "innermost"}
+    for _ in range(levels):
+        value = {"M": {"next": value}} if kind == "M" else {"L": [value]}
+    return value
+
+
+def with_new_image(record: dict, image: dict) -> dict:
+    return {**record, "dynamodb": {**record["dynamodb"], "NewImage": image}}
+
+
+@pytest.mark.parametrize(
+    "too_deep",
+    [
+        {"evidence": nested(350)},
+        {"evidence": nested(350, kind="L")},
+        {"evidence": {"S": nested(350)}},  # not even a DynamoDB value
+    ],
+    ids=["maps", "lists", "inside-a-string"],
+)
+def test_a_record_nested_deeper_than_dynamodb_allows_is_skipped_and_the_others_go_out(
+    processor, history, incidents, fake_api, caplog, too_deep
+):
+    add_connections(history, "c1")
+    incidents.put({"incident_id": "deep"})
+    incidents.put({"incident_id": "good"})
+    deep_record, good_record = incidents.records()
+    image = {**deep_record["dynamodb"]["NewImage"], **too_deep}
+
+    response = processor.handler(
+        {"Records": [with_new_image(deep_record, image), good_record]}, None
+    )
+
+    assert [m["incident_id"] for m in messages(fake_api, "c1")] == ["good"]
+    [skipped] = parse_log_event(caplog, "record_skipped")
+    assert "nest" in skipped["reason"]
+    assert response == {"batchItemFailures": []}
+
+
+def test_a_record_nested_as_deep_as_dynamodb_allows_is_delivered(
+    processor, history, incidents, fake_api
+):
+    add_connections(history, "c1")
+    incidents.put({"incident_id": "i-1"})
+    [record] = incidents.records()
+    levels = LIMITS.MAX_NESTING_LEVELS
+    image = {**record["dynamodb"]["NewImage"], "evidence": nested(levels, kind="L")}
+
+    processor.handler({"Records": [with_new_image(record, image)]}, None)
+
+    [message] = messages(fake_api, "c1")
+    evidence = message["data"]["evidence"]
+    for _ in range(levels):
+        [evidence] = evidence
+    assert evidence == "innermost"
+
+
 # -- routing and connections ----------------------------------------------------------------
 
 

@@ -3,6 +3,10 @@
 # API Gateway WebSocket: the largest message a post to @connections may carry.
 MAX_MESSAGE_BYTES = 128 * 1024
 MAX_USER_AGENT_CHARS = 512
+# Longer text is refused before it is parsed: the longest IPv6 address is 45 characters.
+MAX_SOURCE_IP_CHARS = 64
+# DynamoDB nests maps and lists at most 32 levels deep; only a direct invocation sends deeper.
+MAX_NESTING_LEVELS = 32
 
 # API Gateway closes every WebSocket after 2 hours at most: a row older than 3 h is dead.
 DEFAULT_CONNECTION_TTL_SECONDS = 3 * 60 * 60
