@@ -73,7 +73,8 @@ def test_a_black_holed_endpoint_is_left_at_the_deadline_before_lambda_stops_the_
     ids = [f"c{n:03d}" for n in range(193)]
     add_connections(history, ids)
     incidents.put({"incident_id": "i-1"})
-    context = LambdaContext(LIMITS.DEADLINE_MARGIN_SECONDS + 1)
+    # The deadline passes while the first posts still wait for an answer: none is retried.
+    context = LambdaContext(LIMITS.DEADLINE_MARGIN_SECONDS + LIMITS.POST_READ_TIMEOUT_SECONDS)
     with FakeConnectionsApi() as black_hole:
         for connection_id in ids:
             black_hole.respond(connection_id, BLACK_HOLE)
@@ -147,17 +148,10 @@ def test_the_heartbeat_leaves_a_black_holed_channel_at_the_deadline(
 ):
     ids = [f"e{n:03d}" for n in range(100)]
     add_connections(make_connections_table("events"), ids)
-    add_connections(make_connections_table("history"), ["h1"])
-    context = LambdaContext(LIMITS.DEADLINE_MARGIN_SECONDS + 1)
     for connection_id in ids:
         fake_api.respond(connection_id, BLACK_HOLE)
-    heartbeat = load(
-        "heartbeat",
-        CHANNELS=channels_env(
-            events=("events", fake_api.endpoint("events")),
-            history=("history", fake_api.endpoint("history")),
-        ),
-    )
+    context = LambdaContext(LIMITS.DEADLINE_MARGIN_SECONDS + 2)
+    heartbeat = load("heartbeat", CHANNELS=channels_env(events=("events", fake_api.endpoint())))
 
     result = heartbeat.handler(schedule_event(), context)
 
@@ -167,9 +161,8 @@ def test_the_heartbeat_leaves_a_black_holed_channel_at_the_deadline(
     assert events["unattempted"] > 0
     assert events["failed"] + events["unattempted"] == len(ids)
     assert "deadline" in events["error"]
-    assert result["history"]["sent"] == 1
     [failure] = parse_log_event(caplog, "heartbeat_channel_failed")
-    assert failure["channel"] == "events"
+    assert failure["unattempted"] == events["unattempted"]
 
 
 # -- the circuit breaker --------------------------------------------------------------------
