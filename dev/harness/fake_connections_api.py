@@ -3,9 +3,13 @@
 moto never answers 410 Gone and does not see posts sent outside boto3 clients, so this is
 the one fake: `POST /<prefix>/@connections/{connectionId}` answers like API Gateway —
 200 and the message recorded (connection id, body, arrival order); 403 without a SigV4
-`Authorization` header; 413 over the emulator's message limit (128 KB); and, as configured
-per connection id, 410, 403, 413, or 429/500 for the first k attempts. `GET /_stats` reports
-what arrived.
+`Authorization` header; 413 over the emulator's message limit (128 KB). Faults are injected
+per connection id: a status for every attempt (410, 403, 413, ...), or a script of what each
+attempt gets in turn — a status, `RESET` (the TCP connection is reset before the request is
+read), `DROP` (the request is read and its message delivered, then the connection is closed
+without an answer) or `Slow(seconds, status)` (answered late: longer than the client's read
+timeout, it is a black hole). `GET /_stats` reports what arrived; `answers` what each attempt
+got.
 
 In tests: `with FakeConnectionsApi() as api: ... api.endpoint() ...` (a background thread).
 As a process (the benchmark): `start_fake_connections_api(output, latency_ms=20)`, which runs
@@ -17,7 +21,10 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import enum
 import signal
+import socket
+import struct
 import threading
 import urllib.parse
 from dataclasses import dataclass
@@ -38,6 +45,26 @@ class Received:
     order: int
 
 
+class Fault(enum.Enum):
+    RESET = "reset"  # the TCP connection is reset before the request is read: nothing arrives
+    DROP = "drop"  # the request is read and its message delivered; the connection closes unanswered
+
+
+RESET, DROP = Fault.RESET, Fault.DROP
+
+
+@dataclass(frozen=True)
+class Slow:
+    """Answered `status` after `seconds`. A 200 delivers the message when the request is read,
+    as API Gateway forwards it before answering: a client that stops waiting cannot know."""
+
+    seconds: float
+    status: int = 200
+
+
+Step = int | Fault | Slow
+
+
 class FakeConnectionsApi:
     def __init__(self, latency_ms: float = 0, host: str = "127.0.0.1", port: int = 0) -> None:
         self.latency_seconds = latency_ms / 1000
@@ -45,10 +72,11 @@ class FakeConnectionsApi:
         self.url = ""
         self.received: list[Received] = []
         self.attempts: collections.Counter[str] = collections.Counter()
+        self.answers: dict[str, list[Step]] = collections.defaultdict(list)  # per attempt, in order
         self.in_flight = 0
         self.max_in_flight = 0  # the most posts being answered at once
-        self._statuses: dict[str, int] = {}
-        self._failures: dict[str, tuple[int, int]] = {}
+        self._always: dict[str, Step] = {}
+        self._scripts: dict[str, tuple[Step, ...]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._stopped: asyncio.Event | None = None
@@ -56,20 +84,25 @@ class FakeConnectionsApi:
     # -- behaviour per connection id ---------------------------------------------------
     def gone(self, *connection_ids: str) -> None:
         """These ids answer 410 Gone (the client has disconnected)."""
-        self._statuses.update(dict.fromkeys(connection_ids, 410))
+        self._always.update(dict.fromkeys(connection_ids, 410))
 
-    def respond(self, connection_id: str, status: int) -> None:
-        """Every post to this id answers `status` (e.g. 403, 413)."""
-        self._statuses[connection_id] = status
+    def respond(self, connection_id: str, step: Step) -> None:
+        """Every post to this id gets `step`: a status (403, 413...), a fault or a slow answer."""
+        self._always[connection_id] = step
 
     def fail_first(self, connection_id: str, status: int, attempts: int) -> None:
         """The first `attempts` posts to this id answer `status` (429, 500...), then 200."""
-        self._failures[connection_id] = (status, attempts)
+        self.script(connection_id, *[status] * attempts)
+
+    def script(self, connection_id: str, *steps: Step) -> None:
+        """Post n to this id gets `steps[n - 1]`; the posts after the last step are answered
+        normally."""
+        self._scripts[connection_id] = steps
 
     def respond_normally(self) -> None:
         """Forget every configured behaviour: all ids answer 200 again."""
-        self._statuses.clear()
-        self._failures.clear()
+        self._always.clear()
+        self._scripts.clear()
 
     # -- what arrived ------------------------------------------------------------------
     def endpoint(self, prefix: str = "prod") -> str:
@@ -81,6 +114,10 @@ class FakeConnectionsApi:
     def stats(self) -> dict:
         counts = collections.Counter(r.connection_id for r in self.received)
         return {"total": len(self.received), "connections": dict(counts)}
+
+    def answered(self, step: Step) -> int:
+        """How many attempts, to any id, got `step`."""
+        return sum(answers.count(step) for answers in self.answers.values())
 
     # -- HTTP --------------------------------------------------------------------------
     def app(self) -> web.Application:
@@ -99,28 +136,40 @@ class FakeConnectionsApi:
         connection_id = urllib.parse.unquote(escaped_id)
         if not request.headers.get("Authorization", "").startswith("AWS4-HMAC-SHA256 "):
             return _error(403, "ForbiddenException", "Missing Authentication Token")
-        body = await request.read()
         self.attempts[connection_id] += 1
+        step = self._step_for(connection_id)
+        if step is RESET:
+            self.answers[connection_id].append(step)
+            return _reset(request)
+        body = await request.read()
+        if step is None:
+            step = 413 if len(body) > MAX_MESSAGE_BYTES else 200
+        self.answers[connection_id].append(step)
+        status = step.status if isinstance(step, Slow) else step
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
             if self.latency_seconds:
                 await asyncio.sleep(self.latency_seconds)
+            if status == 200 or step is DROP:
+                self.received.append(Received(connection_id, body, len(self.received)))
+            if isinstance(step, Slow):
+                await asyncio.sleep(step.seconds)
         finally:
             self.in_flight -= 1
-        status = self._status_for(connection_id, len(body))
-        if status != 200:
+        if step is DROP:
+            request.transport.close()
+        elif status != 200:
             return _error(status, _ERROR_TYPES.get(status, "BadRequestException"), "fake")
-        self.received.append(Received(connection_id, body, len(self.received)))
         return web.Response(status=200)
 
-    def _status_for(self, connection_id: str, size: int) -> int:
-        if connection_id in self._statuses:
-            return self._statuses[connection_id]
-        if size > MAX_MESSAGE_BYTES:
-            return 413
-        status, failing = self._failures.get(connection_id, (200, 0))
-        return status if self.attempts[connection_id] <= failing else 200
+    def _step_for(self, connection_id: str) -> Step | None:
+        """What this attempt gets; None: answered normally (200, or 413 when too large)."""
+        if connection_id in self._always:
+            return self._always[connection_id]
+        script = self._scripts.get(connection_id, ())
+        attempt = self.attempts[connection_id]
+        return script[attempt - 1] if attempt <= len(script) else None
 
     # -- running -----------------------------------------------------------------------
     async def serve(self, started: threading.Event | None = None) -> None:
@@ -166,6 +215,14 @@ _ERROR_TYPES = {
     429: "LimitExceededException",
     500: "InternalServerErrorException",
 }
+
+
+def _reset(request: web.Request) -> web.Response:
+    """Close the client's TCP connection with a reset; the response is never written."""
+    sock = request.transport.get_extra_info("socket")
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    request.transport.abort()
+    return web.Response(status=200)
 
 
 def _error(status: int, error_type: str, message: str) -> web.Response:

@@ -4,7 +4,8 @@ import logging
 import time
 
 from incident_ws.config import load_heartbeat_config
-from incident_ws.fanout import ChannelReport, FanOut, ReadFailurePolicy
+from incident_ws.deadline import Deadline
+from incident_ws.fanout import ChannelReport, FanOut
 from incident_ws.logs import log_event
 from incident_ws.messages import ping
 
@@ -16,8 +17,9 @@ FAN_OUT = FanOut(CONFIG)
 
 def handler(event, context):
     started = time.monotonic()
+    deadline = Deadline.from_context(context)
     pings = dict.fromkeys(CONFIG.channels, (ping(time.time()),))
-    reports = FAN_OUT.send(pings, ReadFailurePolicy.REPORT)
+    reports = FAN_OUT.send(pings, deadline)
     for report in reports.values():
         if report.error is not None:
             log_event(logger, logging.ERROR, "heartbeat_channel_failed", **report.error_fields())
@@ -38,5 +40,6 @@ def _result_entry(report: ChannelReport) -> dict:
         "sent": report.counts.delivered,
         "gone": report.counts.gone,
         "failed": report.counts.failed,
+        "unattempted": report.counts.unattempted,
     }
     return entry if report.error is None else {**entry, "error": report.error}

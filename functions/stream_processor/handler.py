@@ -6,7 +6,8 @@ import time
 
 from incident_ws import stream
 from incident_ws.config import load_stream_config
-from incident_ws.fanout import FanOut, ReadFailurePolicy
+from incident_ws.deadline import Deadline
+from incident_ws.fanout import FanOut
 from incident_ws.logs import log_event
 
 logger = logging.getLogger(__name__)
@@ -17,14 +18,18 @@ FAN_OUT = FanOut(CONFIG)
 
 def handler(event, context):
     started = time.monotonic()
+    deadline = Deadline.from_context(context)
     records = event.get("Records") if isinstance(event, dict) else None
     messages = stream.batch_messages(records)
     routed = stream.route(messages, CONFIG.message_routing)
-    reports = FAN_OUT.send(routed, ReadFailurePolicy.RETRY_IF_NONE_READ)
+    reports = FAN_OUT.send(routed, deadline)
     for report in reports.values():
         if report.error is not None:
-            log_event(logger, logging.ERROR, "connections_unreadable", **report.error_fields())
-    retry = {message.sequence_number for report in reports.values() for message in report.unsent}
+            event_name = "connections_unreadable" if report.unreadable else "channel_failed"
+            log_event(logger, logging.ERROR, event_name, **report.error_fields())
+    retry = {
+        message.sequence_number for report in reports.values() for message in report.unreached()
+    }
     log_event(
         logger,
         logging.INFO,

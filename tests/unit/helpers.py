@@ -55,3 +55,33 @@ def drop_table_after_first_scan_page(client, table, page_size: int) -> None:
             table.delete()
 
     client.meta.events.register("provide-client-params.dynamodb.Scan", limit_and_drop)
+
+
+def fail_scan_pages(client, table_name: str, page_size: int, failing_from: int) -> None:
+    """Make `client`'s Scans of `table_name` return `page_size` items a page and answer every
+    page from number `failing_from` (1-based) on with DynamoDB's HTTP 500."""
+    pages = []
+
+    def limit(params: dict[str, Any], **_: Any) -> None:
+        if params.get("TableName") == table_name:
+            params["Limit"] = page_size
+
+    def fail(params: dict[str, Any], **_: Any):
+        if json.loads(params["body"]).get("TableName") != table_name:
+            return None
+        pages.append(params)
+        if len(pages) < failing_from:
+            return None
+        error = {"Code": "InternalServerError", "Message": "Internal server error"}
+        return _HttpResponse(500), {"Error": error, "ResponseMetadata": {"HTTPStatusCode": 500}}
+
+    client.meta.events.register("provide-client-params.dynamodb.Scan", limit)
+    client.meta.events.register("before-call.dynamodb.Scan", fail)
+
+
+class _HttpResponse:
+    """What botocore reads of a response that a `before-call` hook answers instead of AWS."""
+
+    def __init__(self, status_code: int) -> None:
+        self.status_code = status_code
+        self.headers: dict[str, str] = {}

@@ -3,6 +3,7 @@ stores invalid data, and never deletes a connection except on 410."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 
@@ -98,6 +99,32 @@ def test_connect_stores_only_valid_items_and_answers_200_or_400(connect, table, 
 
 def connect_query_regions(event) -> list:
     return [event["queryStringParameters"]["region"]]
+
+
+zones = st.text(max_size=80) | big_text
+source_addresses = (
+    st.text(max_size=80)
+    | st.ip_addresses().map(str)
+    | st.builds(lambda ip, zone: f"{ip}%{zone}", st.ip_addresses(v=6), zones)
+    | big_text
+)
+
+
+@given(identity=source_addresses | odd_values, forwarded=source_addresses)
+@PROPERTY_SETTINGS
+def test_connect_stores_a_source_ip_only_as_a_canonical_address(
+    connect, table, identity, forwarded
+):
+    event = connect_event("conn-1", headers={"X-Forwarded-For": forwarded})
+    event["requestContext"]["identity"]["sourceIp"] = identity
+
+    connect.handler(event, None)
+
+    [item] = drain(table)
+    if "sourceIp" in item:
+        stored = item["sourceIp"]
+        assert str(ipaddress.ip_address(stored)) == stored
+        assert "%" not in stored
 
 
 @pytest.fixture

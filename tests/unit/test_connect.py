@@ -111,6 +111,47 @@ def test_source_ip_is_omitted_when_there_is_none(connect, table):
     assert "sourceIp" not in item
 
 
+@pytest.mark.parametrize(
+    ("forwarded", "expected"),
+    [
+        ("::1%<img src=x onerror=alert(1)>", "::1"),
+        ("fe80::1%eth0", "fe80::1"),
+        ("2001:DB8:0:0:0:0:0:1", "2001:db8::1"),
+    ],
+)
+def test_source_ip_is_stored_as_the_canonical_address_without_a_zone(
+    connect, table, forwarded, expected
+):
+    event = connect_event("conn-1", source_ip=None, headers={"X-Forwarded-For": forwarded})
+
+    connect.handler(event, None)
+
+    [item] = stored(table)
+    assert item["sourceIp"] == expected
+
+
+@pytest.mark.parametrize(
+    "forwarded",
+    ["fe80::1%" + "z" * 3000, "fe80::1%" + "z" * 57, "<script>", "1.2.3.4.5"],
+    ids=["3000-character-zone", "65-characters", "markup", "not-an-address"],
+)
+def test_source_ip_that_is_not_a_short_address_is_treated_as_absent(connect, table, forwarded):
+    event = connect_event("conn-1", source_ip=None, headers={"X-Forwarded-For": forwarded})
+
+    connect.handler(event, None)
+
+    [item] = stored(table)
+    assert "sourceIp" not in item
+
+
+@pytest.mark.parametrize("identity", ["fe80::1%\n", "fe80::1%<b>"])
+def test_identity_source_ip_is_also_stored_canonically(connect, table, identity):
+    connect.handler(connect_event("conn-1", source_ip=identity), None)
+
+    [item] = stored(table)
+    assert item["sourceIp"] == "fe80::1"
+
+
 def test_source_ip_is_not_stored_when_store_source_ip_is_false(load, table):
     connect = load("connect", CONNECTIONS_TABLE=CONNECTIONS_TABLE, STORE_SOURCE_IP="false")
 

@@ -98,15 +98,29 @@ class ClosesAfterEachResponse(http.server.BaseHTTPRequestHandler):
         pass
 
 
+class ClosingServer(http.server.ThreadingHTTPServer):
+    """Counts the connections it has closed, so that a test can wait for the close."""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), ClosesAfterEachResponse)
+        self.closed = threading.Semaphore(0)
+
+    def shutdown_request(self, request) -> None:
+        super().shutdown_request(request)
+        self.closed.release()
+
+
 def test_a_kept_alive_http_connection_the_server_closed_is_replaced_without_a_retry(
     connection_poster,
 ):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), ClosesAfterEachResponse)
+    server = ClosingServer()
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         poster = poster_for(connection_poster, f"http://127.0.0.1:{server.server_port}/prod")
-
-        results = [poster.post(f"c{n}", b"{}") for n in range(3)]
+        results = []
+        for n in range(3):
+            results.append(poster.post(f"c{n}", b"{}"))
+            assert server.closed.acquire(timeout=5)  # closed before the next post
     finally:
         server.shutdown()
         server.server_close()
@@ -114,6 +128,26 @@ def test_a_kept_alive_http_connection_the_server_closed_is_replaced_without_a_re
     assert [r.outcome for r in results] == [connection_poster.PostOutcome.DELIVERED] * 3
     assert [r.retries for r in results] == [0, 0, 0]
     assert ClosesAfterEachResponse.requests == [f"/prod/@connections/c{n}" for n in range(3)]
+
+
+def test_no_attempt_starts_when_the_caller_allows_none(connection_poster, fake_api):
+    poster = poster_for(connection_poster, fake_api.endpoint())
+
+    result = poster.post("c1", b"{}", may_start=lambda seconds: False)
+
+    assert result.outcome is connection_poster.PostOutcome.UNATTEMPTED
+    assert fake_api.attempts["c1"] == 0
+
+
+def test_no_retry_starts_once_the_caller_allows_no_more(connection_poster, fake_api):
+    fake_api.respond("c1", 503)
+    poster = poster_for(connection_poster, fake_api.endpoint())
+    starts = iter([True, True, False])
+
+    result = poster.post("c1", b"{}", may_start=lambda seconds: next(starts))
+
+    assert (result.outcome, result.retries) == (connection_poster.PostOutcome.FAILED, 1)
+    assert fake_api.attempts["c1"] == 2
 
 
 def test_each_thread_keeps_its_http_connection_alive_between_posts(http_keepalive, fake_api):

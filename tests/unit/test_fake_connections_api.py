@@ -1,15 +1,18 @@
-"""The fake @connections API as the benchmark runs it: a separate process."""
+"""The fake @connections API: as the benchmark runs it (a separate process), and its faults."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import subprocess
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import pytest
 
+from dev.harness.fake_connections_api import DROP, RESET, Slow
 from tests.support.lambda_zip import REPO_ROOT
 
 SIGNED = {"Authorization": "AWS4-HMAC-SHA256 Credential=test", "Content-Type": "application/json"}
@@ -70,3 +73,39 @@ def test_process_stops_on_sigterm(fake_process):
     process.terminate()
 
     assert process.wait(timeout=10) == 0
+
+
+def post_once(fake_api, connection_id: str, timeout: float = 5) -> int | str:
+    """One signed post on a fresh HTTP connection: the status, or the transport error's name."""
+    parts = urllib.parse.urlsplit(fake_api.endpoint())
+    connection = http.client.HTTPConnection(parts.netloc, timeout=timeout)
+    try:
+        path = f"{parts.path}/@connections/{connection_id}"
+        connection.request("POST", path, body=b"{}", headers=SIGNED)
+        return connection.getresponse().status
+    except (OSError, http.client.HTTPException) as error:
+        return type(error).__name__
+    finally:
+        connection.close()
+
+
+def test_a_script_gives_each_attempt_its_step_then_answers_normally(fake_api):
+    fake_api.script("c1", 429, RESET, DROP, 503)
+
+    outcomes = [post_once(fake_api, "c1") for _ in range(5)]
+
+    assert outcomes[0] == 429
+    assert outcomes[1] in ("ConnectionResetError", "RemoteDisconnected")
+    assert outcomes[2:] == ["RemoteDisconnected", 503, 200]
+    assert fake_api.answers["c1"] == [429, RESET, DROP, 503, 200]
+    assert len(fake_api.bodies("c1")) == 2  # the dropped post was delivered, the reset one not
+
+
+def test_a_slow_answer_past_the_clients_timeout_still_delivers_a_200(fake_api):
+    fake_api.respond("c1", Slow(0.5))
+
+    outcome = post_once(fake_api, "c1", timeout=0.1)
+
+    assert outcome == "TimeoutError"
+    assert len(fake_api.bodies("c1")) == 1
+    assert fake_api.answered(Slow(0.5)) == 1

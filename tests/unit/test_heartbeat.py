@@ -61,8 +61,8 @@ def test_result_has_per_channel_counts(heartbeat, tables, fake_api):
     result = heartbeat.handler(schedule_event(), None)
 
     assert result == {
-        "events": {"connections": 4, "sent": 2, "gone": 1, "failed": 1},
-        "history": {"connections": 1, "sent": 1, "gone": 0, "failed": 0},
+        "events": {"connections": 4, "sent": 2, "gone": 1, "failed": 1, "unattempted": 0},
+        "history": {"connections": 1, "sent": 1, "gone": 0, "failed": 0, "unattempted": 0},
     }
 
 
@@ -75,9 +75,10 @@ def test_one_summary_line_counts_each_channel_in_the_stream_processors_terms(
     heartbeat.handler(schedule_event(), None)
 
     [summary] = parse_log_event(caplog, "heartbeat_sent")
+    no_faults = {"unattempted": 0, "retried": 0, "duplicates": 0}
     assert summary["channels"] == {
-        "events": {"connections": 2, "delivered": 1, "gone": 1, "failed": 0, "retried": 0},
-        "history": {"connections": 0, "delivered": 0, "gone": 0, "failed": 0, "retried": 0},
+        "events": {"connections": 2, "delivered": 1, "gone": 1, "failed": 0, **no_faults},
+        "history": {"connections": 0, "delivered": 0, "gone": 0, "failed": 0, **no_faults},
     }
     assert summary["elapsedMs"] >= 0
 
@@ -130,7 +131,13 @@ def test_a_failing_channel_does_not_stop_the_others(load, make_connections_table
 
     result = heartbeat.handler(schedule_event(), None)
 
-    assert result["history"] == {"connections": 1, "sent": 1, "gone": 0, "failed": 0}
+    assert result["history"] == {
+        "connections": 1,
+        "sent": 1,
+        "gone": 0,
+        "failed": 0,
+        "unattempted": 0,
+    }
     assert "ResourceNotFoundException" in result["events"]["error"]
     [failure] = parse_log_event(caplog, "heartbeat_channel_failed")
     assert failure["channel"] == "events"
@@ -147,6 +154,7 @@ def test_a_table_failing_mid_scan_reports_the_pings_sent_and_the_error(heartbeat
         "sent": 2,
         "gone": 0,
         "failed": 0,
+        "unattempted": 0,
     }
     assert "ResourceNotFoundException" in result["events"]["error"]
 
@@ -173,25 +181,65 @@ def test_legacy_variables_configure_the_three_channels(load, make_connections_ta
     }
 
 
+def closed_endpoint() -> str:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}/prod"
+
+
 def test_a_channel_with_an_unreachable_endpoint_does_not_stop_the_others(
     load, make_connections_table, fake_api
 ):
     add_connections(make_connections_table("events-connections"), "e1")
     add_connections(make_connections_table("history-connections"), "h1")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed = f"http://127.0.0.1:{probe.getsockname()[1]}/prod"
     heartbeat = load(
         "heartbeat",
         CHANNELS=channels_env(
-            events=("events-connections", closed),
+            events=("events-connections", closed_endpoint()),
             history=("history-connections", fake_api.endpoint("history")),
         ),
     )
 
     result = heartbeat.handler(schedule_event(), None)
 
-    assert result == {
-        "events": {"connections": 1, "sent": 0, "gone": 0, "failed": 1},
-        "history": {"connections": 1, "sent": 1, "gone": 0, "failed": 0},
+    assert {k: v for k, v in result["events"].items() if k != "error"} == {
+        "connections": 1,
+        "sent": 0,
+        "gone": 0,
+        "failed": 1,
+        "unattempted": 0,
     }
+    assert result["history"] == {
+        "connections": 1,
+        "sent": 1,
+        "gone": 0,
+        "failed": 0,
+        "unattempted": 0,
+    }
+
+
+@pytest.mark.parametrize("connections", [3, 100])
+def test_a_channel_whose_endpoint_refuses_every_post_reports_an_error_logged_once(
+    load, make_connections_table, fake_api, caplog, connections
+):
+    add_connections(
+        make_connections_table("events-connections"), *(f"e{n}" for n in range(connections))
+    )
+    add_connections(make_connections_table("history-connections"), "h1")
+    heartbeat = load(
+        "heartbeat",
+        CHANNELS=channels_env(
+            events=("events-connections", closed_endpoint()),
+            history=("history-connections", fake_api.endpoint("history")),
+        ),
+    )
+
+    result = heartbeat.handler(schedule_event(), None)
+
+    events = result["events"]
+    assert events["sent"] == 0
+    assert events["failed"] + events["unattempted"] == connections
+    assert "ConnectionRefusedError" in events["error"]
+    assert "error" not in result["history"]
+    [failure] = parse_log_event(caplog, "heartbeat_channel_failed")
+    assert (failure["channel"], failure["error"]) == ("events", events["error"])

@@ -16,6 +16,7 @@ from tests.unit.helpers import (
     channels_env,
     connection,
     drop_table_after_first_scan_page,
+    fail_scan_pages,
     parse_log_event,
 )
 
@@ -245,6 +246,64 @@ def test_message_too_big_even_without_data_is_skipped_with_an_error_log(
     assert [m["incident_id"] for m in messages(fake_api, "c1")] == ["i-2"]
     assert parse_log_event(caplog, "message_too_large")
     assert response == {"batchItemFailures": []}
+
+
+def nested(levels: int, kind: str = "M") -> dict:
+    """An attribute value whose maps (or lists) nest `levels` deep around a string."""
+    value: dict = {"S": "innermost"}
+    for _ in range(levels):
+        value = {"M": {"next": value}} if kind == "M" else {"L": [value]}
+    return value
+
+
+def with_new_image(record: dict, image: dict) -> dict:
+    return {**record, "dynamodb": {**record["dynamodb"], "NewImage": image}}
+
+
+@pytest.mark.parametrize(
+    "too_deep",
+    [
+        {"evidence": nested(350)},
+        {"evidence": nested(350, kind="L")},
+        {"evidence": {"S": nested(350)}},  # not even a DynamoDB value
+    ],
+    ids=["maps", "lists", "inside-a-string"],
+)
+def test_a_record_nested_deeper_than_dynamodb_allows_is_skipped_and_the_others_go_out(
+    processor, history, incidents, fake_api, caplog, too_deep
+):
+    add_connections(history, "c1")
+    incidents.put({"incident_id": "deep"})
+    incidents.put({"incident_id": "good"})
+    deep_record, good_record = incidents.records()
+    image = {**deep_record["dynamodb"]["NewImage"], **too_deep}
+
+    response = processor.handler(
+        {"Records": [with_new_image(deep_record, image), good_record]}, None
+    )
+
+    assert [m["incident_id"] for m in messages(fake_api, "c1")] == ["good"]
+    [skipped] = parse_log_event(caplog, "record_skipped")
+    assert "nest" in skipped["reason"]
+    assert response == {"batchItemFailures": []}
+
+
+def test_a_record_nested_as_deep_as_dynamodb_allows_is_delivered(
+    processor, history, incidents, fake_api
+):
+    add_connections(history, "c1")
+    incidents.put({"incident_id": "i-1"})
+    [record] = incidents.records()
+    levels = LIMITS.MAX_NESTING_LEVELS
+    image = {**record["dynamodb"]["NewImage"], "evidence": nested(levels, kind="L")}
+
+    processor.handler({"Records": [with_new_image(record, image)]}, None)
+
+    [message] = messages(fake_api, "c1")
+    evidence = message["data"]["evidence"]
+    for _ in range(levels):
+        [evidence] = evidence
+    assert evidence == "innermost"
 
 
 # -- routing and connections ----------------------------------------------------------------
@@ -498,6 +557,51 @@ def test_table_failing_after_some_connections_got_the_messages_does_not_fail_the
     assert unreadable["connectionsRead"] == 2
 
 
+def test_a_record_that_reached_no_connection_of_a_partly_read_channel_is_retried(
+    processor, history, incidents, fake_api
+):
+    # The first page holds only connections registered for account 111111111111; the table
+    # fails from the second page on, before the 600 connections that take every message.
+    with history.batch_writer() as batch:
+        for n in range(200):
+            batch.put_item(Item=connection(f"a{n:03d}", account="111111111111"))
+        for n in range(600):
+            batch.put_item(Item=connection(f"x{n:03d}"))
+    fail_scan_pages(processor.FAN_OUT.dynamodb, "HistoryConnections", page_size=200, failing_from=2)
+    incidents.put({"incident_id": "A", "account": "111111111111"})
+    incidents.put({"incident_id": "B", "account": "222222222222"})
+    event = incidents.event()
+
+    response = processor.handler(event, None)
+
+    record_b = event["Records"][1]["dynamodb"]["SequenceNumber"]
+    assert response == {"batchItemFailures": [{"itemIdentifier": record_b}]}
+    assert len(fake_api.received) == 200
+    assert {json.loads(r.body)["incident_id"] for r in fake_api.received} == {"A"}
+
+
+def test_a_record_routed_to_two_channels_is_retried_when_one_cannot_be_read(
+    load, make_connections_table, fake_api
+):
+    add_connections(make_connections_table("History"), "h1")
+    processor = processor_with_channels(
+        load,
+        fake_api,
+        {"incident": ["events", "history"]},
+        events="MissingTable",
+        history="History",
+    )
+    incidents = IncidentTable()
+    incidents.put({"incident_id": "i-1"})
+    event = incidents.event()
+
+    response = processor.handler(event, None)
+
+    record = event["Records"][0]["dynamodb"]["SequenceNumber"]
+    assert response == {"batchItemFailures": [{"itemIdentifier": record}]}
+    assert len(messages(fake_api, "h1")) == 1  # and once more with the retry
+
+
 def test_one_summary_line_per_invocation(processor, history, incidents, fake_api, caplog):
     add_connections(history, "c1", "c2", "gone")
     fake_api.gone("gone")
@@ -511,6 +615,14 @@ def test_one_summary_line_per_invocation(processor, history, incidents, fake_api
     assert summary["records"] == 2
     assert summary["messages"] == 2
     assert summary["channels"] == {
-        "history": {"connections": 3, "delivered": 2, "gone": 1, "failed": 2, "retried": 0}
+        "history": {
+            "connections": 3,
+            "delivered": 2,
+            "gone": 1,
+            "failed": 2,
+            "unattempted": 0,
+            "retried": 0,
+            "duplicates": 0,
+        }
     }
     assert summary["elapsedMs"] >= 0

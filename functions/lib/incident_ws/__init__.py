@@ -11,6 +11,7 @@ records            DynamoDB stream records and values → plain Python
 messages           the messages clients receive and their encoding
 stream             a stream batch → its messages, routed to channel keys
 fanout             messages → the live connections of channels (the delivery policy)
+deadline           when a broadcast stops starting work (Lambda's remaining time)
 connection_poster  one signed, retried post to `@connections` (the transport)
 http_keepalive     kept-alive HTTP connections per worker thread
 logs               one structured log line per event

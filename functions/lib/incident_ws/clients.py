@@ -7,15 +7,44 @@ from botocore.config import Config
 from botocore.credentials import ReadOnlyCredentials
 
 from .http_keepalive import KeepAliveHttp
-from .limits import CONNECT_TIMEOUT_SECONDS, DYNAMODB_MAX_ATTEMPTS, READ_TIMEOUT_SECONDS
+from .limits import (
+    DYNAMODB_CONNECT_TIMEOUT_SECONDS,
+    DYNAMODB_MAX_ATTEMPTS,
+    DYNAMODB_READ_TIMEOUT_SECONDS,
+    FAN_OUT_DYNAMODB_CONNECT_TIMEOUT_SECONDS,
+    FAN_OUT_DYNAMODB_MAX_ATTEMPTS,
+    FAN_OUT_DYNAMODB_READ_TIMEOUT_SECONDS,
+    POST_CONNECT_TIMEOUT_SECONDS,
+    POST_READ_TIMEOUT_SECONDS,
+)
 
 
-def dynamodb_client(max_pool_connections: int = 10):
-    """A DynamoDB client; boto3 itself honours AWS_ENDPOINT_URL(_DYNAMODB)."""
+def dynamodb_client():
+    """The DynamoDB client of connect and disconnect; boto3 itself honours
+    AWS_ENDPOINT_URL(_DYNAMODB)."""
+    return _dynamodb_client(
+        DYNAMODB_CONNECT_TIMEOUT_SECONDS, DYNAMODB_READ_TIMEOUT_SECONDS, DYNAMODB_MAX_ATTEMPTS, 10
+    )
+
+
+def fan_out_dynamodb_client(max_pool_connections: int):
+    """The DynamoDB client of the stream processor and the heartbeat: every call, retries
+    included, ends within the deadline's margin (limits.py)."""
+    return _dynamodb_client(
+        FAN_OUT_DYNAMODB_CONNECT_TIMEOUT_SECONDS,
+        FAN_OUT_DYNAMODB_READ_TIMEOUT_SECONDS,
+        FAN_OUT_DYNAMODB_MAX_ATTEMPTS,
+        max_pool_connections,
+    )
+
+
+def _dynamodb_client(
+    connect_timeout: float, read_timeout: float, max_attempts: int, max_pool_connections: int
+):
     config = Config(
-        connect_timeout=CONNECT_TIMEOUT_SECONDS,
-        read_timeout=READ_TIMEOUT_SECONDS,
-        retries={"mode": "standard", "max_attempts": DYNAMODB_MAX_ATTEMPTS},
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        retries={"mode": "standard", "total_max_attempts": max_attempts},
         max_pool_connections=max_pool_connections,
     )
     return boto3.session.Session().client("dynamodb", config=config)
@@ -23,7 +52,7 @@ def dynamodb_client(max_pool_connections: int = 10):
 
 def keepalive_http() -> KeepAliveHttp:
     """The transport of @connections posts (connection_poster.py says why not boto3)."""
-    return KeepAliveHttp(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS)
+    return KeepAliveHttp(POST_CONNECT_TIMEOUT_SECONDS, POST_READ_TIMEOUT_SECONDS)
 
 
 def frozen_credentials(session: boto3.session.Session) -> ReadOnlyCredentials:

@@ -11,7 +11,6 @@ LimitExceededException = 429, PayloadTooLargeException = 413, ForbiddenException
 from __future__ import annotations
 
 import enum
-import http.client
 import random
 import time
 from collections.abc import Callable
@@ -22,7 +21,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import ReadOnlyCredentials
 
-from .http_keepalive import KeepAliveHttp
+from .http_keepalive import ExchangeFailed, KeepAliveHttp
 from .limits import POST_BACKOFF_BASE_SECONDS, POST_BACKOFF_CAP_SECONDS, POST_MAX_RETRIES
 
 SERVICE = "execute-api"
@@ -32,14 +31,22 @@ RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 class PostOutcome(enum.Enum):
     DELIVERED = "delivered"
     GONE = "gone"
+    # 403, 413 or another 4xx: a matter of this connection, never retried.
+    REJECTED = "rejected"
+    # Still 429, 5xx or no answer after the retries, or no time left for the next retry:
+    # a matter of the endpoint.
     FAILED = "failed"
+    # Not even the first attempt could start.
+    UNATTEMPTED = "unattempted"
 
 
 @dataclass(frozen=True)
 class PostResult:
     outcome: PostOutcome
-    retries: int
+    retries: int = 0  # every attempt after the first
+    duplicates: int = 0  # retries after an attempt the endpoint may have received
     detail: str = ""  # the last HTTP status or error, for logs
+    cut_short: bool = False  # FAILED because the caller allowed no further retry
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,21 @@ class RetryPolicy:
 
     def delay(self, retry: int) -> float:
         return random.uniform(0, min(self.cap_seconds, self.base_seconds * 2**retry))
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    status: int | None  # None: no answer
+    error: str = ""
+    maybe_received: bool = False
+
+    @property
+    def detail(self) -> str:
+        return self.error if self.status is None else str(self.status)
+
+
+def _always(seconds: float) -> bool:
+    return True
 
 
 class ConnectionPoster:
@@ -72,27 +94,37 @@ class ConnectionPoster:
         self._retry = retry
         self._sleep = sleep
 
-    def post(self, connection_id: str, body: bytes) -> PostResult:
+    def post(
+        self, connection_id: str, body: bytes, may_start: Callable[[float], bool] = _always
+    ) -> PostResult:
         """Deliver `body`: 200 delivered; 410 gone; 429/5xx/transport errors retried, bounded;
-        any other status (403, 413, other 4xx) failed at once."""
-        retries = 0
+        any other status (403, 413, other 4xx) rejected at once. `may_start(seconds)` says
+        whether an attempt that first waits `seconds` may start (the caller's deadline and
+        circuit breaker): asked before the first attempt and before every backoff sleep."""
+        if not may_start(0.0):
+            return PostResult(PostOutcome.UNATTEMPTED)
+        retries = duplicates = 0
         while True:
-            detail = self._send(connection_id, body)
-            if detail == 200:
-                return PostResult(PostOutcome.DELIVERED, retries)
-            if detail == 410:
-                return PostResult(PostOutcome.GONE, retries, "410")
-            # A read timeout is retried although the post may have arrived: every message
-            # is a full snapshot (or a ping), so a duplicate is harmless to a dashboard,
-            # while a lost update leaves it stale.
-            retryable = isinstance(detail, str) or detail in RETRYABLE_STATUSES
-            if not retryable or retries >= self._retry.max_retries:
-                return PostResult(PostOutcome.FAILED, retries, str(detail))
-            self._sleep(self._retry.delay(retries))
+            attempt = self._send(connection_id, body)
+            if attempt.status == 200:
+                return PostResult(PostOutcome.DELIVERED, retries, duplicates)
+            if attempt.status == 410:
+                return PostResult(PostOutcome.GONE, retries, duplicates, "410")
+            if attempt.status is not None and attempt.status not in RETRYABLE_STATUSES:
+                return PostResult(PostOutcome.REJECTED, retries, duplicates, attempt.detail)
+            if retries >= self._retry.max_retries:
+                return PostResult(PostOutcome.FAILED, retries, duplicates, attempt.detail)
+            delay = self._retry.delay(retries)
+            if not may_start(delay):
+                return PostResult(PostOutcome.FAILED, retries, duplicates, attempt.detail, True)
+            # Sent again although it may have arrived (a read timeout, a connection lost after
+            # the request was written): a second copy of a full snapshot is harmless to a
+            # dashboard, while a lost update leaves it stale. It is counted as a duplicate.
+            self._sleep(delay)
             retries += 1
+            duplicates += 1 if attempt.maybe_received else 0
 
-    def _send(self, connection_id: str, body: bytes) -> int | str:
-        """The HTTP status, or the transport error's name."""
+    def _send(self, connection_id: str, body: bytes) -> _Attempt:
         request = AWSRequest(
             method="POST",
             url=self._base_url + quote(connection_id, safe=""),
@@ -101,6 +133,6 @@ class ConnectionPoster:
         )
         self._signer.add_auth(request)
         try:
-            return self._http.post(request.url, request.headers, body)
-        except (OSError, http.client.HTTPException) as error:
-            return type(error).__name__
+            return _Attempt(self._http.post(request.url, request.headers, body))
+        except ExchangeFailed as failure:
+            return _Attempt(None, type(failure.cause).__name__, failure.request_sent)

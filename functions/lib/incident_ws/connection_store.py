@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,39 +50,62 @@ class ConnectionStore:
         old = response.get("Attributes")
         return decode_item(old) if old else None
 
-    def scan_live(self, now: float | None = None) -> ConnectionScan:
+    def scan_live(
+        self, now: float | None = None, keep_reading: Callable[[], bool] = lambda: True
+    ) -> ConnectionScan:
         """One lazy pass, page by page, over the connections whose `ttl` has not passed: the
-        fan-out consumes each page as it arrives instead of waiting for the whole table."""
+        fan-out consumes each page as it arrives instead of waiting for the whole table. No
+        page is asked for once `keep_reading()` is False."""
         now = time.time() if now is None else now
-        return ConnectionScan(c for item in self._scan() if (c := _live_connection(item, now)))
+        return ConnectionScan(self._pages(), now, keep_reading)
 
-    def _scan(self) -> Iterator[dict[str, Any]]:
+    def _pages(self) -> Iterable[dict[str, Any]]:
         pagination = {"PageSize": self._page_size} if self._page_size else {}
-        pages = self._client.get_paginator("scan").paginate(
+        return self._client.get_paginator("scan").paginate(
             TableName=self._table,
             ProjectionExpression="connectionId, account, #region, #ttl",
             ExpressionAttributeNames={"#region": "region", "#ttl": "ttl"},
             PaginationConfig=pagination,
         )
-        for page in pages:
-            yield from (decode_item(item) for item in page.get("Items", []))
 
 
 class ConnectionScan:
-    """Iterates live connections until the table stops answering. A read error ends the pass
-    instead of escaping into the fan-out consuming it: `error` is what it was, `count` how
-    many connections were handed out before it."""
+    """Iterates live connections until the table has been read, stops answering, or reading
+    is to stop. A read error ends the pass instead of escaping into the fan-out consuming it:
+    `error` is what it was, `stopped` whether reading stopped before the last page, `count`
+    how many connections were handed out."""
 
-    def __init__(self, connections: Iterator[Connection]) -> None:
-        self._connections = connections
+    def __init__(
+        self, pages: Iterable[dict[str, Any]], now: float, keep_reading: Callable[[], bool]
+    ) -> None:
+        self._pages = pages
+        self._now = now
+        self._keep_reading = keep_reading
         self.count = 0
         self.error: BotoCoreError | ClientError | None = None
+        self.stopped = False
+
+    @property
+    def complete(self) -> bool:
+        return self.error is None and not self.stopped
 
     def __iter__(self) -> Iterator[Connection]:
+        pages = iter(self._pages)
         try:
-            for connection in self._connections:
-                self.count += 1
-                yield connection
+            while True:
+                if not self._keep_reading():
+                    self.stopped = True
+                    return
+                page = next(pages, None)
+                if page is None:
+                    return
+                for item in page.get("Items", []):
+                    connection = _live_connection(decode_item(item), self._now)
+                    if connection:
+                        self.count += 1
+                        yield connection
+                if "LastEvaluatedKey" not in page:
+                    return
         except (BotoCoreError, ClientError) as error:
             self.error = error
 

@@ -2,70 +2,70 @@
 
 Who receives what and in which order is decided here: a connection gets the messages its
 account and region filters accept, one after another in the order given (stream order); a
-410 deletes the connection and ends its deliveries; what an unreadable connections table
-means for the messages is the caller's `ReadFailurePolicy`. How one post is signed, sent and
-retried is connection_poster.py (over http_keepalive.py). docs/handlers.md states the rules.
+410 deletes the connection and ends its deliveries. How far a channel's pass went is decided
+here too: it stops starting work at the invocation's deadline, and on a channel whose endpoint
+fails post after post (its circuit breaker); what was not attempted is counted, and a
+`ChannelReport` says which messages reached no connection of a channel whose pass was
+incomplete. How one post is signed, sent and retried is connection_poster.py (over
+http_keepalive.py). docs/handlers.md states the rules.
 """
 
 from __future__ import annotations
 
-import enum
 import logging
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
 from botocore.credentials import ReadOnlyCredentials
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .clients import dynamodb_client, frozen_credentials, keepalive_http
+from .clients import fan_out_dynamodb_client, frozen_credentials, keepalive_http
 from .config import ChannelConfig, FanOutConfig
-from .connection_poster import ConnectionPoster, PostOutcome
+from .connection_poster import ConnectionPoster, PostOutcome, PostResult
 from .connection_store import Connection, ConnectionStore
+from .deadline import NO_DEADLINE, Deadline
 from .http_keepalive import KeepAliveHttp
+from .limits import BREAKER_FAILED_POSTS
 from .logs import log_event
 from .messages import Message
 
 logger = logging.getLogger(__name__)
 
-
-class ReadFailurePolicy(enum.Enum):
-    """What a channel whose connections table failed while being read means for its messages."""
-
-    # Stream records: when the table failed before any connection was read, the channel's
-    # messages are handed back (`ChannelReport.unsent`) so that their records are retried,
-    # the only way they ever reach it. Once some connections have them, a retry would send
-    # them twice, so a partly read channel only reports its error.
-    RETRY_IF_NONE_READ = "retry_if_none_read"
-    # Pings: the error is reported; the next scheduled run is the retry.
-    REPORT = "report"
-
-    def unsent(self, messages: Sequence[Message], connections_read: int) -> tuple[Message, ...]:
-        """The messages to hand back when the table failed after `connections_read`."""
-        if self is ReadFailurePolicy.RETRY_IF_NONE_READ and connections_read == 0:
-            return tuple(messages)
-        return ()
+COUNTS = ("delivered", "gone", "failed", "unattempted", "retried", "duplicates")
 
 
 @dataclass
 class DeliveryCounts:
-    """Per-post outcomes: `gone` connections were deleted; `retried` counts retries."""
+    """Per-post outcomes (`failed` includes the rejected ones; `unattempted` were not tried
+    because of the deadline or the circuit breaker); `retried` counts re-sends and
+    `duplicates` the re-sends of a post the endpoint may already have received."""
 
     delivered: int = 0
     gone: int = 0
     failed: int = 0
+    unattempted: int = 0
     retried: int = 0
+    duplicates: int = 0
 
     def add(self, other: DeliveryCounts) -> None:
-        self.delivered += other.delivered
-        self.gone += other.gone
-        self.failed += other.failed
-        self.retried += other.retried
+        for name in COUNTS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
     def as_dict(self) -> dict[str, int]:
-        return {k: getattr(self, k) for k in ("delivered", "gone", "failed", "retried")}
+        return {name: getattr(self, name) for name in COUNTS}
+
+
+@dataclass
+class ConnectionDeliveries:
+    """What one connection's deliveries came to, and which messages (positions) it received."""
+
+    counts: DeliveryCounts = field(default_factory=DeliveryCounts)
+    received: list[int] = field(default_factory=list)
+    failure: str | None = None  # the detail of one failed post, for the channel's error
 
 
 @dataclass(frozen=True)
@@ -76,14 +76,31 @@ class ChannelReport:
     table: str
     connections: int
     counts: DeliveryCounts
-    error: str | None = None  # why the table could not be read to the end
-    unsent: tuple[Message, ...] = ()  # handed back for a retry (ReadFailurePolicy)
+    messages: tuple[Message, ...] = ()
+    reached: frozenset[int] = frozenset()  # positions of the messages some connection received
+    unreadable: str | None = None  # why the table could not be read to the end
+    incomplete: tuple[str, ...] = ()  # why the pass stopped before every connection was tried
+    failure: str | None = None  # the detail of one failed post
+
+    @property
+    def error(self) -> str | None:
+        """Why the pass was incomplete, or that every post failed; None when neither."""
+        if self.incomplete:
+            return "; ".join(self.incomplete)
+        if self.counts.failed and not self.counts.delivered:
+            return f"every post failed ({self.counts.failed}, e.g. {self.failure})"
+        return None
+
+    def unreached(self) -> tuple[Message, ...]:
+        """When the pass was incomplete, the messages that reached no connection of this
+        channel: a retry of their records is the only way they reach it, and duplicates
+        nothing here. Empty when the pass was complete."""
+        if not self.incomplete:
+            return ()
+        return tuple(m for position, m in enumerate(self.messages) if position not in self.reached)
 
     def summary(self) -> dict[str, Any]:
-        """The channel's entry in a summary log line: its counts, and its error if any; only
-        the error when its messages were handed back, as nothing was sent."""
-        if self.unsent:
-            return {"error": self.error}
+        """The channel's entry in a summary log line: its counts, and its error if any."""
         summary = {"connections": self.connections, **self.counts.as_dict()}
         return summary if self.error is None else {**summary, "error": self.error}
 
@@ -93,16 +110,77 @@ class ChannelReport:
             "channel": self.channel,
             "table": self.table,
             "connectionsRead": self.connections,
+            "unattempted": self.counts.unattempted,
             "error": self.error,
         }
 
 
 @dataclass(frozen=True)
 class Delivery:
-    """The messages (encoded, in order) one connection receives."""
+    """The messages (their positions and encodings, in order) one connection receives."""
 
     connection: Connection
-    bodies: Sequence[bytes]
+    bodies: Sequence[tuple[int, bytes]]
+
+
+class CircuitBreaker:
+    """Opens when `threshold` posts of a channel in a row, in the order they end, failed after
+    their retries (transport errors, 429, 5xx): the endpoint is down or refusing, and the
+    budget is better spent elsewhere. A post the endpoint answered (200, 410, or a 4xx about
+    its connection) closes the run. Thread-safe: every posting worker of the channel reports."""
+
+    def __init__(self, channel: ChannelConfig, threshold: int = BREAKER_FAILED_POSTS) -> None:
+        self._channel = channel
+        self._threshold = threshold
+        self._failed_in_a_row = 0
+        self._lock = threading.Lock()
+        self.opened_by: str | None = None  # the last failure when it opened
+
+    @property
+    def open(self) -> bool:
+        return self.opened_by is not None
+
+    def record(self, result: PostResult) -> None:
+        if result.outcome is PostOutcome.UNATTEMPTED or result.cut_short:
+            return
+        with self._lock:
+            if result.outcome is not PostOutcome.FAILED:
+                self._failed_in_a_row = 0
+                return
+            self._failed_in_a_row += 1
+            if self.open or self._failed_in_a_row < self._threshold:
+                return
+            self.opened_by = result.detail
+        log_event(
+            logger,
+            logging.ERROR,
+            "circuit_breaker_opened",
+            channel=self._channel.key,
+            endpoint=self._channel.endpoint,
+            failedInARow=self._threshold,
+            last=result.detail,
+        )
+
+    def reason(self) -> str:
+        return f"circuit breaker opened: {self._threshold} posts in a row failed ({self.opened_by})"
+
+
+class _Budget:
+    """Whether a channel's next attempt may start: before the deadline, breaker closed.
+    `deadline_refused` records that the deadline kept an attempt or a retry from starting."""
+
+    def __init__(self, deadline: Deadline, breaker: CircuitBreaker) -> None:
+        self.deadline = deadline
+        self.breaker = breaker
+        self.deadline_refused = False
+
+    def allows(self, seconds: float) -> bool:
+        if self.breaker.open:
+            return False
+        if not self.deadline.allows(seconds):
+            self.deadline_refused = True
+            return False
+        return True
 
 
 class FanOut:
@@ -118,14 +196,15 @@ class FanOut:
         self, config: FanOutConfig, dynamodb: Any = None, http: KeepAliveHttp | None = None
     ) -> None:
         self._config = config
-        self.dynamodb = dynamodb or dynamodb_client(config.max_concurrency)
+        self.dynamodb = dynamodb or fan_out_dynamodb_client(config.max_concurrency)
         self.http = http or keepalive_http()
         self._session = boto3.session.Session()
 
     def send(
-        self, messages: Mapping[str, Sequence[Message]], on_read_failure: ReadFailurePolicy
+        self, messages: Mapping[str, Sequence[Message]], deadline: Deadline = NO_DEADLINE
     ) -> dict[str, ChannelReport]:
-        """Each channel key's messages to that channel's live connections."""
+        """Each channel key's messages to that channel's live connections; nothing starts
+        after `deadline`."""
         credentials = frozen_credentials(self._session)
         with (
             ThreadPoolExecutor(self._config.max_concurrency) as posts,
@@ -135,10 +214,10 @@ class FanOut:
                 key: channel_workers.submit(
                     self._send_to_channel,
                     self._config.channels[key],
-                    channel_messages,
+                    tuple(channel_messages),
                     credentials,
                     posts,
-                    on_read_failure,
+                    deadline,
                 )
                 for key, channel_messages in messages.items()
             }
@@ -147,29 +226,46 @@ class FanOut:
     def _send_to_channel(
         self,
         settings: ChannelConfig,
-        messages: Sequence[Message],
+        messages: tuple[Message, ...],
         credentials: ReadOnlyCredentials,
         posts: Executor,
-        on_read_failure: ReadFailurePolicy,
+        deadline: Deadline,
     ) -> ChannelReport:
         store = ConnectionStore(self.dynamodb, settings.table)
         poster = ConnectionPoster(settings.endpoint, settings.region, credentials, self.http)
-        connections = store.scan_live()
+        budget = _Budget(deadline, CircuitBreaker(settings))
+        connections = store.scan_live(keep_reading=deadline.allows)
         tasks = [
-            posts.submit(_deliver, d, poster, store) for d in _deliveries(messages, connections)
+            posts.submit(_deliver, d, poster, store, budget)
+            for d in _deliveries(messages, connections)
         ]
-        counts = DeliveryCounts()
+        counts, reached, failure = DeliveryCounts(), set(), None
         for task in tasks:
-            counts.add(task.result())
-        if connections.error is None:
-            return ChannelReport(settings.key, settings.table, connections.count, counts)
+            result = task.result()
+            counts.add(result.counts)
+            reached.update(result.received)
+            failure = failure or result.failure
+        incomplete = []
+        if connections.error is not None:
+            incomplete.append(repr(connections.error))
+        if connections.stopped:
+            incomplete.append("deadline reached before the table was read to the end")
+        elif budget.deadline_refused:
+            incomplete.append("deadline reached")
+        if budget.breaker.open:
+            incomplete.append(budget.breaker.reason())
+        if incomplete and counts.unattempted:
+            incomplete.append(f"{counts.unattempted} posts not attempted")
         return ChannelReport(
             settings.key,
             settings.table,
             connections.count,
             counts,
-            error=repr(connections.error),
-            unsent=on_read_failure.unsent(messages, connections.count),
+            messages,
+            frozenset(reached),
+            unreadable=None if connections.error is None else repr(connections.error),
+            incomplete=tuple(incomplete),
+            failure=failure,
         )
 
 
@@ -179,7 +275,7 @@ def _deliveries(
     """Connection by connection as they are read: the messages its filters accept, in order;
     connections that accept none are passed over."""
     for connection in connections:
-        bodies = tuple(m.body for m in messages if _accepts(connection, m))
+        bodies = tuple((n, m.body) for n, m in enumerate(messages) if _accepts(connection, m))
         if bodies:
             yield Delivery(connection, bodies)
 
@@ -197,21 +293,29 @@ def _matches(registered: str | None, value: Any) -> bool:
 
 
 def _deliver(
-    delivery: Delivery, poster: ConnectionPoster, store: ConnectionStore
-) -> DeliveryCounts:
-    counts = DeliveryCounts()
+    delivery: Delivery, poster: ConnectionPoster, store: ConnectionStore, budget: _Budget
+) -> ConnectionDeliveries:
+    deliveries = ConnectionDeliveries()
+    counts = deliveries.counts
     connection_id = delivery.connection.connection_id
-    for body in delivery.bodies:
-        result = poster.post(connection_id, body)
+    for sent, (position, body) in enumerate(delivery.bodies):
+        result = poster.post(connection_id, body, budget.allows)
+        budget.breaker.record(result)
         counts.retried += result.retries
+        counts.duplicates += result.duplicates
+        if result.outcome is PostOutcome.UNATTEMPTED:
+            counts.unattempted += len(delivery.bodies) - sent
+            return deliveries
         if result.outcome is PostOutcome.DELIVERED:
             counts.delivered += 1
+            deliveries.received.append(position)
         elif result.outcome is PostOutcome.GONE:
             counts.gone += 1
-            _forget(store, connection_id)
-            return counts  # the rest of its messages would be gone too
+            _forget(store, connection_id, budget.deadline)
+            return deliveries  # the rest of its messages would be gone too
         else:
             counts.failed += 1
+            deliveries.failure = deliveries.failure or result.detail
             log_event(
                 logger,
                 logging.WARNING,
@@ -221,18 +325,25 @@ def _deliver(
                 status=result.detail,
                 retries=result.retries,
             )
-    return counts
+    return deliveries
 
 
-def _forget(store: ConnectionStore, connection_id: str) -> None:
-    try:
-        store.delete(connection_id)
-    except (BotoCoreError, ClientError) as error:  # a failed cleanup must not stop the rest
-        log_event(
-            logger,
-            logging.ERROR,
-            "gone_connection_delete_failed",
-            table=store.table,
-            connectionId=connection_id,
-            error=repr(error),
-        )
+def _forget(store: ConnectionStore, connection_id: str, deadline: Deadline) -> None:
+    """Delete a gone connection, unless the deadline has passed: a later broadcast or heartbeat
+    then finds it gone again. A failed delete never stops the other deliveries."""
+    if deadline.passed:
+        error = "deadline reached before the delete"
+    else:
+        try:
+            store.delete(connection_id)
+            return
+        except (BotoCoreError, ClientError) as failure:
+            error = repr(failure)
+    log_event(
+        logger,
+        logging.ERROR,
+        "gone_connection_delete_failed",
+        table=store.table,
+        connectionId=connection_id,
+        error=error,
+    )

@@ -4,20 +4,32 @@ The fan-out's hot path. botocore's URLLib3Session spends about 0.57 ms of CPU on
 (request copies, pool-manager URL parsing, proxy lookups); a kept-alive `http.client`
 connection about 0.31 ms (dev/bench/profile.md). Each worker thread owns its HTTP connections,
 so there is no pool to lock: the executor's worker count bounds how many exist.
+
+Nothing is sent twice here: a failed exchange raises `ExchangeFailed`, saying whether the
+request had been written whole (the endpoint may then have received it), and the caller
+decides whether to send it again.
 """
 
 from __future__ import annotations
 
 import http.client
+import select
 import threading
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 HttpConnection = http.client.HTTPConnection | http.client.HTTPSConnection
 
-# What a kept-alive HTTP connection that the server has closed meanwhile raises on reuse,
-# before the request was read: sending it again on a fresh one cannot duplicate it.
-_STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
+
+class ExchangeFailed(Exception):
+    """A POST got no HTTP status: `cause` is the transport error. `request_sent` is True when
+    the whole request had been written before it failed (a reset or a closed connection before
+    the status line, a read timeout): the endpoint may have received it."""
+
+    def __init__(self, cause: BaseException, request_sent: bool) -> None:
+        super().__init__(f"{type(cause).__name__}: {cause}")
+        self.cause = cause
+        self.request_sent = request_sent
 
 
 class KeepAliveHttp:
@@ -27,18 +39,25 @@ class KeepAliveHttp:
         self._local = threading.local()
 
     def post(self, url: str, headers: Mapping[str, str], body: bytes) -> int:
-        """POST `body` and return the HTTP status; transport errors (OSError, HTTPException)
-        propagate after the HTTP connection is dropped."""
+        """POST `body` once and return the HTTP status; raises ExchangeFailed."""
         parts = urlsplit(url)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         key = (parts.scheme, parts.netloc)
-        reused = key in self._http_connections
+        request_sent = False
         try:
-            return self._exchange(key, target, headers, body)
-        except _STALE:
-            if not reused:
-                raise
-            return self._exchange(key, target, headers, body)
+            http_connection = self._reusable(key) or self._connect(*key)
+            http_connection.request("POST", target, body=body, headers=dict(headers))
+            request_sent = True
+            response = http_connection.getresponse()
+            response.read()
+        except BaseException as error:
+            self._drop(key)
+            if isinstance(error, OSError | http.client.HTTPException):
+                raise ExchangeFailed(error, request_sent) from error
+            raise
+        if response.will_close:
+            self._drop(key)
+        return response.status
 
     @property
     def _http_connections(self) -> dict[tuple[str, str], HttpConnection]:
@@ -46,20 +65,18 @@ class KeepAliveHttp:
             self._local.http_connections = {}
         return self._local.http_connections
 
-    def _exchange(
-        self, key: tuple[str, str], target: str, headers: Mapping[str, str], body: bytes
-    ) -> int:
-        http_connection = self._http_connections.get(key) or self._connect(*key)
-        try:
-            http_connection.request("POST", target, body=body, headers=dict(headers))
-            response = http_connection.getresponse()
-            response.read()
-        except BaseException:
+    def _reusable(self, key: tuple[str, str]) -> HttpConnection | None:
+        """This thread's open connection to the host, unless the server has closed it since:
+        an idle kept-alive connection has nothing to read until it is closed."""
+        http_connection = self._http_connections.get(key)
+        if http_connection is None or http_connection.sock is None:
+            return None
+        poller = select.poll()
+        poller.register(http_connection.sock, select.POLLIN)
+        if poller.poll(0):
             self._drop(key)
-            raise
-        if response.will_close:
-            self._drop(key)
-        return response.status
+            return None
+        return http_connection
 
     def _connect(self, scheme: str, netloc: str) -> HttpConnection:
         kind = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection

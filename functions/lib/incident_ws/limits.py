@@ -3,18 +3,42 @@
 # API Gateway WebSocket: the largest message a post to @connections may carry.
 MAX_MESSAGE_BYTES = 128 * 1024
 MAX_USER_AGENT_CHARS = 512
+# Longer text is refused before it is parsed: the longest IPv6 address is 45 characters.
+MAX_SOURCE_IP_CHARS = 64
+# DynamoDB nests maps and lists at most 32 levels deep; only a direct invocation sends deeper.
+MAX_NESTING_LEVELS = 32
 
 # API Gateway closes every WebSocket after 2 hours at most: a row older than 3 h is dead.
 DEFAULT_CONNECTION_TTL_SECONDS = 3 * 60 * 60
 # dev/bench/results.md: the knee of the concurrency sweep at 20 ms per post.
 DEFAULT_MAX_CONCURRENCY = 64
 
-# Every AWS call: DynamoDB requests and @connections posts.
-CONNECT_TIMEOUT_SECONDS = 2
-READ_TIMEOUT_SECONDS = 5
+# connect and disconnect: one DynamoDB request each, answered to API Gateway within 29 s.
+DYNAMODB_CONNECT_TIMEOUT_SECONDS = 2
+DYNAMODB_READ_TIMEOUT_SECONDS = 5
 DYNAMODB_MAX_ATTEMPTS = 3
 
-# A post answered 429 or 5xx, or not at all: retried with full-jitter exponential backoff.
+# stream_processor and heartbeat: every request in flight at the deadline must end within
+# DEADLINE_MARGIN_SECONDS. DynamoDB calls (Scan pages, deletes of gone connections):
+FAN_OUT_DYNAMODB_CONNECT_TIMEOUT_SECONDS = 1
+FAN_OUT_DYNAMODB_READ_TIMEOUT_SECONDS = 2
+FAN_OUT_DYNAMODB_MAX_ATTEMPTS = 2
+# Posts to @connections, normally answered in tens of milliseconds. One answered 429 or 5xx,
+# or not at all, is retried with full-jitter exponential backoff.
+POST_CONNECT_TIMEOUT_SECONDS = 1
+POST_READ_TIMEOUT_SECONDS = 2
 POST_MAX_RETRIES = 3
 POST_BACKOFF_BASE_SECONDS = 0.05
 POST_BACKOFF_CAP_SECONDS = 1.0
+# This many posts of a channel in a row failed after their retries: its endpoint is down.
+BREAKER_FAILED_POSTS = 10
+
+# The longest request that can be in flight when the deadline passes: a post attempt, or a
+# DynamoDB call with its retries and botocore's backoff before each (at most 2**(n-1) s
+# before retry n in its standard mode).
+LONGEST_POST_ATTEMPT_SECONDS = POST_CONNECT_TIMEOUT_SECONDS + POST_READ_TIMEOUT_SECONDS
+LONGEST_DYNAMODB_CALL_SECONDS = FAN_OUT_DYNAMODB_MAX_ATTEMPTS * (
+    FAN_OUT_DYNAMODB_CONNECT_TIMEOUT_SECONDS + FAN_OUT_DYNAMODB_READ_TIMEOUT_SECONDS
+) + sum(2**retry for retry in range(FAN_OUT_DYNAMODB_MAX_ATTEMPTS - 1))
+# Nothing starts later than this before Lambda's timeout; the rest is for the summary.
+DEADLINE_MARGIN_SECONDS = max(LONGEST_POST_ATTEMPT_SECONDS, LONGEST_DYNAMODB_CALL_SECONDS) + 0.5

@@ -10,6 +10,8 @@ from typing import Any
 
 from boto3.dynamodb.types import Binary, TypeDeserializer
 
+from .limits import MAX_NESTING_LEVELS
+
 
 class _Deserializer(TypeDeserializer):
     """Also reads binary as Lambda delivers it in stream events: base64 text (the JSON wire
@@ -24,6 +26,9 @@ class _Deserializer(TypeDeserializer):
 _deserializer = _Deserializer()
 
 EVENT_NAMES = {"INSERT": "created", "MODIFY": "updated"}
+# A record, its `dynamodb`, its NewImage and an attribute's value are 4 levels of JSON; every
+# map or list of an item adds 2 (`{"M": {...}}`, `{"L": [...]}`).
+MAX_RECORD_DEPTH = 4 + 2 * MAX_NESTING_LEVELS
 
 
 class RecordError(ValueError):
@@ -68,6 +73,8 @@ def read_change(record: Any) -> Change | None:
     """
     if not isinstance(record, Mapping):
         raise RecordError("record is not an object")
+    if _deeper_than(record, MAX_RECORD_DEPTH):
+        raise RecordError(f"record nests deeper than DynamoDB's {MAX_NESTING_LEVELS} levels")
     event_name = record.get("eventName")
     if event_name == "REMOVE":
         return None
@@ -84,3 +91,21 @@ def read_change(record: Any) -> Change | None:
     except (TypeError, ValueError, ArithmeticError, AttributeError, KeyError) as error:
         raise RecordError(f"NewImage cannot be decoded: {error!r}") from None
     return Change(str(dynamodb.get("SequenceNumber", "")), EVENT_NAMES[event_name], item)
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether objects and lists nest more than `limit` deep, found without recursion: decoding
+    and encoding recurse once per level, and a direct invocation can send any depth."""
+    pending = [(value, 1)]
+    while pending:
+        current, depth = pending.pop()
+        if isinstance(current, Mapping):
+            members = current.values()
+        elif isinstance(current, list):
+            members = current
+        else:
+            continue
+        if depth > limit:
+            return True
+        pending.extend((member, depth + 1) for member in members)
+    return False

@@ -6,6 +6,8 @@ import ipaddress
 from collections.abc import Mapping
 from typing import Any
 
+from .limits import MAX_SOURCE_IP_CHARS
+
 
 def request_context(event: Any) -> Mapping[str, Any]:
     context = event.get("requestContext") if isinstance(event, Mapping) else None
@@ -37,20 +39,25 @@ def header(event: Any, name: str) -> str | None:
 
 
 def source_ip(event: Any) -> str | None:
-    """`identity.sourceIp`, else the first address of X-Forwarded-For; only valid IPs."""
+    """`identity.sourceIp`, else the first address of X-Forwarded-For, whichever is an IP
+    address; in canonical form, without an IPv6 zone."""
     identity = request_context(event).get("identity")
     candidates = [identity.get("sourceIp") if isinstance(identity, Mapping) else None]
     forwarded = header(event, "X-Forwarded-For")
     if forwarded:
         candidates.append(forwarded.split(",", 1)[0].strip())
-    return next((ip for ip in candidates if _is_ip(ip)), None)
+    return next((ip for ip in map(_canonical_ip, candidates) if ip), None)
 
 
-def _is_ip(value: Any) -> bool:
-    if not isinstance(value, str):
-        return False
+def _canonical_ip(value: Any) -> str | None:
+    """The address as `ipaddress` writes it. A zone (`%eth0`) is dropped: `ipaddress` accepts
+    any text there, and it names an interface of the client's host, not of ours."""
+    if not isinstance(value, str) or len(value) > MAX_SOURCE_IP_CHARS:
+        return None
     try:
-        ipaddress.ip_address(value)
+        address = ipaddress.ip_address(value)
     except ValueError:
-        return False
-    return True
+        return None
+    if isinstance(address, ipaddress.IPv6Address):
+        address = ipaddress.IPv6Address(address.packed)
+    return str(address)
