@@ -316,7 +316,7 @@ variable "lambda_memory_size" {
 }
 
 variable "lambda_timeouts" {
-  description = "Timeout in seconds of each function: `connect`/`disconnect` (1-29, API Gateway waits at most 29 s), `stream_processor` and `heartbeat` (1-900)."
+  description = "Timeout in seconds of each function: `connect`/`disconnect` (1-29, API Gateway waits at most 29 s), `stream_processor` and `heartbeat` (10-900; they stop starting work 7.5 s before it, so that what is in flight ends in time)."
   type = object({
     connect          = optional(number, 10)
     disconnect       = optional(number, 10)
@@ -331,8 +331,8 @@ variable "lambda_timeouts" {
   }
 
   validation {
-    condition     = var.lambda_timeouts.stream_processor >= 1 && var.lambda_timeouts.stream_processor <= 900 && var.lambda_timeouts.heartbeat >= 1 && var.lambda_timeouts.heartbeat <= 900
-    error_message = "lambda_timeouts.stream_processor and .heartbeat must be between 1 and 900 seconds (the Lambda maximum)."
+    condition     = var.lambda_timeouts.stream_processor >= 10 && var.lambda_timeouts.stream_processor <= 900 && var.lambda_timeouts.heartbeat >= 10 && var.lambda_timeouts.heartbeat <= 900
+    error_message = "lambda_timeouts.stream_processor and .heartbeat must be between 10 and 900 seconds: they stop starting work 7.5 s before their timeout so that the requests in flight end in time."
   }
 }
 

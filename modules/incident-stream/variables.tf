@@ -106,9 +106,14 @@ variable "lambda" {
 }
 
 variable "timeout" {
-  description = "Timeout of the stream processor in seconds (1-900)."
+  description = "Timeout of the stream processor in seconds (10-900; it stops starting work 7.5 s before it)."
   type        = number
   default     = 60
+
+  validation {
+    condition     = var.timeout >= 10 && var.timeout <= 900
+    error_message = "timeout must be between 10 and 900 seconds: the stream processor stops starting work 7.5 s before it so that the requests in flight end in time."
+  }
 }
 
 ################################################################################

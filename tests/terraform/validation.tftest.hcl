@@ -350,6 +350,16 @@ run "connect_timeout_beyond_api_gateway_limit_is_rejected" {
   expect_failures = [var.lambda_timeouts]
 }
 
+run "stream_processor_timeout_shorter_than_its_safety_margin_is_rejected" {
+  command = plan
+
+  variables {
+    lambda_timeouts = { stream_processor = 9 }
+  }
+
+  expect_failures = [var.lambda_timeouts]
+}
+
 run "zero_heartbeat_timeout_is_rejected" {
   command = plan
 
@@ -805,4 +815,32 @@ run "heartbeat_module_schedule_of_10_minutes_is_rejected" {
   }
 
   expect_failures = [var.schedule_expression]
+}
+
+run "incident_stream_module_timeout_shorter_than_its_safety_margin_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/incident-stream"
+  }
+
+  variables {
+    timeout = 9
+  }
+
+  expect_failures = [var.timeout]
+}
+
+run "heartbeat_module_timeout_shorter_than_its_safety_margin_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/heartbeat"
+  }
+
+  variables {
+    timeout = 9
+  }
+
+  expect_failures = [var.timeout]
 }
