@@ -13,6 +13,11 @@
   ResourceConflictException, which the Terraform provider retries until its 10-minute
   timeout. Here a repeat with the same code and role gets the 201 the first call earned;
   any other CreateFunction of an existing name still gets the 409.
+- A repeated CreateEventSourceMapping: moto creates a second mapping of the same stream and
+  function every time, so a retried create (same cause as above) leaves two mappings behind
+  and every stream record is delivered twice. As on AWS, a mapping of a source to a function
+  that already has one is a 409 ResourceConflictException; a repeat of the request that
+  created it gets that mapping's 201 instead.
 
 Everything else is moto unchanged. It takes moto's server options:
 
@@ -134,6 +139,36 @@ def _code_sha256(spec: dict[str, Any]) -> str | None:
 _moto_create_function = LambdaResponse.create_function
 
 
+def _create_event_source_mapping_once(self: LambdaResponse) -> TYPE_RESPONSE:
+    spec = self.json_body
+    source = spec.get("EventSourceArn")
+    try:
+        function_arn = self.backend.get_function(spec.get("FunctionName", ""), None).function_arn
+    except UnknownFunctionException:
+        return _moto_create_event_source_mapping(self)
+    for mapping in self.backend.list_event_source_mappings(source, None):
+        if mapping.function_arn != function_arn:
+            continue
+        if _same_request(spec, mapping.get_configuration()):
+            return 201, {"status": 201}, json.dumps(mapping.get_configuration())
+        return (
+            409,
+            {"x-amzn-errortype": "ResourceConflictException", "status": 409},
+            json.dumps({"Type": "User", "Message": f"a mapping of {source} already exists"}),
+        )
+    return _moto_create_event_source_mapping(self)
+
+
+def _same_request(spec: dict[str, Any], configuration: dict[str, Any]) -> bool:
+    """Every setting the request names has the value the existing mapping reports (moto does
+    not report every setting it stores)."""
+    settings = {k: v for k, v in spec.items() if k not in ("FunctionName", "EventSourceArn")}
+    return all(configuration.get(key, value) == value for key, value in settings.items())
+
+
+_moto_create_event_source_mapping = LambdaResponse.create_event_source_mapping
+
+
 def install() -> None:
     """Patches moto before the server starts (see the module docstring)."""
     urls.url_paths.update(DEPLOYMENT_PATHS)
@@ -144,6 +179,7 @@ def install() -> None:
     Stage.to_json = _stage_to_json_with_deployment
     LambdaBackend.send_dynamodb_items = _keep_stream_records
     LambdaResponse.create_function = _create_function_once
+    LambdaResponse.create_event_source_mapping = _create_event_source_mapping_once
 
 
 if __name__ == "__main__":
