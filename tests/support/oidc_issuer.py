@@ -79,6 +79,8 @@ class OidcIssuer:
     keys: list[SigningKey] = field(default_factory=list)  # published, newest last
     discovery_overrides: dict[str, Any] = field(default_factory=dict)
     down: bool = False  # drop every connection without an answer, like an unreachable host
+    redirects: dict[str, str] = field(default_factory=dict)  # path → Location of a 302
+    raw_responses: dict[str, bytes] = field(default_factory=dict)  # path → body served as is
     requests: collections.Counter = field(default_factory=collections.Counter)
 
     def __post_init__(self) -> None:
@@ -91,7 +93,7 @@ class OidcIssuer:
     def start(self) -> OidcIssuer:
         self._server = ThreadingHTTPServer((self.host, 0), _handler_for(self))
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
         return self
 
     def stop(self) -> None:
@@ -191,11 +193,20 @@ def _handler_for(issuer: OidcIssuer) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
                 self.connection.close()
                 return
+            if self.path in issuer.redirects:
+                self.send_response(302)
+                self.send_header("Location", issuer.redirects[self.path])
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             documents = {DISCOVERY_PATH: issuer.discovery_document, JWKS_PATH: issuer.jwks_document}
-            if self.path not in documents:
+            if self.path in issuer.raw_responses:
+                body = issuer.raw_responses[self.path]
+            elif self.path in documents:
+                body = json.dumps(documents[self.path]()).encode()
+            else:
                 self.send_error(404)
                 return
-            body = json.dumps(documents[self.path]()).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
