@@ -35,7 +35,7 @@ MAX_KEYS = 100
 
 _BASE64URL_PADDED = re.compile(r"[A-Za-z0-9_-]+={0,2}")
 
-Fetch = Callable[[str, float], Any]
+Fetch = Callable[[str, float], Any]  # (url, deadline on time.monotonic) → JSON
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ class KeySet:
     def _load(self, now: float) -> bool:
         if self._failed_at is not None and now - self._failed_at < RETRY_AFTER_FAILURE_SECONDS:
             return False
-        deadline = now + FETCH_BUDGET_SECONDS
+        deadline = time.monotonic() + FETCH_BUDGET_SECONDS  # real time, whatever `clock` is
         try:
             jwks_uri = self._jwks_uri or self._discover(deadline)
             keys = parse_jwks(self._fetch(jwks_uri, deadline))
