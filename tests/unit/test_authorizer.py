@@ -211,6 +211,7 @@ MATRIX = {
     ),
     "ES256 header": (lambda i: i.mint(header={"alg": "ES256"}), "alg_not_allowed"),
     "PS256 header": (lambda i: i.mint(header={"alg": "PS256"}), "alg_not_allowed"),
+    "alg not a string": (lambda i: i.mint(header={"alg": ["RS256"]}), "alg_not_allowed"),
     "tampered payload": (_tampered_payload, "bad_signature"),
     "tampered signature": (_tampered_signature, "bad_signature"),
     "signed by another key with the same kid": (

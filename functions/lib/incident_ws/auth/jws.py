@@ -46,7 +46,7 @@ def parse(token: Any) -> CompactJws:
     header_segment, payload_segment, signature_segment = parts
     header = json_object(base64url_decode(header_segment))
     algorithm = header.get("alg")
-    if algorithm not in ALGORITHMS:  # `none`, every HMAC, every other family
+    if not isinstance(algorithm, str) or algorithm not in ALGORITHMS:  # none, HS*, ES*, PS*...
         raise Unauthorized("alg_not_allowed")
     if "crit" in header:  # no extension is understood, so none may be critical
         raise Unauthorized("crit_not_supported")
