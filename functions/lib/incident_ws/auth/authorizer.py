@@ -51,7 +51,8 @@ class Authorizer:
             found = token_from_event(event)
             if found is None:
                 raise Unauthorized("no_token")
-            token, fields["tokenSource"] = found
+            token, source = found
+            fields["tokenSource"] = source
             principal_id, claims = self.verify(token)
         except Unauthorized as refusal:
             log_event(logger, logging.WARNING, "unauthorized", reason=refusal.reason, **fields)

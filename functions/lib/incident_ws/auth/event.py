@@ -10,7 +10,7 @@ answers None, and the caller decides.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 _METHOD_ARN = re.compile(
@@ -26,11 +26,15 @@ def method_arn(event: Any) -> str | None:
 
 def header(event: Any, name: str) -> str | None:
     """A header's first value, whatever the case of its name."""
-    return _first(event, "headers", "multiValueHeaders", name.lower(), str.lower)
+    wanted = name.lower()
+    return _first(event, "headers", "multiValueHeaders", lambda key: key.lower() == wanted)
 
 
 def query_parameter(event: Any, name: str) -> str | None:
-    return _first(event, "queryStringParameters", "multiValueQueryStringParameters", name, None)
+    """A query parameter's first value."""
+    return _first(
+        event, "queryStringParameters", "multiValueQueryStringParameters", lambda key: key == name
+    )
 
 
 def request_fields(event: Any) -> dict[str, str]:
@@ -45,7 +49,8 @@ def request_fields(event: Any) -> dict[str, str]:
     return {k: v[:_MAX_LOGGED_LENGTH] for k, v in fields.items() if isinstance(v, str)}
 
 
-def _first(event: Any, single: str, multi: str, wanted: str, fold: Any) -> str | None:
+def _first(event: Any, single: str, multi: str, matches: Callable[[str], bool]) -> str | None:
+    """The first string value under a matching name: `single` map first, then `multi`."""
     if not isinstance(event, Mapping):
         return None
     for key, is_multi in ((single, False), (multi, True)):
@@ -53,7 +58,7 @@ def _first(event: Any, single: str, multi: str, wanted: str, fold: Any) -> str |
         if not isinstance(values, Mapping):
             continue
         for name, value in values.items():
-            if not isinstance(name, str) or (fold(name) if fold else name) != wanted:
+            if not isinstance(name, str) or not matches(name):
                 continue
             if is_multi:
                 value = value[0] if isinstance(value, list) and value else None

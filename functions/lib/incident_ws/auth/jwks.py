@@ -50,6 +50,8 @@ class Jwk:
 
 
 class KeySet:
+    """`clock` (monotonic seconds) times the cache; fetches are bounded in real time."""
+
     def __init__(
         self,
         issuer: str,
