@@ -13,14 +13,14 @@ from types import ModuleType
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from tests.support.authorizer_events import allow_policy, authorizer_event, deny_policy
-from tests.support.oidc_issuer import (
+from dev.harness.oidc_issuer import (
     OMIT,
     OidcIssuer,
     SigningKey,
     b64url,
     b64url_json,
 )
+from tests.support.authorizer_events import allow_policy, authorizer_event, deny_policy
 from tests.unit.helpers import parse_log_event
 
 AUDIENCE = "incident-websocket-dashboard"

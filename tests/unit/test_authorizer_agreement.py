@@ -13,8 +13,8 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa as crypto_rsa
 
+from dev.harness.oidc_issuer import DISCOVERY_PATH, SigningKey, sign_compact
 from tests.support.lambda_zip import load_module
-from tests.support.oidc_issuer import DISCOVERY_PATH, SigningKey, sign_compact
 
 ISSUER = "https://idp.example.com"
 AUDIENCES = ("dashboard", "agents")

@@ -13,9 +13,7 @@ from types import ModuleType
 
 import pytest
 
-from tests.support.authorizer_events import allow_policy, authorizer_event
-from tests.support.lambda_zip import load_module
-from tests.support.oidc_issuer import (
+from dev.harness.oidc_issuer import (
     DISCOVERY_PATH,
     JWKS_PATH,
     OidcIssuer,
@@ -24,6 +22,8 @@ from tests.support.oidc_issuer import (
     b64url_json,
     b64url_uint,
 )
+from tests.support.authorizer_events import allow_policy, authorizer_event
+from tests.support.lambda_zip import load_module
 from tests.unit.helpers import parse_log_event
 
 AUDIENCE = "incident-websocket-dashboard"

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dev.harness.oidc_issuer import OidcIssuer, SigningKey, b64url, b64url_json
 from tests.support.authorizer_events import METHOD_ARN, authorizer_event
-from tests.support.oidc_issuer import OidcIssuer, SigningKey, b64url, b64url_json
 
 AUDIENCE = "incident-websocket-dashboard"
 BASE64URL = string.ascii_letters + string.digits + "-_"
