@@ -30,7 +30,12 @@ new_request_id = new_connection_id
 
 @dataclass(frozen=True)
 class ConnectionInfo:
-    """What API Gateway remembers about a connection and repeats in every event."""
+    """What API Gateway remembers about a connection and repeats in every event.
+
+    `caller` holds the IAM identity fields of a SigV4-signed `$connect` (`userArn`,
+    `accessKey`, ...), `authorizer` what its Lambda authorizer allowed (the returned `context`
+    plus `principalId`); both reach `requestContext` of every event of the connection.
+    """
 
     connection_id: str
     api_id: str
@@ -39,6 +44,8 @@ class ConnectionInfo:
     source_ip: str
     user_agent: str | None
     connected_at_ms: int
+    caller: Mapping[str, str] | None = None
+    authorizer: Mapping[str, Any] | None = None
 
 
 def _request_time(epoch_ms: int) -> str:
@@ -49,7 +56,7 @@ def _request_context(
     info: ConnectionInfo, route_key: str, event_type: str, now_ms: int
 ) -> dict[str, Any]:
     request_id = new_request_id()
-    return {
+    context: dict[str, Any] = {
         "routeKey": route_key,
         "eventType": event_type,
         "extendedRequestId": request_id,
@@ -58,12 +65,19 @@ def _request_context(
         "stage": info.stage,
         "connectedAt": info.connected_at_ms,
         "requestTimeEpoch": now_ms,
-        "identity": {"userAgent": info.user_agent, "sourceIp": info.source_ip},
+        "identity": {
+            "userAgent": info.user_agent,
+            "sourceIp": info.source_ip,
+            **(info.caller or {}),
+        },
         "requestId": request_id,
         "domainName": info.domain_name,
         "connectionId": info.connection_id,
         "apiId": info.api_id,
     }
+    if info.authorizer is not None:
+        context["authorizer"] = dict(info.authorizer)
+    return context
 
 
 def _multi_value(pairs: Iterable[tuple[str, str]]) -> tuple[dict[str, str], dict[str, list[str]]]:
@@ -97,6 +111,27 @@ def connect_event(
         event["multiValueQueryStringParameters"] = multi_query
     else:
         event["queryStringParameters"] = None
+    return event
+
+
+def authorizer_request_event(
+    connect: Mapping[str, Any], method_arn: str, stage_variables: Mapping[str, str]
+) -> dict[str, Any]:
+    """The REQUEST authorizer's input for a `$connect` event: the same request (headers,
+    query, request context) with `type`, `methodArn` and `stageVariables`."""
+    event = {
+        "type": "REQUEST",
+        "methodArn": method_arn,
+        "headers": connect["headers"],
+        "multiValueHeaders": connect["multiValueHeaders"],
+        "queryStringParameters": connect["queryStringParameters"],
+    }
+    if "multiValueQueryStringParameters" in connect:
+        event["multiValueQueryStringParameters"] = connect["multiValueQueryStringParameters"]
+    event["stageVariables"] = dict(stage_variables)
+    event["requestContext"] = {
+        key: value for key, value in connect["requestContext"].items() if key != "authorizer"
+    }
     return event
 
 

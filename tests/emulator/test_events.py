@@ -2,6 +2,7 @@ from datetime import UTC, datetime
 
 from dev.emulator.events import (
     ConnectionInfo,
+    authorizer_request_event,
     connect_event,
     disconnect_event,
     message_event,
@@ -137,3 +138,17 @@ def test_a_binary_message_is_passed_base64_encoded():
 
     assert event["body"] == "AP8="
     assert event["isBase64Encoded"] is True
+
+
+def test_the_authorizer_event_is_the_connect_request_with_type_method_arn_and_stage_variables():
+    connect = connect_event(INFO, [("Origin", "https://soc.example.com")], [])
+    method_arn = "arn:aws:execute-api:us-east-1:123456789012:abc123/prod/$connect"
+
+    event = authorizer_request_event(connect, method_arn, {})
+
+    assert (event["type"], event["methodArn"]) == ("REQUEST", method_arn)
+    assert event["headers"] == {"Origin": "https://soc.example.com"}
+    assert event["queryStringParameters"] is None
+    assert "multiValueQueryStringParameters" not in event
+    assert event["stageVariables"] == {}
+    assert event["requestContext"] == connect["requestContext"]
