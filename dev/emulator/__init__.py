@@ -5,9 +5,11 @@ It serves API Gateway WebSocket APIs (`$connect`, `$disconnect`, route selection
 mappings and fires EventBridge schedules. It knows AWS, not any product built on it.
 
 Other programs start it as a process (`python -m dev.emulator serve --help`) and may rely on
-the names below; everything else in this package is internal.
+the names below; everything else in this package is internal. `connect_authorizer_event` builds
+the event a `$connect` authorizer receives, for code that invokes one in-process.
 """
 
+from dev.emulator.events import connect_authorizer_event
 from dev.emulator.quotas import IDLE_TIMEOUT_SECONDS, MAX_CONNECTION_SECONDS, MAX_MESSAGE_BYTES
 
 READY_EVENT = "ready"
@@ -30,4 +32,5 @@ __all__ = [
     "MAX_CONNECTION_SECONDS",
     "MAX_MESSAGE_BYTES",
     "READY_EVENT",
+    "connect_authorizer_event",
 ]

@@ -135,6 +135,24 @@ def authorizer_request_event(
     return event
 
 
+def connect_authorizer_event(
+    method_arn: str,
+    headers: Iterable[tuple[str, str]],
+    query: Iterable[tuple[str, str]],
+    source_ip: str = "127.0.0.1",
+) -> dict[str, Any]:
+    """The event a `$connect` REQUEST authorizer receives for a new connection to the API stage
+    of `method_arn` (`arn:aws:execute-api:{region}:{account}:{api-id}/{stage}/$connect`)."""
+    region = method_arn.split(":")[3]
+    api_id, stage = method_arn.split(":")[5].split("/")[:2]
+    host = f"{api_id}.execute-api.{region}.amazonaws.com"
+    headers = [*headers, ("Host", host)]
+    user_agent = next((v for k, v in headers if k.lower() == "user-agent"), None)
+    now_ms = int(time.time() * 1000)
+    info = ConnectionInfo(new_connection_id(), api_id, stage, host, source_ip, user_agent, now_ms)
+    return authorizer_request_event(connect_event(info, headers, query, now_ms), method_arn, {})
+
+
 def disconnect_event(
     info: ConnectionInfo, status_code: int, reason: str, now_ms: int | None = None
 ) -> dict[str, Any]:
