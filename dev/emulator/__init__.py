@@ -1,8 +1,9 @@
 """A local AWS for what `terraform apply` deployed into a moto server.
 
-It serves API Gateway WebSocket APIs (`$connect`, `$disconnect`, route selection) and their
-`@connections` API, runs Lambda functions from their deployed zips, polls DynamoDB stream
-mappings and fires EventBridge schedules. It knows AWS, not any product built on it.
+It serves API Gateway WebSocket APIs (`$connect` with its Lambda REQUEST authorizer or AWS_IAM,
+`$disconnect`, route selection, stage access logs) and their `@connections` API, runs Lambda
+functions from their deployed zips, polls DynamoDB stream mappings and fires EventBridge
+schedules. It knows AWS, not any product built on it.
 
 Other programs start it as a process (`python -m dev.emulator serve --help`) and may rely on
 the names below; everything else in this package is internal. `connect_authorizer_event` builds
