@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = ROOT / "functions"
 LIBRARY = FUNCTIONS / "lib"
-HANDLERS = ("connect", "disconnect", "stream_processor", "heartbeat")
+HANDLERS = ("connect", "disconnect", "stream_processor", "heartbeat", "findings")
 
 ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o100644  # regular file, rw-r--r--

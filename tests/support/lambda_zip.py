@@ -18,7 +18,7 @@ from types import ModuleType
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DIST_DIR = REPO_ROOT / "functions" / "dist"
-HANDLER_NAMES = ("connect", "disconnect", "stream_processor", "heartbeat")
+HANDLER_NAMES = ("connect", "disconnect", "stream_processor", "heartbeat", "findings")
 
 _extract_root = Path(tempfile.mkdtemp(prefix="lambda-zips-"))
 atexit.register(shutil.rmtree, _extract_root, ignore_errors=True)
