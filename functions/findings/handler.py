@@ -1,12 +1,18 @@
 """EventBridge → incident table: each GuardDuty or Security Hub finding becomes an incident,
 which the incident stream then broadcasts like any other."""
 
-from incident_ws.findings import IncidentWriter, dynamodb_client, ingest, load_findings_config
+from incident_ws.findings import (
+    IncidentWriter,
+    dynamodb_client,
+    ingest_event,
+    load_findings_config,
+)
 
 CONFIG = load_findings_config()
-WRITER = IncidentWriter(dynamodb_client(), CONFIG)
+DYNAMODB = dynamodb_client()
+WRITER = IncidentWriter(DYNAMODB, CONFIG)
 
 
 def handler(event, context):
     """Raises when a write failed, so that EventBridge retries the event (then its DLQ)."""
-    return ingest(event, WRITER).as_dict()
+    return ingest_event(event, WRITER).as_dict()

@@ -2,7 +2,7 @@
 
 from .config import FindingsConfig, load_findings_config
 from .incident import Incident, InvalidFinding
-from .ingest import FindingsNotWritten, Summary, ingest
+from .ingest import FindingsNotWritten, Summary, ingest_event
 from .writer import IncidentWriter, dynamodb_client
 
 __all__ = [
@@ -13,6 +13,6 @@ __all__ = [
     "InvalidFinding",
     "Summary",
     "dynamodb_client",
-    "ingest",
+    "ingest_event",
     "load_findings_config",
 ]

@@ -67,7 +67,7 @@ class Summary:
         return asdict(self)
 
 
-def ingest(event: Any, writer: IncidentWriter) -> Summary:
+def ingest_event(event: Any, writer: IncidentWriter) -> Summary:
     """Writes every finding it can; raises FindingsNotWritten at the end if a write failed
     (the conditional write makes the retry of the others harmless)."""
     key = (_field(event, "source"), _field(event, "detail-type"))
