@@ -14,5 +14,6 @@ WRITER = IncidentWriter(DYNAMODB, CONFIG)
 
 
 def handler(event, context):
-    """Raises when a write failed, so that EventBridge retries the event (then its DLQ)."""
+    """Raises when a write failed: EventBridge invokes asynchronously, so Lambda retries the
+    event, then hands it to the function's on-failure destination."""
     return ingest_event(event, WRITER).as_dict()

@@ -51,7 +51,7 @@ SOURCES = {
 
 
 class FindingsNotWritten(RuntimeError):
-    """Some findings could not be written: raised so that EventBridge retries the event."""
+    """Some findings could not be written: raised so that the event is invoked again."""
 
 
 @dataclass
