@@ -10,7 +10,7 @@ from typing import Any
 from .limits import MAX_MESSAGE_BYTES
 from .records import Change
 
-INCIDENT_FIELDS = ("incident_id", "severity", "status", "title", "account", "region", "timestamp")
+INCIDENT_FIELDS = ("incident_id", "severity", "status", "title", "account", "region")
 REMEDIATION_FIELDS = ("action", "status", "incident_id", "account", "region")
 
 
@@ -48,6 +48,7 @@ def build_message(change: Change) -> dict[str, Any] | None:
             "type": "incident",
             "event": change.event,
             **{field: item.get(field) for field in INCIDENT_FIELDS},
+            "timestamp": _first(item, "timestamp", "updated_at", "created_at"),
             "resource": _first(item, "arn", "resource", "sg"),
             "data": item,
         }
