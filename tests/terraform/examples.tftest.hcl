@@ -34,6 +34,11 @@ run "minimal_example_has_one_channel" {
     source = "./examples/minimal"
   }
 
+  variables {
+    oidc_issuer   = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123"
+    oidc_audience = "4b3kexampleclientid"
+  }
+
   assert {
     condition     = keys(output.channels) == ["events"]
     error_message = "examples/minimal must have exactly one channel."

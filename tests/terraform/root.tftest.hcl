@@ -6,6 +6,10 @@ mock_provider "aws" {
   source          = "./tests/terraform/mocks"
 }
 
+variables {
+  authorization = { type = "none" }
+}
+
 run "defaults_give_the_three_original_channels_and_the_incident_table" {
   command = plan
 

@@ -7,8 +7,10 @@ mock_provider "aws" {
   source          = "./tests/terraform/mocks"
 }
 
-# Valid inputs of the internal modules (the root module ignores the ones it does not declare).
+# Valid inputs of the root module and the internal modules (each ignores the ones it does not
+# declare).
 variables {
+  authorization   = { type = "none" }
   name_prefix     = "incident-ws"
   channel         = "history"
   function_name   = "incident-ws-heartbeat"

@@ -7,6 +7,7 @@ mock_provider "aws" {
 }
 
 variables {
+  authorization          = { type = "none" }
   name_prefix            = "incident-ws"
   channel                = "history"
   connections_table_name = "IncidentWebSocketConnections"
@@ -200,8 +201,9 @@ run "connect_and_disconnect_get_the_channel_environment" {
       CHANNEL_NAME           = "history"
       CONNECTION_TTL_SECONDS = "10800"
       STORE_SOURCE_IP        = "false"
+      AUTHORIZATION_TYPE     = "none"
     })
-    error_message = "connect must get CONNECTIONS_TABLE, CHANNEL_NAME, CONNECTION_TTL_SECONDS and STORE_SOURCE_IP."
+    error_message = "connect must get CONNECTIONS_TABLE, CHANNEL_NAME, CONNECTION_TTL_SECONDS, STORE_SOURCE_IP and AUTHORIZATION_TYPE."
   }
 
   assert {
