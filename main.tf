@@ -147,12 +147,8 @@ resource "aws_iam_role" "api_gateway_cloudwatch" {
   permissions_boundary = var.iam_role_permissions_boundary
 
   assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Action    = "sts:AssumeRole"
-      Principal = { Service = "apigateway.amazonaws.com" }
-    }]
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "apigateway.amazonaws.com" } }]
   })
 
   tags = var.tags

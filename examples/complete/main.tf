@@ -31,7 +31,7 @@ module "incident_ws" {
       authorization = {
         type           = "jwt"
         issuer         = var.oidc_issuer
-        audiences      = [var.oidc_audience]
+        audiences      = var.oidc_audiences
         accounts_claim = "custom:accounts"
       }
     }

@@ -10,10 +10,10 @@ variable "oidc_issuer" {
   default     = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_EXAMPLE"
 }
 
-variable "oidc_audience" {
-  description = "The Cognito app client id of the dashboards (the default is a placeholder)."
-  type        = string
-  default     = "example-dashboard-client-id"
+variable "oidc_audiences" {
+  description = "The Cognito app client ids of the dashboards (the default is a placeholder)."
+  type        = list(string)
+  default     = ["example-dashboard-client-id"]
 }
 
 variable "create_api_gateway_account_role" {
@@ -30,9 +30,6 @@ variable "kms_key_arn" {
 
 variable "lambda_reserved_concurrency" {
   description = "Concurrency reserved for every connect and authorizer function, e.g. `{ connect = 50, authorizer = 50 }`; `{}` reserves none."
-  type = object({
-    connect    = optional(number)
-    authorizer = optional(number)
-  })
-  default = {}
+  type        = map(number)
+  default     = {}
 }

@@ -43,14 +43,14 @@ output "function_names" {
   value       = { for key, function in module.function : key => function.function_name }
 }
 
-output "authorization_type" {
-  description = "How `$connect` is authorized: `jwt`, `iam` or `none`."
-  value       = var.authorization.type
-}
-
 output "authorizer_id" {
   description = "ID of the `$connect` REQUEST authorizer with JWT authorization, else `null`."
   value       = try(aws_apigatewayv2_authorizer.this[0].id, null)
+}
+
+output "authorization_type" {
+  description = "How `$connect` is authorized: `jwt`, `iam` or `none`."
+  value       = var.authorization.type
 }
 
 output "data_attributes" {

@@ -8,6 +8,11 @@ resource "aws_kms_key" "this" {
   deletion_window_in_days = 7
 }
 
+resource "aws_kms_alias" "this" {
+  name          = "alias/incident-ws-complete"
+  target_key_id = aws_kms_key.this.key_id
+}
+
 module "complete" {
   source = "../../../../examples/complete"
 
@@ -19,9 +24,4 @@ module "complete" {
 output "complete" {
   description = "Every output of examples/complete, as one object."
   value       = module.complete
-}
-
-output "kms_key_arn" {
-  description = "The customer managed key the example was given."
-  value       = aws_kms_key.this.arn
 }
