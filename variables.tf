@@ -62,7 +62,7 @@ variable "authorization" {
   }
 
   validation {
-    condition     = alltrue([for setting in concat([var.authorization], local.channel_authorizations) : alltrue([for value in concat(setting.audiences, compact([setting.accounts_claim])) : can(regex("^[^,\\s]{1,256}$", value))])])
+    condition     = alltrue([for setting in concat([var.authorization], local.channel_authorizations) : alltrue([for value in concat(setting.audiences, setting.accounts_claim == null ? [] : [setting.accounts_claim]) : can(regex("^[^,\\s]{1,256}$", value))])])
     error_message = "authorization.audiences and accounts_claim must be 1-256 printable characters without spaces or commas (the authorizer receives the audiences comma-separated), e.g. audiences = [\"4b3kexampleclientid\"], accounts_claim = \"custom:accounts\"."
   }
 

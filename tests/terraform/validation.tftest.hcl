@@ -927,6 +927,16 @@ run "audience_with_a_comma_is_rejected" {
   expect_failures = [var.authorization]
 }
 
+run "empty_accounts_claim_is_rejected" {
+  command = plan
+
+  variables {
+    authorization = { type = "jwt", issuer = "https://issuer.example.com", audiences = ["dashboard"], accounts_claim = "" }
+  }
+
+  expect_failures = [var.authorization]
+}
+
 run "allowed_origin_with_a_path_is_rejected" {
   command = plan
 
