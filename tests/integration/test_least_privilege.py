@@ -44,16 +44,16 @@ KEY_USE = {
     "stream_processor": ("kms:Decrypt", "kms:GenerateDataKey"),
     "heartbeat": ("kms:Decrypt",),
 }
-# What API Gateway needs to write logs with the account's CloudWatch role.
+# What API Gateway uses the account's CloudWatch role for: the actions of the policy AWS provides
+# for it (AmazonAPIGatewayPushToCloudWatchLogs), which reads as well as writes.
 API_GATEWAY_LOG_WRITE = (
     "logs:CreateLogGroup",
     "logs:CreateLogStream",
     "logs:DescribeLogGroups",
     "logs:DescribeLogStreams",
     "logs:PutLogEvents",
-    "logs:GetLogEvents",
-    "logs:FilterLogEvents",
 )
+API_GATEWAY_LOG_READ = ("logs:GetLogEvents", "logs:FilterLogEvents")
 
 FUNCTIONS = [
     *(("connect", channel) for channel in COMPLETE_CHANNELS),
