@@ -219,13 +219,15 @@ def test_only_api_gateway_may_assume_the_account_cloudwatch_role(deployment, api
     ]
 
 
-def test_account_cloudwatch_role_may_only_write_this_account_and_regions_logs(
+def test_account_cloudwatch_role_may_only_use_the_logs_of_its_account_and_region(
     deployment, api_gateway_role
 ):
     statements = list(_role_statements(deployment, api_gateway_role))
     this_account_and_region = f"arn:aws:logs:{deployment.region}:{deployment.account}:log-group:*"
     assert [s["Effect"] for s in statements] == ["Allow"]
-    assert _flattened(iter(statements)) == _grants(API_GATEWAY_LOG_WRITE, [this_account_and_region])
+    assert _flattened(iter(statements)) == _grants(
+        API_GATEWAY_LOG_WRITE + API_GATEWAY_LOG_READ, [this_account_and_region]
+    )
 
 
 def test_account_cloudwatch_role_has_no_managed_policy(deployment, api_gateway_role):
