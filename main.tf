@@ -7,6 +7,7 @@ locals {
     architecture              = var.lambda_architecture
     memory_size               = var.lambda_memory_size
     log_retention_in_days     = var.log_retention_in_days
+    log_group_kms_key_arn     = var.kms_key_arn
     role_permissions_boundary = var.iam_role_permissions_boundary
   }
 }
@@ -30,9 +31,17 @@ module "channel" {
   point_in_time_recovery = each.value.point_in_time_recovery
   kms_key_arn            = var.kms_key_arn
 
-  lambda   = local.lambda
-  timeouts = var.lambda_timeouts
-  tags     = var.tags
+  # A channel's own authorization replaces the root setting as a whole.
+  authorization   = each.value.authorization != null ? each.value.authorization : var.authorization
+  data_attributes = each.value.data_attributes
+
+  access_log_group_arn            = try(aws_cloudwatch_log_group.access[each.key].arn, null)
+  api_gateway_cloudwatch_role_arn = one(aws_api_gateway_account.this[*].cloudwatch_role_arn)
+
+  lambda               = local.lambda
+  timeouts             = var.lambda_timeouts
+  reserved_concurrency = var.lambda_reserved_concurrency
+  tags                 = var.tags
 }
 
 ################################################################################
@@ -98,4 +107,85 @@ module "heartbeat" {
   lambda  = local.lambda
   timeout = var.lambda_timeouts.heartbeat
   tags    = var.tags
+}
+
+################################################################################
+# Access logs
+################################################################################
+
+# Each channel's stage logs every connect, disconnect and message here: the audit trail that
+# outlives the connection's row. The groups live here, beside the account's CloudWatch role that
+# API Gateway writes them with, so that the role can be scoped with their account and region.
+resource "aws_cloudwatch_log_group" "access" {
+  for_each = var.access_logs.enabled ? var.channels : {}
+
+  name              = "/aws/apigateway/${var.name_prefix}-${each.key}"
+  retention_in_days = var.access_logs.retention_in_days
+  kms_key_id        = var.kms_key_arn
+
+  tags = var.tags
+}
+
+################################################################################
+# API Gateway account: the CloudWatch role access logs are written with
+################################################################################
+
+locals {
+  # arn:<partition>:logs:<region>:<account>:log-group:* of the access log groups: every log group
+  # of the account and region they are in.
+  access_log_region_log_groups = distinct([
+    for group in values(aws_cloudwatch_log_group.access) : "${join(":", slice(split(":", group.arn), 0, 5))}:log-group:*"
+  ])
+}
+
+# Account-wide and per region: every API Gateway API of this account and region logs with this
+# role once it is set. Created only when asked for.
+resource "aws_iam_role" "api_gateway_cloudwatch" {
+  count = var.create_api_gateway_account_role ? 1 : 0
+
+  name                 = "${var.name_prefix}-apigateway-cloudwatch"
+  permissions_boundary = var.iam_role_permissions_boundary
+
+  assume_role_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "apigateway.amazonaws.com" } }]
+  })
+
+  tags = var.tags
+}
+
+# What API Gateway needs to write execution and access logs, on the log groups of this account and
+# region only: the role serves every API of the region, so no narrower set of groups will do.
+resource "aws_iam_role_policy" "api_gateway_cloudwatch" {
+  count = var.create_api_gateway_account_role ? 1 : 0
+
+  name = "${var.name_prefix}-apigateway-cloudwatch"
+  role = aws_iam_role.api_gateway_cloudwatch[0].id
+
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid    = "WriteLogsOfThisAccountAndRegion"
+      Effect = "Allow"
+      Action = [
+        "logs:CreateLogGroup",
+        "logs:CreateLogStream",
+        "logs:DescribeLogGroups",
+        "logs:DescribeLogStreams",
+        "logs:PutLogEvents",
+        "logs:GetLogEvents",
+        "logs:FilterLogEvents",
+      ]
+      Resource = local.access_log_region_log_groups
+    }]
+  })
+}
+
+resource "aws_api_gateway_account" "this" {
+  count = var.create_api_gateway_account_role ? 1 : 0
+
+  cloudwatch_role_arn = aws_iam_role.api_gateway_cloudwatch[0].arn
+
+  # API Gateway checks the role's trust and permissions when it is set.
+  depends_on = [aws_iam_role_policy.api_gateway_cloudwatch]
 }

@@ -1,5 +1,5 @@
 output "channels" {
-  description = "Per channel: `websocket_url` (wss://, for clients), `management_endpoint` (https://, for `@connections` posts), `api_id`, `stage_name`, `connections_table_name`, `connections_table_arn`."
+  description = "Per channel: `websocket_url` (wss://, for clients), `management_endpoint` (https://, for `@connections` posts), `api_id`, `stage_name`, `connections_table_name`, `connections_table_arn`, `authorization_type` (`jwt`, `iam` or `none`), `access_log_group_name` (`null` when access logs are off)."
   value = {
     for key, channel in module.channel : key => {
       websocket_url          = channel.websocket_url
@@ -8,6 +8,8 @@ output "channels" {
       stage_name             = channel.stage_name
       connections_table_name = channel.connections_table_name
       connections_table_arn  = channel.connections_table_arn
+      authorization_type     = channel.authorization_type
+      access_log_group_name  = try(aws_cloudwatch_log_group.access[key].name, null)
     }
   }
 }
@@ -28,10 +30,11 @@ output "incident_stream_arn" {
 }
 
 output "function_names" {
-  description = "Lambda function names: `connect` and `disconnect` (maps keyed by channel), `stream_processor` and `heartbeat` (strings)."
+  description = "Lambda function names: `connect` and `disconnect` (maps keyed by channel), `authorizer` (map keyed by the channels with JWT authorization), `stream_processor` and `heartbeat` (strings)."
   value = {
     connect          = { for key, channel in module.channel : key => channel.function_names.connect }
     disconnect       = { for key, channel in module.channel : key => channel.function_names.disconnect }
+    authorizer       = { for key, channel in module.channel : key => channel.function_names.authorizer if channel.authorization_type == "jwt" }
     stream_processor = module.incident_stream.function_name
     heartbeat        = module.heartbeat.function_name
   }
@@ -40,4 +43,9 @@ output "function_names" {
 output "dead_letter_queue_url" {
   description = "URL of the SQS queue that receives stream batches the stream processor could not handle."
   value       = module.incident_stream.dead_letter_queue_url
+}
+
+output "api_gateway_cloudwatch_role_arn" {
+  description = "ARN of the role set as the account's API Gateway CloudWatch role when `create_api_gateway_account_role` is true, else `null`."
+  value       = try(aws_iam_role.api_gateway_cloudwatch[0].arn, null)
 }

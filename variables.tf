@@ -20,6 +20,64 @@ variable "tags" {
 }
 
 ################################################################################
+# Authorization
+################################################################################
+
+variable "authorization" {
+  description = <<-EOT
+    Who may open a connection to a channel (required: there is no safe default). `type`:
+    `jwt`: a Lambda REQUEST authorizer on `$connect` verifies the caller's OIDC token (query parameter `token`, `Authorization: Bearer`, or a `Sec-WebSocket-Protocol` entry) against `issuer` (https URL; http only for 127.0.0.1/localhost) and `audiences` (accepted `aud`, or Cognito app client ids; at least one), optionally scoped by `accounts_claim` (the claim listing the AWS accounts a principal may see) and `allowed_origins` (browser origins, `[]` = any);
+    `iam`: `AWS_IAM`, handshakes signed with SigV4 by principals allowed `execute-api:Invoke`;
+    `none`: anyone who knows the URL may connect and receives every message of the channel.
+    `channels.<key>.authorization` replaces this setting for one channel.
+  EOT
+  type = object({
+    type            = string
+    issuer          = optional(string)
+    audiences       = optional(list(string), [])
+    accounts_claim  = optional(string)
+    allowed_origins = optional(list(string), [])
+  })
+  nullable = false
+
+  # Each rule checks this setting and every channel's own (local.channel_authorizations).
+  validation {
+    condition     = alltrue([for setting in concat([var.authorization], local.channel_authorizations) : contains(["jwt", "iam", "none"], setting.type)])
+    error_message = "authorization.type (and channels.<key>.authorization.type) must be \"jwt\" (OIDC tokens, e.g. dashboards), \"iam\" (SigV4, e.g. agents and services) or \"none\" (anyone who knows the URL), e.g. { type = \"iam\" }."
+  }
+
+  validation {
+    condition     = alltrue([for setting in concat([var.authorization], local.channel_authorizations) : setting.type != "jwt" || (setting.issuer != null && length(setting.audiences) > 0)])
+    error_message = "authorization with type = \"jwt\" needs issuer and at least one audience, e.g. { type = \"jwt\", issuer = \"https://cognito-idp.<region>.amazonaws.com/<user-pool-id>\", audiences = [\"<app-client-id>\"] }."
+  }
+
+  validation {
+    condition     = alltrue([for setting in concat([var.authorization], local.channel_authorizations) : setting.type == "jwt" || (setting.issuer == null && length(setting.audiences) == 0 && setting.accounts_claim == null && length(setting.allowed_origins) == 0)])
+    error_message = "issuer, audiences, accounts_claim and allowed_origins apply only to type = \"jwt\": remove them from an authorization with type = \"iam\" or \"none\", or set type = \"jwt\"."
+  }
+
+  validation {
+    condition     = alltrue([for setting in concat([var.authorization], local.channel_authorizations) : setting.issuer == null || can(regex("^(https://[^/?#@\\s]+|http://(127\\.0\\.0\\.1|localhost)(:[0-9]+)?)(/[^?#\\s]*)?$", setting.issuer))])
+    error_message = "authorization.issuer must be the issuer URL of your OIDC provider, https:// without query or fragment (http:// only for 127.0.0.1 or localhost, for local stacks), e.g. \"https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123\"."
+  }
+
+  validation {
+    condition     = alltrue([for setting in concat([var.authorization], local.channel_authorizations) : alltrue([for value in concat(setting.audiences, setting.accounts_claim == null ? [] : [setting.accounts_claim]) : can(regex("^[^,\\s]{1,256}$", value))])])
+    error_message = "authorization.audiences and accounts_claim must be 1-256 printable characters without spaces or commas (the authorizer receives the audiences comma-separated), e.g. audiences = [\"4b3kexampleclientid\"], accounts_claim = \"custom:accounts\"."
+  }
+
+  validation {
+    condition     = alltrue([for setting in concat([var.authorization], local.channel_authorizations) : alltrue([for origin in setting.allowed_origins : can(regex("^https?://[^/?#@,\\s]+$", origin))])])
+    error_message = "authorization.allowed_origins must be browser origins, scheme://host[:port] without path, e.g. [\"https://soc.example.com\"]."
+  }
+}
+
+locals {
+  # The channels' own authorization settings, which the validations of var.authorization check too.
+  channel_authorizations = [for channel in values(var.channels) : channel.authorization if channel.authorization != null]
+}
+
+################################################################################
 # Channels
 ################################################################################
 
@@ -28,7 +86,9 @@ variable "channels" {
     WebSocket channels, keyed by channel name (1-16 of `a-z`, `0-9`, `_`, `-`, starting with a letter). Each gets an API, a stage, a connections table and connect/disconnect functions:
     `connections_table_name` (default `<prefix>-<channel>-connections`), `stage_name` (default `prod`),
     `throttling_burst_limit` (requests, default 100) and `throttling_rate_limit` (requests per second, default 50), both greater than 0,
-    `connection_ttl_seconds` (default 10800 = 3 h, `0` turns TTL off), `store_source_ip` (default true), `point_in_time_recovery` (default false).
+    `connection_ttl_seconds` (default 10800 = 3 h, `0` turns TTL off), `store_source_ip` (default true), `point_in_time_recovery` (default false),
+    `authorization` (default `null`: the root `authorization`; an object of the same shape replaces it for this channel),
+    `data_attributes` (what a message's `data` carries: `null`, the default, the whole item; `[]` no `data`; a list only those attributes of the item).
   EOT
   type = map(object({
     connections_table_name = optional(string)
@@ -38,6 +98,14 @@ variable "channels" {
     connection_ttl_seconds = optional(number, 10800)
     store_source_ip        = optional(bool, true)
     point_in_time_recovery = optional(bool, false)
+    authorization = optional(object({
+      type            = string
+      issuer          = optional(string)
+      audiences       = optional(list(string), [])
+      accounts_claim  = optional(string)
+      allowed_origins = optional(list(string), [])
+    }))
+    data_attributes = optional(list(string))
   }))
   default = {
     events      = {}
@@ -84,6 +152,42 @@ variable "channels" {
   validation {
     condition     = length(distinct(compact([for channel in values(var.channels) : channel.connections_table_name]))) == length(compact([for channel in values(var.channels) : channel.connections_table_name]))
     error_message = "Every channel needs its own connections table: two channels have the same connections_table_name."
+  }
+
+  validation {
+    condition     = alltrue([for channel in values(var.channels) : alltrue([for name in coalesce(channel.data_attributes, []) : length(trimspace(name)) > 0])])
+    error_message = "data_attributes must name item attributes (non-empty strings), e.g. [\"incident_id\", \"severity\"]; use [] to send no data, or leave it out (null) to send the whole item."
+  }
+}
+
+################################################################################
+# Access logs
+################################################################################
+
+variable "access_logs" {
+  description = "Stage access logs, the audit trail of every connect and disconnect (request id, time, source IP, principal, connection id, event type, status): `enabled` (default true) writes one JSON line per request to a log group per channel, `/aws/apigateway/<name_prefix>-<channel>`, kept `retention_in_days` (default 365; a value CloudWatch Logs accepts, 0 = never expire). API Gateway writes them with the account's CloudWatch role: see `create_api_gateway_account_role`."
+  type = object({
+    enabled           = optional(bool, true)
+    retention_in_days = optional(number, 365)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = contains(local.log_retention_values, var.access_logs.retention_in_days)
+    error_message = "access_logs.retention_in_days must be a value CloudWatch Logs accepts: ${join(", ", local.log_retention_values)} (0 = never expire)."
+  }
+}
+
+variable "create_api_gateway_account_role" {
+  description = "Whether to create the IAM role API Gateway writes access logs with and set it as this account's API Gateway CloudWatch role (`aws_api_gateway_account`). That setting is account-wide and per region: it replaces the role every API Gateway API of the region logs with. Leave `false` when the account already has one (API Gateway refuses access logging without it)."
+  type        = bool
+  default     = false
+  nullable    = false
+
+  validation {
+    condition     = !var.create_api_gateway_account_role || var.access_logs.enabled
+    error_message = "create_api_gateway_account_role = true serves the access logs: set access_logs.enabled = true as well, or leave the role false."
   }
 }
 
@@ -277,7 +381,7 @@ variable "heartbeat_schedule_expression" {
 ################################################################################
 
 variable "function_packages_dir" {
-  description = "Directory with `connect.zip`, `disconnect.zip`, `stream_processor.zip` and `heartbeat.zip`; `null` uses the packages shipped in this module's `functions/dist`."
+  description = "Directory with `connect.zip`, `disconnect.zip`, `authorizer.zip`, `stream_processor.zip` and `heartbeat.zip`; `null` uses the packages shipped in this module's `functions/dist`."
   type        = string
   default     = null
 }
@@ -316,23 +420,39 @@ variable "lambda_memory_size" {
 }
 
 variable "lambda_timeouts" {
-  description = "Timeout in seconds of each function: `connect`/`disconnect` (1-29, API Gateway waits at most 29 s), `stream_processor` and `heartbeat` (10-900; they stop starting work 7.5 s before it, so that what is in flight ends in time)."
+  description = "Timeout in seconds of each function: `connect`/`disconnect`/`authorizer` (1-29, API Gateway waits at most 29 s), `stream_processor` and `heartbeat` (10-900; they stop starting work 7.5 s before it, so that what is in flight ends in time)."
   type = object({
     connect          = optional(number, 10)
     disconnect       = optional(number, 10)
+    authorizer       = optional(number, 10)
     stream_processor = optional(number, 60)
     heartbeat        = optional(number, 60)
   })
   default = {}
 
   validation {
-    condition     = var.lambda_timeouts.connect >= 1 && var.lambda_timeouts.connect <= 29 && var.lambda_timeouts.disconnect >= 1 && var.lambda_timeouts.disconnect <= 29
-    error_message = "lambda_timeouts.connect and .disconnect must be between 1 and 29 seconds: API Gateway gives up on an integration after 29 s."
+    condition     = alltrue([for timeout in [var.lambda_timeouts.connect, var.lambda_timeouts.disconnect, var.lambda_timeouts.authorizer] : timeout >= 1 && timeout <= 29])
+    error_message = "lambda_timeouts.connect, .disconnect and .authorizer must be between 1 and 29 seconds: API Gateway gives up on an integration or authorizer after 29 s."
   }
 
   validation {
     condition     = var.lambda_timeouts.stream_processor >= 10 && var.lambda_timeouts.stream_processor <= 900 && var.lambda_timeouts.heartbeat >= 10 && var.lambda_timeouts.heartbeat <= 900
     error_message = "lambda_timeouts.stream_processor and .heartbeat must be between 10 and 900 seconds: they stop starting work 7.5 s before their timeout so that the requests in flight end in time."
+  }
+}
+
+variable "lambda_reserved_concurrency" {
+  description = "Concurrent executions reserved for the functions a connection storm hits, per function: `connect` (every channel's connect function) and `authorizer` (every JWT channel's authorizer), whole numbers >= 1; `null` (default) leaves them unreserved. A reservation also caps the function, and Lambda keeps at least 100 of the account's concurrency unreserved."
+  type = object({
+    connect    = optional(number)
+    authorizer = optional(number)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = alltrue([for reserved in values(var.lambda_reserved_concurrency) : reserved == null || try(reserved >= 1 && floor(reserved) == reserved, false)])
+    error_message = "lambda_reserved_concurrency.connect and .authorizer must be whole numbers >= 1 (0 would refuse every connection), or null for no reservation."
   }
 }
 
@@ -353,9 +473,14 @@ variable "log_retention_in_days" {
   default     = 30
 
   validation {
-    condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_in_days)
-    error_message = "log_retention_in_days must be a value CloudWatch Logs accepts: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653, or 0 (never expire)."
+    condition     = contains(local.log_retention_values, var.log_retention_in_days)
+    error_message = "log_retention_in_days must be a value CloudWatch Logs accepts: ${join(", ", local.log_retention_values)} (0 = never expire)."
   }
+}
+
+locals {
+  # What CloudWatch Logs accepts as a retention in days; 0 keeps logs forever.
+  log_retention_values = [0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]
 }
 
 variable "iam_role_permissions_boundary" {
@@ -374,7 +499,7 @@ variable "iam_role_permissions_boundary" {
 ################################################################################
 
 variable "kms_key_arn" {
-  description = "ARN of a customer managed KMS key for the connections tables, the incident table and the dead-letter queue; `null` uses AWS managed encryption. The functions get only the KMS actions they need on this key."
+  description = "ARN of a customer managed KMS key for the connections tables, the incident table, the dead-letter queue and every log group (the functions' and the access logs'); `null` uses AWS managed encryption. The functions get only the KMS actions they need on this key; the key policy must allow CloudWatch Logs (`logs.<region>.amazonaws.com`) to use it."
   type        = string
   default     = null
 

@@ -3,11 +3,16 @@ provider "aws" {
 }
 
 # The original system: three channels with their original table names, incident and remediation
-# changes of the `Incident` table broadcast to the history channel.
+# changes of the `Incident` table broadcast to the history channel. Agents and services connect
+# with SigV4 (IAM); dashboards on the history channel sign in with Cognito (JWT).
 module "incident_ws" {
   source = "../../"
 
   name_prefix = "incident-ws"
+
+  # Every channel unless it says otherwise: handshakes signed with SigV4 by IAM principals that
+  # may execute-api:Invoke the channel's $connect.
+  authorization = { type = "iam" }
 
   channels = {
     events = {
@@ -20,6 +25,15 @@ module "incident_ws" {
       connections_table_name = "IncidentWebSocketConnections"
       throttling_burst_limit = 200
       throttling_rate_limit  = 100
+
+      # Dashboards: a Cognito user pool's tokens; each user sees the accounts in the token's
+      # `custom:accounts` claim (`*` for all).
+      authorization = {
+        type           = "jwt"
+        issuer         = var.oidc_issuer
+        audiences      = var.oidc_audiences
+        accounts_claim = "custom:accounts"
+      }
     }
   }
 
@@ -32,6 +46,11 @@ module "incident_ws" {
   incident_table_hash_key       = "incident_id"
   heartbeat_schedule_expression = "rate(5 minutes)"
   log_retention_in_days         = 30
+
+  access_logs                     = { retention_in_days = 365 }
+  create_api_gateway_account_role = var.create_api_gateway_account_role
+  kms_key_arn                     = var.kms_key_arn
+  lambda_reserved_concurrency     = var.lambda_reserved_concurrency
 
   tags = {
     Project = "incident-websocket"

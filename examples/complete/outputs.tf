@@ -1,5 +1,5 @@
 output "channels" {
-  description = "Per channel: websocket_url, management_endpoint, api_id, stage_name, connections_table_name, connections_table_arn."
+  description = "Per channel: websocket_url, management_endpoint, api_id, stage_name, connections_table_name, connections_table_arn, authorization_type, access_log_group_name."
   value       = module.incident_ws.channels
 }
 
@@ -19,11 +19,16 @@ output "incident_stream_arn" {
 }
 
 output "function_names" {
-  description = "Lambda function names."
+  description = "Lambda function names (connect, disconnect, authorizer, stream_processor, heartbeat)."
   value       = module.incident_ws.function_names
 }
 
 output "dead_letter_queue_url" {
   description = "URL of the stream processor's dead-letter queue."
   value       = module.incident_ws.dead_letter_queue_url
+}
+
+output "api_gateway_cloudwatch_role_arn" {
+  description = "The account's API Gateway CloudWatch role when the example creates it, else null."
+  value       = module.incident_ws.api_gateway_cloudwatch_role_arn
 }

@@ -28,6 +28,14 @@ module "incident_ws" {
 
   name_prefix = var.name_prefix
 
+  # Tokens of the local OIDC issuer; each persona sees the accounts in its `accounts` claim.
+  authorization = {
+    type           = "jwt"
+    issuer         = var.oidc_issuer
+    audiences      = [var.oidc_audience]
+    accounts_claim = "accounts"
+  }
+
   # The default channels (events, remediation, history), and routes wider than the default
   # (everything to history) so that every dashboard pane has traffic.
   stream_routes = {

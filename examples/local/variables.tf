@@ -14,3 +14,14 @@ variable "name_prefix" {
   type        = string
   default     = "incident-ws"
 }
+
+variable "oidc_issuer" {
+  description = "URL of the local OIDC issuer whose tokens the channels accept, e.g. `http://127.0.0.1:8001` (http only on 127.0.0.1 or localhost)."
+  type        = string
+}
+
+variable "oidc_audience" {
+  description = "The `aud` the local issuer's tokens carry."
+  type        = string
+  default     = "incident-websocket"
+}

@@ -1,14 +1,16 @@
-"""`$connect` of every channel: store the connection (docs/handlers.md)."""
+"""`$connect` of every channel: store the connection with its principal and account scope
+(docs/handlers.md)."""
 
 import logging
 import time
 
 from botocore.exceptions import BotoCoreError, ClientError
+from incident_ws import access, websocket_events
 from incident_ws.clients import dynamodb_client
 from incident_ws.config import load_connect_config
 from incident_ws.connection_store import ConnectionStore
 from incident_ws.logs import log_event
-from incident_ws.registration import connection_item
+from incident_ws.registration import connected_response, connection_item
 from incident_ws.validation import InvalidParameter
 
 logger = logging.getLogger(__name__)
@@ -19,37 +21,39 @@ STORE = ConnectionStore(DYNAMODB, CONFIG.table)
 
 
 def handler(event, context):
+    fields = {"channel": CONFIG.channel, **websocket_events.log_fields(event)}
     try:
-        item = connection_item(event, CONFIG.ttl_seconds, CONFIG.store_source_ip, time.time())
-    except InvalidParameter as error:
-        log_event(
-            logger,
-            logging.WARNING,
-            "connect_rejected",
-            channel=CONFIG.channel,
-            parameter=error.parameter,
-        )
-        return {"statusCode": 400, "body": str(error)}
-    try:
-        STORE.put(item)
-    except (BotoCoreError, ClientError) as error:
+        caller = access.caller(event, CONFIG.authorization)
+    except access.AccessDenied as refusal:  # the route let through a request it should not have
         log_event(
             logger,
             logging.ERROR,
-            "connect_store_failed",
-            channel=CONFIG.channel,
-            connectionId=item["connectionId"],
-            error=repr(error),
+            "connect_refused",
+            authorization=CONFIG.authorization,
+            reason=refusal.reason,
+            **fields,
         )
+        return {"statusCode": 403, "body": "forbidden"}
+    fields.update(principal=caller.principal, scope=caller.scope())
+    try:
+        item = connection_item(
+            event, caller, CONFIG.ttl_seconds, CONFIG.store_source_ip, time.time()
+        )
+    except InvalidParameter as error:
+        log_event(logger, logging.WARNING, "connect_rejected", parameter=error.parameter, **fields)
+        return {"statusCode": error.status_code, "body": str(error)}
+    try:
+        STORE.put(item)
+    except (BotoCoreError, ClientError) as error:
+        log_event(logger, logging.ERROR, "connect_store_failed", error=repr(error), **fields)
         return {"statusCode": 500, "body": "connection could not be stored"}
     log_event(
         logger,
         logging.INFO,
         "connected",
-        channel=CONFIG.channel,
-        connectionId=item["connectionId"],
         clientId=item["clientId"],
         account=item.get("account"),
         region=item.get("region"),
+        **fields,
     )
-    return {"statusCode": 200, "body": "connected"}
+    return connected_response(event)

@@ -1,4 +1,4 @@
-"""`$disconnect` of every channel: forget the connection (docs/handlers.md)."""
+"""`$disconnect` of every channel: forget the connection, and log who it was (docs/handlers.md)."""
 
 import logging
 import time
@@ -54,6 +54,8 @@ def _connection_summary(item: dict, now: float) -> dict:
     connected = now - created_ms / 1000 if isinstance(created_ms, int | float) else None
     return {
         "clientId": item.get("clientId"),
+        "principal": item.get("principal"),
+        "sourceIp": item.get("sourceIp"),
         "account": item.get("account"),
         "region": item.get("region"),
         "connectedSeconds": round(connected, 3) if connected is not None else None,

@@ -21,7 +21,7 @@ def handler(event, context):
     deadline = Deadline.from_context(context)
     records = event.get("Records") if isinstance(event, dict) else None
     messages = stream.batch_messages(records)
-    routed = stream.route(messages, CONFIG.message_routing)
+    routed = stream.route(messages, CONFIG.message_routing, CONFIG.data_attributes)
     reports = FAN_OUT.send(routed, deadline)
     for report in reports.values():
         if report.error is not None:

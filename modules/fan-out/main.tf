@@ -4,8 +4,9 @@ locals {
   environment_variables = {
     CHANNELS = jsonencode({
       for key, channel in var.channels : key => {
-        table    = channel.connections_table_name
-        endpoint = channel.management_endpoint
+        table           = channel.connections_table_name
+        endpoint        = channel.management_endpoint
+        data_attributes = channel.data_attributes
       }
     })
     MAX_CONCURRENCY = tostring(var.max_concurrency)

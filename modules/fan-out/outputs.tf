@@ -4,7 +4,7 @@ output "channels" {
 }
 
 output "environment_variables" {
-  description = "`CHANNELS` (JSON: channel => `{ table, endpoint }`) and `MAX_CONCURRENCY`, for the function's environment."
+  description = "`CHANNELS` (JSON: channel => `{ table, endpoint, data_attributes }`, `data_attributes` always present, `null` for the whole item) and `MAX_CONCURRENCY`, for the function's environment."
   value       = local.environment_variables
 }
 

@@ -1,10 +1,11 @@
 variable "channels" {
-  description = "The channels a function fans out to, keyed by channel: modules/websocket-channel instances, or objects with their `connections_table_name`, `connections_table_arn`, `management_endpoint` and `manage_connections_arn`."
+  description = "The channels a function fans out to, keyed by channel: modules/websocket-channel instances, or objects with their `connections_table_name`, `connections_table_arn`, `management_endpoint`, `manage_connections_arn` and `data_attributes` (`null` or omitted: messages carry the whole item as `data`; `[]`: no `data`; a list: only those attributes)."
   type = map(object({
     connections_table_name = string
     connections_table_arn  = string
     management_endpoint    = string
     manage_connections_arn = string
+    data_attributes        = optional(list(string))
   }))
 
   validation {

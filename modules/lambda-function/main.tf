@@ -5,6 +5,7 @@
 resource "aws_cloudwatch_log_group" "this" {
   name              = "/aws/lambda/${var.function_name}"
   retention_in_days = var.lambda.log_retention_in_days
+  kms_key_id        = var.lambda.log_group_kms_key_arn
 
   tags = var.tags
 }
@@ -85,6 +86,8 @@ resource "aws_lambda_function" "this" {
   architectures    = [var.lambda.architecture]
   memory_size      = var.lambda.memory_size
   timeout          = var.timeout
+
+  reserved_concurrent_executions = var.reserved_concurrent_executions
 
   dynamic "environment" {
     for_each = length(var.environment_variables) > 0 ? [var.environment_variables] : []

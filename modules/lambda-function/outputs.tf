@@ -37,3 +37,8 @@ output "environment_variables" {
   description = "Environment variables the function runs with."
   value       = try(aws_lambda_function.this.environment[0].variables, {})
 }
+
+output "reserved_concurrent_executions" {
+  description = "Concurrent executions reserved for the function; -1 (or `null` until applied) when it is unreserved."
+  value       = aws_lambda_function.this.reserved_concurrent_executions
+}

@@ -25,6 +25,17 @@ variable "timeout" {
   type        = number
 }
 
+variable "reserved_concurrent_executions" {
+  description = "Concurrent executions reserved for (and limiting) the function, a whole number >= 1; `null` leaves it unreserved."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.reserved_concurrent_executions == null || try(var.reserved_concurrent_executions >= 1 && floor(var.reserved_concurrent_executions) == var.reserved_concurrent_executions, false)
+    error_message = "reserved_concurrent_executions must be a whole number >= 1 (0 would stop the function from running), or null for no reservation."
+  }
+}
+
 variable "environment_variables" {
   description = "Environment variables of the function (4 KB in all at most)."
   type        = map(string)
@@ -69,7 +80,7 @@ variable "kms_actions" {
 
 variable "lambda" {
   description = <<-EOT
-    Settings the functions of this module share: `packages_dir` (directory of the zips), `runtime` (Python 3, e.g. `python3.12`), `architecture` (`x86_64` or `arm64`), `memory_size` (MB, 128-10240), `log_retention_in_days` (a value CloudWatch Logs accepts, 0 = never expire) and `role_permissions_boundary` (IAM policy ARN or `null`).
+    Settings the functions of this module share: `packages_dir` (directory of the zips), `runtime` (Python 3, e.g. `python3.12`), `architecture` (`x86_64` or `arm64`), `memory_size` (MB, 128-10240), `log_retention_in_days` (a value CloudWatch Logs accepts, 0 = never expire), `log_group_kms_key_arn` (KMS key ARN that encrypts the log group, or `null`) and `role_permissions_boundary` (IAM policy ARN or `null`).
     To give one function its own value, pass e.g. `merge(var.lambda, { memory_size = 512 })`.
   EOT
   type = object({
@@ -78,6 +89,7 @@ variable "lambda" {
     architecture              = string
     memory_size               = number
     log_retention_in_days     = number
+    log_group_kms_key_arn     = optional(string)
     role_permissions_boundary = optional(string)
   })
 

@@ -33,7 +33,27 @@ output "connections_table_arn" {
   value       = aws_dynamodb_table.this.arn
 }
 
+output "execution_arn" {
+  description = "Execution ARN of the WebSocket API, `arn:<partition>:execute-api:<region>:<account>:<api-id>`."
+  value       = aws_apigatewayv2_api.this.execution_arn
+}
+
 output "function_names" {
-  description = "Names of the channel's functions: `{ connect = ..., disconnect = ... }`."
+  description = "Names of the channel's functions: `{ connect = ..., disconnect = ... }`, and `authorizer` with JWT authorization."
   value       = { for key, function in module.function : key => function.function_name }
+}
+
+output "authorizer_id" {
+  description = "ID of the `$connect` REQUEST authorizer with JWT authorization, else `null`."
+  value       = try(aws_apigatewayv2_authorizer.this[0].id, null)
+}
+
+output "authorization_type" {
+  description = "How `$connect` is authorized: `jwt`, `iam` or `none`."
+  value       = var.authorization.type
+}
+
+output "data_attributes" {
+  description = "What a message's `data` carries on this channel: `null` the whole item, `[]` nothing, or the listed attributes."
+  value       = var.data_attributes
 }

@@ -14,6 +14,32 @@ variable "channel" {
 }
 
 ################################################################################
+# Authorization
+################################################################################
+
+variable "authorization" {
+  description = "Who may open a connection: `type` `jwt` (a Lambda REQUEST authorizer on `$connect` that verifies the caller's OIDC token against `issuer` and `audiences`, with the optional `accounts_claim` and `allowed_origins`), `iam` (`AWS_IAM`: handshakes signed with SigV4) or `none` (anyone who knows the URL)."
+  type = object({
+    type            = string
+    issuer          = optional(string)
+    audiences       = optional(list(string), [])
+    accounts_claim  = optional(string)
+    allowed_origins = optional(list(string), [])
+  })
+  nullable = false
+
+  validation {
+    condition     = contains(["jwt", "iam", "none"], var.authorization.type)
+    error_message = "authorization.type must be \"jwt\", \"iam\" or \"none\"."
+  }
+
+  validation {
+    condition     = var.authorization.type != "jwt" || (var.authorization.issuer != null && length(var.authorization.audiences) > 0)
+    error_message = "authorization.type = \"jwt\" needs the issuer and at least one audience the authorizer accepts."
+  }
+}
+
+################################################################################
 # API stage
 ################################################################################
 
@@ -48,6 +74,18 @@ variable "throttling_rate_limit" {
     condition     = var.throttling_rate_limit > 0
     error_message = "throttling_rate_limit must be greater than 0: a stage throttled to 0 rejects every message and connection. Use e.g. 50."
   }
+}
+
+variable "access_log_group_arn" {
+  description = "ARN of the CloudWatch log group that receives the stage's access log (one JSON line per connect, disconnect and message: request id, time, source IP, principal, connection id, event type, status); `null` turns access logging off. API Gateway writes it with the account's CloudWatch role."
+  type        = string
+  default     = null
+}
+
+variable "api_gateway_cloudwatch_role_arn" {
+  description = "ARN of the account's API Gateway CloudWatch role when the same configuration sets it (`aws_api_gateway_account`): the stage is created after it, since API Gateway refuses access logging before the role is set. `null` when the role is already set."
+  type        = string
+  default     = null
 }
 
 ################################################################################
@@ -88,6 +126,12 @@ variable "point_in_time_recovery" {
   default     = false
 }
 
+variable "data_attributes" {
+  description = "What the `data` of a message sent on this channel carries (`CHANNELS[<channel>].data_attributes` of the functions that fan out): `null` the whole item, `[]` no `data` at all, a list only those attributes of the item."
+  type        = list(string)
+  default     = null
+}
+
 variable "kms_key_arn" {
   description = "ARN of a customer managed KMS key for the connections table; `null` uses the AWS managed key. The functions get only the KMS actions they need on it."
   type        = string
@@ -99,22 +143,33 @@ variable "kms_key_arn" {
 ################################################################################
 
 variable "lambda" {
-  description = "Settings both functions share, as modules/lambda-function takes them (`packages_dir` with `connect.zip` and `disconnect.zip`, `runtime`, `architecture`, `memory_size`, `log_retention_in_days`, `role_permissions_boundary`)."
+  description = "Settings the channel's functions share, as modules/lambda-function takes them (`packages_dir` with `connect.zip`, `disconnect.zip` and `authorizer.zip`, `runtime`, `architecture`, `memory_size`, `log_retention_in_days`, `log_group_kms_key_arn`, `role_permissions_boundary`)."
   type        = any
 }
 
 variable "timeouts" {
-  description = "Timeout in seconds of each function: `connect` and `disconnect`, 1-29 (API Gateway waits at most 29 s). Other keys are ignored."
+  description = "Timeout in seconds of each function: `connect`, `disconnect` and `authorizer`, 1-29 (API Gateway waits at most 29 s). Other keys are ignored."
   type = object({
     connect    = optional(number, 10)
     disconnect = optional(number, 10)
+    authorizer = optional(number, 10)
   })
   default = {}
 
   validation {
     condition     = alltrue([for timeout in values(var.timeouts) : timeout >= 1 && timeout <= 29])
-    error_message = "timeouts.connect and .disconnect must be between 1 and 29 seconds: API Gateway gives up on an integration after 29 s."
+    error_message = "timeouts.connect, .disconnect and .authorizer must be between 1 and 29 seconds: API Gateway gives up on an integration or authorizer after 29 s."
   }
+}
+
+variable "reserved_concurrency" {
+  description = "Concurrent executions reserved for the functions a connection storm hits, `connect` and `authorizer` (whole numbers >= 1); `null` leaves a function unreserved."
+  type = object({
+    connect    = optional(number)
+    authorizer = optional(number)
+  })
+  default  = {}
+  nullable = false
 }
 
 variable "tags" {

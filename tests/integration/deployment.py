@@ -32,6 +32,21 @@ ROUTED_CHANNELS = tuple(
 LOG_RETENTION_DAYS = 30
 HISTORY_THROTTLING = {"ThrottlingBurstLimit": 200, "ThrottlingRateLimit": 100.0}
 
+# Who may connect: agents sign with SigV4 (the example's root setting), dashboards on history
+# bring a Cognito token (the example's placeholder pool and client).
+COMPLETE_AUTHORIZATION = {"events": "iam", "remediation": "iam", "history": "jwt"}
+JWT_CHANNELS = tuple(key for key, kind in COMPLETE_AUTHORIZATION.items() if kind == "jwt")
+HISTORY_AUTHORIZER_ENVIRONMENT = {
+    "OIDC_ISSUER": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_EXAMPLE",
+    "OIDC_AUDIENCES": "example-dashboard-client-id",
+    "ACCOUNTS_CLAIM": "custom:accounts",
+}
+ACCESS_LOG_RETENTION_DAYS = 365
+
+# What tests/integration/terraform/complete_on_moto turns on beyond the example's defaults.
+KMS_KEY_ALIAS = "alias/incident-ws-complete"
+RESERVED_CONCURRENCY = {"connect": 5, "authorizer": 5}
+
 
 @dataclass(frozen=True)
 class Deployment:
@@ -102,6 +117,35 @@ class Deployment:
             EventSourceArn=self.outputs["incident_stream_arn"]
         )["EventSourceMappings"]
         return mapping
+
+    def kms_key_arn(self) -> str:
+        """The customer managed key the integration wrapper gave the example."""
+        return self.client("kms").describe_key(KeyId=KMS_KEY_ALIAS)["KeyMetadata"]["Arn"]
+
+    def log_group(self, name: str) -> dict[str, Any]:
+        """`DescribeLogGroups` entry of the log group `name`."""
+        groups = self.client("logs").describe_log_groups(logGroupNamePrefix=name)["logGroups"]
+        (group,) = [group for group in groups if group["logGroupName"] == name]
+        return group
+
+    def route(self, channel: str, route_key: str) -> dict[str, Any]:
+        api_id = self.channels[channel]["api_id"]
+        routes = self.client("apigatewayv2").get_routes(ApiId=api_id)["Items"]
+        (route,) = [route for route in routes if route["RouteKey"] == route_key]
+        return route
+
+    def connect_authorizer(self, channel: str) -> dict[str, Any]:
+        """The authorizer of the channel's `$connect` route (moto has no GetAuthorizers)."""
+        authorizer_id = self.route(channel, "$connect")["AuthorizerId"]
+        return self.client("apigatewayv2").get_authorizer(
+            ApiId=self.channels[channel]["api_id"], AuthorizerId=authorizer_id
+        )
+
+    def stage(self, channel: str) -> dict[str, Any]:
+        api = self.channels[channel]
+        return self.client("apigatewayv2").get_stage(
+            ApiId=api["api_id"], StageName=api["stage_name"]
+        )
 
     def permission_statements(self, function_name: str) -> list[dict[str, Any]]:
         """The statements of a function's resource policy (who may invoke it)."""

@@ -9,11 +9,16 @@ import json
 import pytest
 
 from tests.integration.deployment import (
+    ACCESS_LOG_RETENTION_DAYS,
+    COMPLETE_AUTHORIZATION,
     COMPLETE_CHANNEL_TABLES,
     COMPLETE_CHANNELS,
     COMPLETE_ROUTES,
+    HISTORY_AUTHORIZER_ENVIRONMENT,
     HISTORY_THROTTLING,
+    JWT_CHANNELS,
     LOG_RETENTION_DAYS,
+    RESERVED_CONCURRENCY,
     ROUTED_CHANNELS,
     Deployment,
 )
@@ -25,6 +30,24 @@ pytestmark = [pytest.mark.terraform, pytest.mark.timeout(600)]
 STREAM_EVENT_FILTER = {"eventName": ["INSERT", "MODIFY"]}
 # examples/complete keeps the channel defaults: 3 h TTL, source IP stored.
 CONNECTION_DEFAULTS = {"CONNECTION_TTL_SECONDS": "10800", "STORE_SOURCE_IP": "true"}
+CONNECT_ROUTE_AUTHORIZATION = {"jwt": "CUSTOM", "iam": "AWS_IAM", "none": "NONE"}
+# The stage's access log line, as the module's contract gives it.
+ACCESS_LOG_FIELDS = {
+    "requestId": "$context.requestId",
+    "time": "$context.requestTime",
+    "epochMs": "$context.requestTimeEpoch",
+    "eventType": "$context.eventType",
+    "routeKey": "$context.routeKey",
+    "connectionId": "$context.connectionId",
+    "sourceIp": "$context.identity.sourceIp",
+    "userAgent": "$context.identity.userAgent",
+    "principal": "$context.authorizer.principalId",
+    "accounts": "$context.authorizer.accounts",
+    "userArn": "$context.identity.userArn",
+    "status": "$context.status",
+    "error": "$context.error.message",
+    "authorizerError": "$context.authorizer.error",
+}
 
 
 def _zip_sha256(name: str) -> str:
@@ -39,7 +62,7 @@ def _all_function_names(deployment: Deployment) -> list[tuple[str, str]]:
     return [
         *(
             (kind, names[kind][channel])
-            for kind in ("connect", "disconnect")
+            for kind in ("connect", "disconnect", "authorizer")
             for channel in names[kind]
         ),
         ("stream_processor", names["stream_processor"]),
@@ -148,6 +171,12 @@ def test_stream_processor_broadcasts_to_the_routed_channels_tables_and_stages(de
     )
 
 
+def test_every_channels_messages_carry_the_whole_item_unless_the_channel_chooses(deployment):
+    for function in ("stream_processor", "heartbeat"):
+        channels = json.loads(deployment.environment(deployment.functions[function])["CHANNELS"])
+        assert {key: c["data_attributes"] for key, c in channels.items()} == dict.fromkeys(channels)
+
+
 def test_stream_processor_routes_are_the_examples_stream_routes(deployment):
     routes = deployment.environment(deployment.functions["stream_processor"])["ROUTES"]
     assert json.loads(routes) == COMPLETE_ROUTES
@@ -247,6 +276,119 @@ def test_channel_function_may_be_invoked_only_by_its_channels_api(deployment, ch
 def _source_arn(statement: dict) -> str:
     conditions = statement.get("Condition", {})
     return conditions.get("ArnLike", conditions.get("ArnEquals", {})).get("AWS:SourceArn", "")
+
+
+# -- access control --------------------------------------------------------------------
+
+
+def test_each_channel_outputs_its_authorization_type(deployment):
+    types = {key: c["authorization_type"] for key, c in deployment.channels.items()}
+    assert types == COMPLETE_AUTHORIZATION
+
+
+@pytest.mark.parametrize("channel", COMPLETE_CHANNELS)
+def test_connect_route_is_authorized_as_the_channel_chooses(deployment, channel):
+    route = deployment.route(channel, "$connect")
+    expected = CONNECT_ROUTE_AUTHORIZATION[COMPLETE_AUTHORIZATION[channel]]
+    assert route["AuthorizationType"] == expected
+
+
+@pytest.mark.parametrize("channel", COMPLETE_CHANNELS)
+def test_disconnect_route_needs_no_authorization(deployment, channel):
+    route = deployment.route(channel, "$disconnect")
+    assert route.get("AuthorizationType", "NONE") == "NONE"
+    assert "AuthorizerId" not in route
+
+
+@pytest.mark.parametrize("channel", JWT_CHANNELS)
+def test_jwt_channel_connect_is_authorized_by_its_request_authorizer_function(deployment, channel):
+    authorizer = deployment.connect_authorizer(channel)
+    function_arn = deployment.function_arn(deployment.functions["authorizer"][channel])
+    assert authorizer["AuthorizerType"] == "REQUEST"
+    assert authorizer["AuthorizerUri"].endswith(f"/functions/{function_arn}/invocations")
+
+
+@pytest.mark.parametrize("channel", JWT_CHANNELS)
+def test_authorizer_lists_no_identity_source_and_no_payload_version(deployment, channel):
+    authorizer = deployment.connect_authorizer(channel)
+    assert not authorizer.get("IdentitySource")
+    assert "AuthorizerPayloadFormatVersion" not in authorizer
+
+
+@pytest.mark.parametrize("channel", [key for key in COMPLETE_CHANNELS if key not in JWT_CHANNELS])
+def test_iam_channel_has_no_authorizer(deployment, channel):
+    assert "AuthorizerId" not in deployment.route(channel, "$connect")
+    assert channel not in deployment.functions["authorizer"]
+
+
+@pytest.mark.parametrize("channel", JWT_CHANNELS)
+def test_authorizer_may_be_invoked_only_as_its_apis_authorizer(deployment, channel):
+    authorizer = deployment.connect_authorizer(channel)
+    statements = deployment.permission_statements(deployment.functions["authorizer"][channel])
+    invokers = {(s["Principal"]["Service"], _source_arn(s)) for s in statements}
+    expected = f"{deployment.execution_arn(channel)}/authorizers/{authorizer['AuthorizerId']}"
+    assert invokers == {("apigateway.amazonaws.com", expected)}
+
+
+def test_history_authorizer_verifies_the_examples_issuer_and_audience(deployment):
+    environment = deployment.environment(deployment.functions["authorizer"]["history"])
+    assert environment == HISTORY_AUTHORIZER_ENVIRONMENT
+
+
+@pytest.mark.parametrize("channel", COMPLETE_CHANNELS)
+def test_connect_function_is_told_its_channels_authorization_type(deployment, channel):
+    environment = deployment.environment(deployment.functions["connect"][channel])
+    assert environment["AUTHORIZATION_TYPE"] == COMPLETE_AUTHORIZATION[channel]
+
+
+@pytest.mark.parametrize("kind", ["connect", "authorizer"])
+def test_functions_a_connection_storm_hits_have_reserved_concurrency(deployment, kind):
+    reserved = {
+        name: deployment.client("lambda")
+        .get_function_concurrency(FunctionName=name)
+        .get("ReservedConcurrentExecutions")
+        for name in deployment.functions[kind].values()
+    }
+    assert reserved == dict.fromkeys(reserved, RESERVED_CONCURRENCY[kind])
+
+
+def test_other_functions_are_not_reserved(deployment):
+    names = [*deployment.functions["disconnect"].values(), deployment.functions["heartbeat"]]
+    lambda_ = deployment.client("lambda")
+    reserved = [lambda_.get_function_concurrency(FunctionName=name) for name in names]
+    assert [r.get("ReservedConcurrentExecutions") for r in reserved] == [None] * len(names)
+
+
+# -- audit trail ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("channel", COMPLETE_CHANNELS)
+def test_stage_writes_a_json_access_log_line_to_the_channels_log_group(deployment, channel):
+    settings = deployment.stage(channel)["AccessLogSettings"]
+    group = deployment.log_group(deployment.channels[channel]["access_log_group_name"])
+    assert settings["DestinationArn"] == group["arn"].removesuffix(":*")
+    assert json.loads(settings["Format"]) == ACCESS_LOG_FIELDS
+
+
+@pytest.mark.parametrize("channel", COMPLETE_CHANNELS)
+def test_access_log_group_is_the_channels_own_and_kept_a_year(deployment, channel):
+    name = deployment.channels[channel]["access_log_group_name"]
+    assert name == f"/aws/apigateway/incident-ws-{channel}"
+    assert deployment.log_group(name)["retentionInDays"] == ACCESS_LOG_RETENTION_DAYS
+
+
+def test_every_log_group_is_encrypted_with_the_customer_managed_key(deployment):
+    names = [
+        *(f"/aws/lambda/{name}" for _, name in _all_function_names(deployment)),
+        *(channel["access_log_group_name"] for channel in deployment.channels.values()),
+    ]
+    keys = {name: deployment.log_group(name).get("kmsKeyId") for name in names}
+    assert keys == dict.fromkeys(names, deployment.kms_key_arn())
+
+
+def test_account_logs_api_gateway_with_the_created_role(deployment):
+    account = deployment.client("apigateway").get_account()
+    assert account["cloudwatchRoleArn"] == deployment.outputs["api_gateway_cloudwatch_role_arn"]
 
 
 # -- incident stream -------------------------------------------------------------------

@@ -23,10 +23,12 @@ import pytest
 from dev.harness.fake_connections_api import FakeConnectionsApi
 from tests.integration.deployment import (
     COMPLETE_CHANNELS,
+    JWT_CHANNELS,
     ROUTED_CHANNELS,
     TEST_CREDENTIALS,
     Deployment,
 )
+from tests.support.authorizer_events import authorizer_event
 from tests.support.events import connect_event, disconnect_event, schedule_event
 from tests.support.lambda_zip import load_handler
 
@@ -83,13 +85,22 @@ def _with_management_api_url(channels_json: str, url: str) -> str:
 
 def _connect(run_lambda: LambdaRunner, deployment: Deployment, channel: str) -> str:
     connection_id = f"{channel}-{uuid.uuid4().hex[:12]}="
-    response = run_lambda(
-        deployment.functions["connect"][channel],
-        "connect",
-        connect_event(connection_id, query={"clientId": "soc-dashboard"}),
-    )
+    function_name = deployment.functions["connect"][channel]
+    event = connect_event(connection_id, query={"clientId": "soc-dashboard"})
+    authorization_type = deployment.environment(function_name)["AUTHORIZATION_TYPE"]
+    _add_caller(event, authorization_type, deployment.account)
+    response = run_lambda(function_name, "connect", event)
     assert response["statusCode"] == 200
     return connection_id
+
+
+def _add_caller(event: dict, authorization_type: str, account: str) -> None:
+    """What API Gateway adds to `$connect` once the channel's authorization let the caller in."""
+    context = event["requestContext"]
+    if authorization_type == "jwt":
+        context["authorizer"] = {"principalId": "analyst", "accounts": "*"}
+    elif authorization_type == "iam":
+        context["identity"]["userArn"] = f"arn:aws:sts::{account}:assumed-role/agent/session"
 
 
 def _stored(deployment: Deployment, channel: str, connection_id: str) -> dict | None:
@@ -138,6 +149,14 @@ def test_connect_stores_the_connection_in_its_channels_table(run_lambda, deploym
     item = _stored(deployment, channel, connection_id)
     assert item is not None
     assert item["clientId"] == {"S": "soc-dashboard"}
+
+
+@pytest.mark.parametrize("channel", JWT_CHANNELS)
+def test_authorizer_starts_with_its_deployed_environment_and_refuses_a_handshake_without_token(
+    run_lambda, deployment, channel
+):
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
+        run_lambda(deployment.functions["authorizer"][channel], "authorizer", authorizer_event())
 
 
 @pytest.mark.parametrize("channel", COMPLETE_CHANNELS)

@@ -1,7 +1,9 @@
 """Least privilege as README lists it, read from the deployed roles of examples/complete.
 
 Each function's inline policies are flattened into (action, resource) grants and compared
-with exactly what that function needs: its own table, stream, API stages, queue and log group.
+with exactly what that function needs: its own table, stream, API stages, queue and log group,
+and the KMS key the deployment was given. The account's API Gateway CloudWatch role, which the
+deployment creates too, may only write logs of its account and region.
 """
 
 from __future__ import annotations
@@ -11,7 +13,12 @@ from typing import NamedTuple
 
 import pytest
 
-from tests.integration.deployment import COMPLETE_CHANNELS, ROUTED_CHANNELS, Deployment
+from tests.integration.deployment import (
+    COMPLETE_CHANNELS,
+    JWT_CHANNELS,
+    ROUTED_CHANNELS,
+    Deployment,
+)
 
 # The first test to run also waits for the apply (about a minute, more on a busy machine).
 pytestmark = [pytest.mark.terraform, pytest.mark.timeout(600)]
@@ -29,10 +36,29 @@ CHANNEL_TABLE = {"connect": ("dynamodb:PutItem",), "disconnect": ("dynamodb:Dele
 BROADCAST_TABLE = ("dynamodb:Scan", "dynamodb:DeleteItem")
 MANAGE_CONNECTIONS = ("execute-api:ManageConnections",)
 BROADCAST_CHANNELS = {"stream_processor": ROUTED_CHANNELS, "heartbeat": COMPLETE_CHANNELS}
+# On the customer managed key: what each function's reads and writes of encrypted data need.
+KEY_USE = {
+    "connect": ("kms:Decrypt", "kms:GenerateDataKey"),
+    "disconnect": ("kms:Decrypt",),
+    "authorizer": (),
+    "stream_processor": ("kms:Decrypt", "kms:GenerateDataKey"),
+    "heartbeat": ("kms:Decrypt",),
+}
+# What API Gateway uses the account's CloudWatch role for: the actions of the policy AWS provides
+# for it (AmazonAPIGatewayPushToCloudWatchLogs), which reads as well as writes.
+API_GATEWAY_LOG_WRITE = (
+    "logs:CreateLogGroup",
+    "logs:CreateLogStream",
+    "logs:DescribeLogGroups",
+    "logs:DescribeLogStreams",
+    "logs:PutLogEvents",
+)
+API_GATEWAY_LOG_READ = ("logs:GetLogEvents", "logs:FilterLogEvents")
 
 FUNCTIONS = [
     *(("connect", channel) for channel in COMPLETE_CHANNELS),
     *(("disconnect", channel) for channel in COMPLETE_CHANNELS),
+    *(("authorizer", channel) for channel in JWT_CHANNELS),
     ("stream_processor", None),
     ("heartbeat", None),
 ]
@@ -40,8 +66,8 @@ FUNCTION_IDS = [f"{kind}-{channel}" if channel else kind for kind, channel in FU
 
 
 class Function(NamedTuple):
-    kind: str  # the handler: connect, disconnect, stream_processor, heartbeat
-    channel: str | None  # for connect and disconnect
+    kind: str  # the handler: connect, disconnect, authorizer, stream_processor, heartbeat
+    channel: str | None  # for connect, disconnect and authorizer
     name: str
 
 
@@ -53,6 +79,9 @@ def _needed_grants(deployment: Deployment, function: Function) -> set[Grant]:
     """What README's least-privilege table gives each function, on the ARNs of this deployment."""
     tables = {key: c["connections_table_arn"] for key, c in deployment.channels.items()}
     grants = _grants(LOG_WRITE, [f"{deployment.log_group_arn(function.name)}:*"])
+    grants |= _grants(KEY_USE[function.kind], [deployment.kms_key_arn()])
+    if function.kind == "authorizer":
+        return grants
     if function.channel:
         return grants | _grants(CHANNEL_TABLE[function.kind], [tables[function.channel]])
     reached = BROADCAST_CHANNELS[function.kind]
@@ -70,25 +99,32 @@ def _role_name(deployment: Deployment, function_name: str) -> str:
     return deployment.function(function_name)["Role"].rsplit("/", 1)[-1]
 
 
-def _statements(deployment: Deployment, function_name: str) -> Iterator[dict]:
+def _role_statements(deployment: Deployment, role: str) -> Iterator[dict]:
     iam = deployment.client("iam")
-    role = _role_name(deployment, function_name)
     for policy_name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
         document = iam.get_role_policy(RoleName=role, PolicyName=policy_name)["PolicyDocument"]
         yield from _as_list(document["Statement"])
+
+
+def _statements(deployment: Deployment, function_name: str) -> Iterator[dict]:
+    return _role_statements(deployment, _role_name(deployment, function_name))
 
 
 def _as_list(value: str | dict | list) -> list:
     return value if isinstance(value, list) else [value]
 
 
-def _granted(deployment: Deployment, function_name: str) -> set[Grant]:
+def _flattened(statements: Iterator[dict]) -> set[Grant]:
     return {
         (action, resource)
-        for statement in _statements(deployment, function_name)
+        for statement in statements
         for action in _as_list(statement["Action"])
         for resource in _as_list(statement["Resource"])
     }
+
+
+def _granted(deployment: Deployment, function_name: str) -> set[Grant]:
+    return _flattened(_statements(deployment, function_name))
 
 
 def _is_allowed_wildcard(resource: str, deployment: Deployment, function_name: str) -> bool:
@@ -165,3 +201,35 @@ def test_every_lambda_permission_has_a_source_arn(applied_state):
     ]
     assert permissions
     assert [p["address"] for p in permissions if not p["values"].get("source_arn")] == []
+
+
+# -- the account's API Gateway CloudWatch role ------------------------------------------
+
+
+@pytest.fixture
+def api_gateway_role(deployment) -> str:
+    return deployment.outputs["api_gateway_cloudwatch_role_arn"].rsplit("/", 1)[-1]
+
+
+def test_only_api_gateway_may_assume_the_account_cloudwatch_role(deployment, api_gateway_role):
+    role = deployment.client("iam").get_role(RoleName=api_gateway_role)["Role"]
+    trust = _as_list(role["AssumeRolePolicyDocument"]["Statement"])
+    assert [(s["Effect"], s["Action"], s["Principal"]) for s in trust] == [
+        ("Allow", "sts:AssumeRole", {"Service": "apigateway.amazonaws.com"})
+    ]
+
+
+def test_account_cloudwatch_role_may_only_use_the_logs_of_its_account_and_region(
+    deployment, api_gateway_role
+):
+    statements = list(_role_statements(deployment, api_gateway_role))
+    this_account_and_region = f"arn:aws:logs:{deployment.region}:{deployment.account}:log-group:*"
+    assert [s["Effect"] for s in statements] == ["Allow"]
+    assert _flattened(iter(statements)) == _grants(
+        API_GATEWAY_LOG_WRITE + API_GATEWAY_LOG_READ, [this_account_and_region]
+    )
+
+
+def test_account_cloudwatch_role_has_no_managed_policy(deployment, api_gateway_role):
+    attached = deployment.client("iam").list_attached_role_policies(RoleName=api_gateway_role)
+    assert attached["AttachedPolicies"] == []

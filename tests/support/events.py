@@ -36,8 +36,15 @@ def connect_event(
     query: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
     source_ip: str | None = "203.0.113.10",
+    authorizer: dict[str, Any] | None = None,
+    identity: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """`query=None` gives `"queryStringParameters": null`, as API Gateway sends it."""
+    """`query=None` gives `"queryStringParameters": null`, as API Gateway sends it.
+
+    `authorizer` is what a Lambda authorizer's Allow puts into `requestContext.authorizer`
+    (its context plus `principalId`); `identity` adds to `requestContext.identity`, e.g. the
+    `userArn` of a SigV4-signed handshake on an `AWS_IAM` route.
+    """
     now_ms = int(time.time() * 1000)
     all_headers = {
         "Host": DOMAIN,
@@ -52,6 +59,10 @@ def connect_event(
     }
     all_headers.update(headers or {})
     all_headers = {k: v for k, v in all_headers.items() if v is not None}
+    context = _request_context(connection_id, "$connect", "CONNECT", source_ip, now_ms)
+    context["identity"].update(identity or {})
+    if authorizer is not None:
+        context["authorizer"] = authorizer
     return {
         "headers": all_headers,
         "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
@@ -59,7 +70,7 @@ def connect_event(
         "multiValueQueryStringParameters": (
             {k: [v] for k, v in query.items()} if query is not None else None
         ),
-        "requestContext": _request_context(connection_id, "$connect", "CONNECT", source_ip, now_ms),
+        "requestContext": context,
         "isBase64Encoded": False,
     }
 

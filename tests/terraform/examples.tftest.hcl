@@ -25,6 +25,16 @@ run "complete_example_keeps_the_original_table_names" {
     condition     = output.incident_table_name == "Incident"
     error_message = "examples/complete must use the Incident table."
   }
+
+  assert {
+    condition     = { for key, channel in output.channels : key => channel.authorization_type } == { events = "iam", remediation = "iam", history = "jwt" }
+    error_message = "examples/complete must sign agents in with IAM and the history dashboards with JWT."
+  }
+
+  assert {
+    condition     = keys(output.function_names.authorizer) == ["history"] && output.api_gateway_cloudwatch_role_arn == null
+    error_message = "examples/complete must deploy one authorizer (history) and leave the account's CloudWatch role alone by default."
+  }
 }
 
 run "minimal_example_has_one_channel" {
@@ -34,8 +44,36 @@ run "minimal_example_has_one_channel" {
     source = "./examples/minimal"
   }
 
+  variables {
+    oidc_issuer   = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123"
+    oidc_audience = "4b3kexampleclientid"
+  }
+
   assert {
     condition     = keys(output.channels) == ["events"]
     error_message = "examples/minimal must have exactly one channel."
+  }
+
+  assert {
+    condition     = output.channels.events.authorization_type == "jwt"
+    error_message = "examples/minimal must only let token holders connect."
+  }
+}
+
+run "local_example_accepts_the_local_issuers_tokens_on_every_channel" {
+  command = plan
+
+  module {
+    source = "./examples/local"
+  }
+
+  variables {
+    aws_endpoint = "http://127.0.0.1:5000"
+    oidc_issuer  = "http://127.0.0.1:8001"
+  }
+
+  assert {
+    condition     = [for channel in values(output.incident_ws.channels) : channel.authorization_type] == ["jwt", "jwt", "jwt"]
+    error_message = "examples/local must put the JWT authorizer on every channel, as make demo shows it."
   }
 }

@@ -18,10 +18,10 @@ run "channels_env_names_each_channels_table_and_endpoint" {
 
   assert {
     condition = jsondecode(output.environment_variables.CHANNELS) == {
-      events  = { table = "WebSocketConnections_v2", endpoint = "https://ev1.execute-api.eu-west-1.amazonaws.com/prod" }
-      history = { table = "IncidentWebSocketConnections", endpoint = "https://hi1.execute-api.eu-west-1.amazonaws.com/prod" }
+      events  = { table = "WebSocketConnections_v2", endpoint = "https://ev1.execute-api.eu-west-1.amazonaws.com/prod", data_attributes = null }
+      history = { table = "IncidentWebSocketConnections", endpoint = "https://hi1.execute-api.eu-west-1.amazonaws.com/prod", data_attributes = null }
     }
-    error_message = "CHANNELS must list every channel reached with its table and management endpoint."
+    error_message = "CHANNELS must list every channel reached with its table and management endpoint, and data_attributes = null (the whole item) when a channel does not choose."
   }
 
   assert {

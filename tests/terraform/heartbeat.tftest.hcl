@@ -65,8 +65,8 @@ run "heartbeat_is_configured_for_and_allowed_on_every_channel" {
 
   assert {
     condition = jsondecode(module.function.environment_variables.CHANNELS) == {
-      events  = { table = "WebSocketConnections_v2", endpoint = "https://ev1.execute-api.eu-west-1.amazonaws.com/prod" }
-      history = { table = "IncidentWebSocketConnections", endpoint = "https://hi1.execute-api.eu-west-1.amazonaws.com/prod" }
+      events  = { table = "WebSocketConnections_v2", endpoint = "https://ev1.execute-api.eu-west-1.amazonaws.com/prod", data_attributes = null }
+      history = { table = "IncidentWebSocketConnections", endpoint = "https://hi1.execute-api.eu-west-1.amazonaws.com/prod", data_attributes = null }
     }
     error_message = "CHANNELS must list every channel with its table and management endpoint."
   }

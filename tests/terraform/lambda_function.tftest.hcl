@@ -53,6 +53,11 @@ run "function_runs_the_zip_and_logs_json_to_its_own_retained_group" {
     condition     = aws_iam_role.this.permissions_boundary == "arn:aws:iam::123456789012:policy/boundary"
     error_message = "The role must carry the given permissions boundary."
   }
+
+  assert {
+    condition     = aws_lambda_function.this.reserved_concurrent_executions == null && aws_cloudwatch_log_group.this.kms_key_id == null
+    error_message = "Unless asked, the function must reserve no concurrency (Lambda reports -1, unreserved) and its log group keep CloudWatch Logs' own encryption."
+  }
 }
 
 run "environment_over_the_lambda_limit_is_refused" {
@@ -104,5 +109,28 @@ run "kms_actions_without_a_key_grant_nothing" {
   assert {
     condition     = [for statement in jsondecode(aws_iam_role_policy.this.policy).Statement : statement.Sid] == ["WriteOwnLogs"]
     error_message = "Without kms_key_arn the function may only write its own logs."
+  }
+}
+
+run "reserved_concurrency_and_log_group_key_are_applied" {
+  command = plan
+
+  module {
+    source = "./modules/lambda-function"
+  }
+
+  variables {
+    reserved_concurrent_executions = 25
+    lambda                         = merge(var.lambda, { log_group_kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab" })
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.reserved_concurrent_executions == 25 && output.reserved_concurrent_executions == 25
+    error_message = "reserved_concurrent_executions must reserve (and cap) the function's concurrency."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_log_group.this.kms_key_id == "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    error_message = "lambda.log_group_kms_key_arn must encrypt the function's log group."
   }
 }

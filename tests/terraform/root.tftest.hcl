@@ -6,6 +6,10 @@ mock_provider "aws" {
   source          = "./tests/terraform/mocks"
 }
 
+variables {
+  authorization = { type = "none" }
+}
+
 run "defaults_give_the_three_original_channels_and_the_incident_table" {
   command = plan
 
@@ -136,5 +140,141 @@ run "stream_processor_reaches_the_routed_channels_and_heartbeat_every_channel" {
   assert {
     condition     = module.fan_out["heartbeat"].environment_variables.MAX_CONCURRENCY == "64" && module.fan_out["stream_processor"].environment_variables.MAX_CONCURRENCY == "64"
     error_message = "Both functions must post with max_concurrency (default 64) in flight."
+  }
+}
+
+run "root_authorization_applies_to_every_channel" {
+  command = plan
+
+  variables {
+    authorization = { type = "jwt", issuer = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123", audiences = ["dashboard"] }
+  }
+
+  assert {
+    condition     = [for channel in values(output.channels) : channel.authorization_type] == ["jwt", "jwt", "jwt"]
+    error_message = "Without a channel's own authorization, every channel must use the root setting."
+  }
+
+  assert {
+    condition     = output.function_names.authorizer == { events = "incident-ws-events-authorizer", history = "incident-ws-history-authorizer", remediation = "incident-ws-remediation-authorizer" }
+    error_message = "Every JWT channel must have its own authorizer function named <prefix>-<channel>-authorizer."
+  }
+}
+
+run "channel_authorization_replaces_the_root_setting" {
+  command = plan
+
+  variables {
+    channels = {
+      events      = {}
+      remediation = { authorization = { type = "iam" } }
+      history     = { authorization = { type = "jwt", issuer = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123", audiences = ["dashboard"] } }
+    }
+  }
+
+  assert {
+    condition     = { for key, channel in output.channels : key => channel.authorization_type } == { events = "none", remediation = "iam", history = "jwt" }
+    error_message = "A channel's own authorization must replace the root setting for that channel only."
+  }
+
+  assert {
+    condition     = output.function_names.authorizer == { history = "incident-ws-history-authorizer" }
+    error_message = "Only the JWT channels may have an authorizer function."
+  }
+}
+
+run "access_logs_go_to_a_retained_log_group_per_channel" {
+  command = plan
+
+  assert {
+    condition     = { for key, group in aws_cloudwatch_log_group.access : key => group.name } == { events = "/aws/apigateway/incident-ws-events", history = "/aws/apigateway/incident-ws-history", remediation = "/aws/apigateway/incident-ws-remediation" }
+    error_message = "Each channel's access log must go to its own log group, /aws/apigateway/<prefix>-<channel>."
+  }
+
+  assert {
+    condition     = alltrue([for group in values(aws_cloudwatch_log_group.access) : group.retention_in_days == 365 && group.kms_key_id == null])
+    error_message = "Access logs must be kept 365 days by default, with CloudWatch Logs' own encryption unless kms_key_arn is set."
+  }
+
+  assert {
+    condition     = output.channels.history.access_log_group_name == "/aws/apigateway/incident-ws-history"
+    error_message = "Each channel must output its access log group."
+  }
+
+  assert {
+    condition     = length(aws_iam_role.api_gateway_cloudwatch) == 0 && length(aws_api_gateway_account.this) == 0 && output.api_gateway_cloudwatch_role_arn == null
+    error_message = "The account's API Gateway CloudWatch role is account-wide: it must not be touched unless asked for."
+  }
+}
+
+run "access_logs_can_be_turned_off" {
+  command = plan
+
+  variables {
+    access_logs = { enabled = false }
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_log_group.access) == 0 && output.channels.history.access_log_group_name == null
+    error_message = "access_logs.enabled = false must create no access log group."
+  }
+}
+
+run "kms_key_encrypts_the_access_logs" {
+  command = plan
+
+  variables {
+    kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    access_logs = { retention_in_days = 731 }
+  }
+
+  assert {
+    condition     = alltrue([for group in values(aws_cloudwatch_log_group.access) : group.kms_key_id == var.kms_key_arn && group.retention_in_days == 731])
+    error_message = "kms_key_arn must encrypt every access log group, kept access_logs.retention_in_days."
+  }
+}
+
+run "account_role_lets_api_gateway_write_this_account_and_regions_logs" {
+  command = plan
+
+  variables {
+    create_api_gateway_account_role = true
+  }
+
+  assert {
+    condition     = jsondecode(aws_iam_role.api_gateway_cloudwatch[0].assume_role_policy).Statement[0].Principal == { Service = "apigateway.amazonaws.com" } && aws_iam_role.api_gateway_cloudwatch[0].name == "incident-ws-apigateway-cloudwatch"
+    error_message = "Only API Gateway may assume the role <prefix>-apigateway-cloudwatch."
+  }
+
+  assert {
+    condition = [for statement in jsondecode(aws_iam_role_policy.api_gateway_cloudwatch[0].policy).Statement : [statement.Effect, statement.Action, statement.Resource]] == [[
+      "Allow",
+      ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogGroups", "logs:DescribeLogStreams", "logs:PutLogEvents", "logs:GetLogEvents", "logs:FilterLogEvents"],
+      ["arn:aws:logs:eu-west-1:123456789012:log-group:*"],
+    ]]
+    error_message = "The role may use the CloudWatch Logs actions API Gateway needs, on the log groups of this account and region only."
+  }
+
+  assert {
+    condition     = aws_api_gateway_account.this[0].cloudwatch_role_arn == aws_iam_role.api_gateway_cloudwatch[0].arn && output.api_gateway_cloudwatch_role_arn == aws_iam_role.api_gateway_cloudwatch[0].arn
+    error_message = "The role must be set as the account's API Gateway CloudWatch role, and output."
+  }
+}
+
+run "each_channel_chooses_what_data_its_messages_carry" {
+  command = plan
+
+  variables {
+    channels = {
+      events      = { data_attributes = [] }
+      remediation = {}
+      history     = { data_attributes = ["incident_id", "severity"] }
+    }
+    stream_routes = { incident = ["events", "history"], remediation = ["remediation"] }
+  }
+
+  assert {
+    condition     = { for key, channel in jsondecode(module.fan_out["stream_processor"].environment_variables.CHANNELS) : key => channel.data_attributes } == { events = [], history = ["incident_id", "severity"], remediation = null }
+    error_message = "CHANNELS must carry each channel's data_attributes: [] for no data, the list, or null for the whole item."
   }
 }

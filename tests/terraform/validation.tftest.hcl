@@ -7,8 +7,10 @@ mock_provider "aws" {
   source          = "./tests/terraform/mocks"
 }
 
-# Valid inputs of the internal modules (the root module ignores the ones it does not declare).
+# Valid inputs of the root module and the internal modules (each ignores the ones it does not
+# declare).
 variables {
+  authorization   = { type = "none" }
   name_prefix     = "incident-ws"
   channel         = "history"
   function_name   = "incident-ws-heartbeat"
@@ -843,4 +845,198 @@ run "heartbeat_module_timeout_shorter_than_its_safety_margin_is_rejected" {
   }
 
   expect_failures = [var.timeout]
+}
+
+run "unknown_authorization_type_is_rejected" {
+  command = plan
+
+  variables {
+    authorization = { type = "oidc" }
+  }
+
+  expect_failures = [var.authorization]
+}
+
+run "unknown_authorization_type_of_a_channel_is_rejected" {
+  command = plan
+
+  variables {
+    channels = { history = { authorization = { type = "cognito" } } }
+  }
+
+  expect_failures = [var.authorization]
+}
+
+run "jwt_without_issuer_is_rejected" {
+  command = plan
+
+  variables {
+    authorization = { type = "jwt", audiences = ["dashboard"] }
+  }
+
+  expect_failures = [var.authorization]
+}
+
+run "jwt_without_audience_is_rejected" {
+  command = plan
+
+  variables {
+    authorization = { type = "jwt", issuer = "https://issuer.example.com" }
+  }
+
+  expect_failures = [var.authorization]
+}
+
+run "iam_with_an_issuer_is_rejected" {
+  command = plan
+
+  variables {
+    authorization = { type = "iam", issuer = "https://issuer.example.com" }
+  }
+
+  expect_failures = [var.authorization]
+}
+
+run "none_with_allowed_origins_on_a_channel_is_rejected" {
+  command = plan
+
+  variables {
+    channels = { history = { authorization = { type = "none", allowed_origins = ["https://soc.example.com"] } } }
+  }
+
+  expect_failures = [var.authorization]
+}
+
+run "plain_http_issuer_is_rejected" {
+  command = plan
+
+  variables {
+    authorization = { type = "jwt", issuer = "http://issuer.example.com", audiences = ["dashboard"] }
+  }
+
+  expect_failures = [var.authorization]
+}
+
+run "audience_with_a_comma_is_rejected" {
+  command = plan
+
+  variables {
+    authorization = { type = "jwt", issuer = "https://issuer.example.com", audiences = ["dashboard,cli"] }
+  }
+
+  expect_failures = [var.authorization]
+}
+
+run "empty_accounts_claim_is_rejected" {
+  command = plan
+
+  variables {
+    authorization = { type = "jwt", issuer = "https://issuer.example.com", audiences = ["dashboard"], accounts_claim = "" }
+  }
+
+  expect_failures = [var.authorization]
+}
+
+run "allowed_origin_with_a_path_is_rejected" {
+  command = plan
+
+  variables {
+    authorization = { type = "jwt", issuer = "https://issuer.example.com", audiences = ["dashboard"], allowed_origins = ["https://soc.example.com/app"] }
+  }
+
+  expect_failures = [var.authorization]
+}
+
+run "empty_data_attribute_name_is_rejected" {
+  command = plan
+
+  variables {
+    channels      = { history = { data_attributes = ["incident_id", ""] } }
+    stream_routes = { incident = ["history"] }
+  }
+
+  expect_failures = [var.channels]
+}
+
+run "access_log_retention_cloudwatch_does_not_offer_is_rejected" {
+  command = plan
+
+  variables {
+    access_logs = { retention_in_days = 2 }
+  }
+
+  expect_failures = [var.access_logs]
+}
+
+run "account_role_without_access_logs_is_rejected" {
+  command = plan
+
+  variables {
+    access_logs                     = { enabled = false }
+    create_api_gateway_account_role = true
+  }
+
+  expect_failures = [var.create_api_gateway_account_role]
+}
+
+run "zero_reserved_concurrency_is_rejected" {
+  command = plan
+
+  variables {
+    lambda_reserved_concurrency = { connect = 0 }
+  }
+
+  expect_failures = [var.lambda_reserved_concurrency]
+}
+
+run "authorizer_timeout_beyond_api_gateways_limit_is_rejected" {
+  command = plan
+
+  variables {
+    lambda_timeouts = { authorizer = 30 }
+  }
+
+  expect_failures = [var.lambda_timeouts]
+}
+
+run "websocket_channel_module_unknown_authorization_type_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/websocket-channel"
+  }
+
+  variables {
+    authorization = { type = "oidc" }
+  }
+
+  expect_failures = [var.authorization]
+}
+
+run "websocket_channel_module_jwt_without_issuer_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/websocket-channel"
+  }
+
+  variables {
+    authorization = { type = "jwt", audiences = ["dashboard"] }
+  }
+
+  expect_failures = [var.authorization]
+}
+
+run "lambda_function_module_fractional_reserved_concurrency_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/lambda-function"
+  }
+
+  variables {
+    reserved_concurrent_executions = 2.5
+  }
+
+  expect_failures = [var.reserved_concurrent_executions]
 }

@@ -7,6 +7,7 @@ mock_provider "aws" {
 }
 
 variables {
+  authorization          = { type = "none" }
   name_prefix            = "incident-ws"
   channel                = "history"
   connections_table_name = "IncidentWebSocketConnections"
@@ -200,8 +201,9 @@ run "connect_and_disconnect_get_the_channel_environment" {
       CHANNEL_NAME           = "history"
       CONNECTION_TTL_SECONDS = "10800"
       STORE_SOURCE_IP        = "false"
+      AUTHORIZATION_TYPE     = "none"
     })
-    error_message = "connect must get CONNECTIONS_TABLE, CHANNEL_NAME, CONNECTION_TTL_SECONDS and STORE_SOURCE_IP."
+    error_message = "connect must get CONNECTIONS_TABLE, CHANNEL_NAME, CONNECTION_TTL_SECONDS, STORE_SOURCE_IP and AUTHORIZATION_TYPE."
   }
 
   assert {
@@ -289,5 +291,180 @@ run "table_name_defaults_to_prefix_channel_connections" {
   assert {
     condition     = aws_apigatewayv2_api.this.name == "incident-ws-history" && module.function["disconnect"].function_name == "incident-ws-history-disconnect"
     error_message = "The API must be named <name_prefix>-<channel> and its functions <name_prefix>-<channel>-<route>."
+  }
+}
+
+run "jwt_puts_a_request_authorizer_function_in_front_of_connect" {
+  command = plan
+
+  module {
+    source = "./modules/websocket-channel"
+  }
+
+  variables {
+    authorization = {
+      type            = "jwt"
+      issuer          = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123"
+      audiences       = ["dashboard", "cli"]
+      accounts_claim  = "custom:accounts"
+      allowed_origins = ["https://soc.example.com", "https://soc.example.org:8443"]
+    }
+    reserved_concurrency = { connect = 50, authorizer = 20 }
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_authorizer.this[0].authorizer_type == "REQUEST" && aws_apigatewayv2_authorizer.this[0].authorizer_uri == module.function["authorizer"].invoke_arn
+    error_message = "jwt must deploy a Lambda REQUEST authorizer backed by the channel's authorizer function."
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_authorizer.this[0].identity_sources == null && aws_apigatewayv2_authorizer.this[0].authorizer_payload_format_version == null
+    error_message = "The authorizer must list no identity source (a missing one answers 401 before the function runs) and set no payload format version (WebSocket APIs take none)."
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_route.this["connect"].authorization_type == "CUSTOM" && aws_apigatewayv2_route.this["connect"].authorizer_id == aws_apigatewayv2_authorizer.this[0].id
+    error_message = "$connect must be authorized by the channel's authorizer."
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_route.this["disconnect"].authorization_type == "NONE" && aws_apigatewayv2_route.this["disconnect"].authorizer_id == null
+    error_message = "Only $connect is authorized in a WebSocket API: $disconnect must stay NONE."
+  }
+
+  assert {
+    condition     = aws_lambda_permission.this["authorizer"].function_name == module.function["authorizer"].function_name && aws_lambda_permission.this["authorizer"].source_arn == "${aws_apigatewayv2_api.this.execution_arn}/authorizers/${aws_apigatewayv2_authorizer.this[0].id}"
+    error_message = "API Gateway may invoke the authorizer function only as this API's authorizer: <execution-arn>/authorizers/<authorizer-id>."
+  }
+
+  assert {
+    condition = module.function["authorizer"].environment_variables == tomap({
+      OIDC_ISSUER     = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123"
+      OIDC_AUDIENCES  = "dashboard,cli"
+      ACCOUNTS_CLAIM  = "custom:accounts"
+      ALLOWED_ORIGINS = "https://soc.example.com,https://soc.example.org:8443"
+    })
+    error_message = "The authorizer must get OIDC_ISSUER, OIDC_AUDIENCES and ALLOWED_ORIGINS (comma-separated) and ACCOUNTS_CLAIM, nothing else."
+  }
+
+  assert {
+    condition     = module.function["connect"].environment_variables.AUTHORIZATION_TYPE == "jwt"
+    error_message = "connect must be told the channel's authorization type, to refuse a connection without a principal."
+  }
+
+  assert {
+    condition     = [for statement in jsondecode(module.function["authorizer"].policy).Statement : statement.Sid] == ["WriteOwnLogs"] && module.function["authorizer"].function_name == "incident-ws-history-authorizer"
+    error_message = "The authorizer <prefix>-<channel>-authorizer calls no AWS API: it may only write its own logs."
+  }
+
+  assert {
+    condition     = module.function["connect"].reserved_concurrent_executions == 50 && module.function["authorizer"].reserved_concurrent_executions == 20 && module.function["disconnect"].reserved_concurrent_executions == null
+    error_message = "reserved_concurrency must reserve connect and authorizer, and leave disconnect unreserved."
+  }
+
+  assert {
+    condition     = output.authorization_type == "jwt" && output.authorizer_id == aws_apigatewayv2_authorizer.this[0].id && output.function_names.authorizer == "incident-ws-history-authorizer"
+    error_message = "The outputs must name the authorization type, the authorizer and its function."
+  }
+}
+
+run "authorizer_changes_redeploy_the_stage" {
+  command = plan
+
+  module {
+    source = "./modules/websocket-channel"
+  }
+
+  variables {
+    authorization = { type = "jwt", issuer = "https://issuer.example.com", audiences = ["dashboard"] }
+  }
+
+  assert {
+    condition = aws_apigatewayv2_deployment.this.triggers.redeployment == sha1(jsonencode([
+      for resources in [aws_apigatewayv2_route.this, aws_apigatewayv2_integration.this, aws_apigatewayv2_authorizer.this] : {
+        for key, resource in resources : key => { for name, value in resource : name => value if name != "region" }
+      }
+    ]))
+    error_message = "The deployment's trigger must hash the routes, the integrations and the authorizer."
+  }
+
+  assert {
+    condition     = module.function["authorizer"].environment_variables == tomap({ OIDC_ISSUER = "https://issuer.example.com", OIDC_AUDIENCES = "dashboard" })
+    error_message = "ACCOUNTS_CLAIM and ALLOWED_ORIGINS must be left out when they are not set."
+  }
+}
+
+run "iam_requires_signed_handshakes_and_deploys_no_authorizer" {
+  command = plan
+
+  module {
+    source = "./modules/websocket-channel"
+  }
+
+  variables {
+    authorization = { type = "iam" }
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_route.this["connect"].authorization_type == "AWS_IAM" && aws_apigatewayv2_route.this["connect"].authorizer_id == null
+    error_message = "iam must set AWS_IAM on $connect."
+  }
+
+  assert {
+    condition     = length(aws_apigatewayv2_authorizer.this) == 0 && keys(module.function) == ["connect", "disconnect"] && keys(aws_lambda_permission.this) == ["connect", "disconnect"]
+    error_message = "iam must deploy no authorizer and no authorizer function."
+  }
+
+  assert {
+    condition     = module.function["connect"].environment_variables.AUTHORIZATION_TYPE == "iam" && output.authorization_type == "iam"
+    error_message = "connect must be told the channel's authorization type."
+  }
+}
+
+run "none_leaves_connect_open" {
+  command = plan
+
+  module {
+    source = "./modules/websocket-channel"
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_route.this["connect"].authorization_type == "NONE" && length(aws_apigatewayv2_authorizer.this) == 0
+    error_message = "none must leave $connect without authorization and deploy no authorizer."
+  }
+}
+
+run "stage_writes_one_json_line_per_request_to_the_access_log_group" {
+  command = plan
+
+  module {
+    source = "./modules/websocket-channel"
+  }
+
+  variables {
+    access_log_group_arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/apigateway/incident-ws-history"
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_stage.this.access_log_settings[0].destination_arn == var.access_log_group_arn
+    error_message = "The stage must send its access log to access_log_group_arn."
+  }
+
+  assert {
+    condition     = jsondecode(aws_apigatewayv2_stage.this.access_log_settings[0].format) == jsondecode("{\"requestId\":\"$context.requestId\",\"time\":\"$context.requestTime\",\"epochMs\":\"$context.requestTimeEpoch\",\"eventType\":\"$context.eventType\",\"routeKey\":\"$context.routeKey\",\"connectionId\":\"$context.connectionId\",\"sourceIp\":\"$context.identity.sourceIp\",\"userAgent\":\"$context.identity.userAgent\",\"principal\":\"$context.authorizer.principalId\",\"accounts\":\"$context.authorizer.accounts\",\"userArn\":\"$context.identity.userArn\",\"status\":\"$context.status\",\"error\":\"$context.error.message\",\"authorizerError\":\"$context.authorizer.error\"}")
+    error_message = "Each access log line must be one JSON object: request id, time, event, route, connection, source IP, user agent, principal, accounts, IAM caller, status and errors."
+  }
+}
+
+run "stage_without_access_log_group_logs_nothing" {
+  command = plan
+
+  module {
+    source = "./modules/websocket-channel"
+  }
+
+  assert {
+    condition     = length(aws_apigatewayv2_stage.this.access_log_settings) == 0
+    error_message = "Without access_log_group_arn the stage must not log access."
   }
 }

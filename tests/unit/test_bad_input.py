@@ -1,5 +1,6 @@
 """Property-based: malformed, oversized and odd-typed input never breaks a handler, never
-stores invalid data, and never deletes a connection except on 410."""
+stores invalid data, never widens what a principal may see, and never deletes a connection
+except on 410."""
 
 from __future__ import annotations
 
@@ -76,7 +77,7 @@ def drain(table) -> list[dict]:
 
 @pytest.fixture
 def connect(load, table):
-    return load("connect", CONNECTIONS_TABLE=CONNECTIONS_TABLE)
+    return load("connect", CONNECTIONS_TABLE=CONNECTIONS_TABLE, AUTHORIZATION_TYPE="none")
 
 
 @given(event=connect_events())
@@ -99,6 +100,50 @@ def test_connect_stores_only_valid_items_and_answers_200_or_400(connect, table, 
 
 def connect_query_regions(event) -> list:
     return [event["queryStringParameters"]["region"]]
+
+
+@pytest.fixture
+def jwt_connect(load, table):
+    return load("connect", CONNECTIONS_TABLE=CONNECTIONS_TABLE, AUTHORIZATION_TYPE="jwt")
+
+
+scopes = st.sampled_from(["*", "111122223333", "111122223333,444455556666"])
+authorizer_contexts = (
+    st.fixed_dictionaries({"principalId": st.text(min_size=1, max_size=10), "accounts": scopes})
+    | st.fixed_dictionaries(
+        {},
+        optional={
+            "principalId": st.text(max_size=10) | odd_values,
+            "accounts": scopes | st.text(alphabet="0123456789,* ", max_size=30) | odd_values,
+        },
+    )
+    | odd_values
+)
+
+
+@given(event=connect_events(), authorizer=authorizer_contexts)
+@PROPERTY_SETTINGS
+def test_jwt_connect_stores_no_more_than_the_authorizer_context_allows(
+    jwt_connect, table, event, authorizer
+):
+    if isinstance(event, dict) and isinstance(event.get("requestContext"), dict):
+        event["requestContext"]["authorizer"] = authorizer
+
+    response = jwt_connect.handler(event, None)
+
+    items = drain(table)
+    assert response["statusCode"] in (200, 400, 403)
+    if response["statusCode"] != 200:
+        assert items == []
+        return
+    [item] = items
+    assert item["principal"] == authorizer["principalId"]
+    if authorizer["accounts"] == "*":
+        assert "accounts" not in item
+    else:
+        assert item["accounts"] == set(authorizer["accounts"].split(","))
+        assert all(VALID_ACCOUNT.fullmatch(account) for account in item["accounts"])
+        assert "account" not in item or item["account"] in item["accounts"]
 
 
 zones = st.text(max_size=80) | big_text
@@ -230,6 +275,10 @@ connection_items = st.fixed_dictionaries(
     optional={
         "ttl": st.integers(-(10**12), 10**12) | st.text(max_size=5) | st.booleans(),
         "account": st.text(max_size=12) | st.integers(),
+        "accounts": st.sets(stored_text, min_size=1, max_size=3)
+        | st.text(max_size=12)
+        | st.integers()
+        | st.none(),
         "region": st.text(max_size=12) | st.none(),
         "createdAt": st.integers() | st.text(max_size=5),
     },

@@ -33,7 +33,7 @@ def test_clients_have_timeouts_standard_retries_and_a_pool_sized_to_concurrency(
 
 @pytest.mark.parametrize("name", ["connect", "disconnect"])
 def test_connect_and_disconnect_clients_have_timeouts_and_standard_retries(load, name):
-    handler = load(name, CONNECTIONS_TABLE=CONNECTIONS_TABLE)
+    handler = load(name, CONNECTIONS_TABLE=CONNECTIONS_TABLE, AUTHORIZATION_TYPE="none")
 
     config = handler.DYNAMODB.meta.config
     assert (config.connect_timeout, config.read_timeout) == (2, 5)
@@ -49,6 +49,6 @@ def test_the_deadline_margin_covers_the_longest_request_in_flight():
 def test_dynamodb_endpoint_comes_from_aws_endpoint_url_dynamodb(load, monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:4566")
 
-    handler = load("connect", CONNECTIONS_TABLE="t")
+    handler = load("connect", CONNECTIONS_TABLE="t", AUTHORIZATION_TYPE="none")
 
     assert handler.DYNAMODB.meta.endpoint_url == "http://127.0.0.1:4566"

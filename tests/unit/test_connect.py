@@ -1,4 +1,5 @@
-"""`$connect`: validate the query and store the connection."""
+"""`$connect`: validate the query and store the connection (on a channel without
+authorization; test_connect_access.py covers the authorized ones)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,14 @@ from tests.support.events import connect_event
 from tests.unit.helpers import CONNECTIONS_TABLE, LIMITS, parse_log_event
 
 
+def load_connect(load, **env: str):
+    """connect cold-started with `env`, on a channel whose `$connect` has no authorization."""
+    return load("connect", AUTHORIZATION_TYPE="none", **env)
+
+
 @pytest.fixture
 def connect(load, table):
-    return load("connect", CONNECTIONS_TABLE=CONNECTIONS_TABLE, CHANNEL_NAME="history")
+    return load_connect(load, CONNECTIONS_TABLE=CONNECTIONS_TABLE, CHANNEL_NAME="history")
 
 
 def stored(table) -> list[dict]:
@@ -54,7 +60,7 @@ def test_client_id_defaults_to_unknown_and_absent_filters_are_omitted(connect, t
 
 
 def test_ttl_comes_from_connection_ttl_seconds(load, table):
-    connect = load("connect", CONNECTIONS_TABLE=CONNECTIONS_TABLE, CONNECTION_TTL_SECONDS="60")
+    connect = load_connect(load, CONNECTIONS_TABLE=CONNECTIONS_TABLE, CONNECTION_TTL_SECONDS="60")
 
     connect.handler(connect_event("conn-1"), None)
 
@@ -63,7 +69,7 @@ def test_ttl_comes_from_connection_ttl_seconds(load, table):
 
 
 def test_ttl_zero_stores_no_ttl_attribute(load, table):
-    connect = load("connect", CONNECTIONS_TABLE=CONNECTIONS_TABLE, CONNECTION_TTL_SECONDS="0")
+    connect = load_connect(load, CONNECTIONS_TABLE=CONNECTIONS_TABLE, CONNECTION_TTL_SECONDS="0")
 
     connect.handler(connect_event("conn-1"), None)
 
@@ -153,7 +159,7 @@ def test_identity_source_ip_is_also_stored_canonically(connect, table, identity)
 
 
 def test_source_ip_is_not_stored_when_store_source_ip_is_false(load, table):
-    connect = load("connect", CONNECTIONS_TABLE=CONNECTIONS_TABLE, STORE_SOURCE_IP="false")
+    connect = load_connect(load, CONNECTIONS_TABLE=CONNECTIONS_TABLE, STORE_SOURCE_IP="false")
 
     connect.handler(connect_event("conn-1", source_ip="198.51.100.7"), None)
 
@@ -212,7 +218,7 @@ def test_aws_region_names_are_accepted(connect, table, region):
 
 
 def test_write_failure_returns_500_and_logs_an_error(load, caplog):
-    connect = load("connect", CONNECTIONS_TABLE="NoSuchTable")
+    connect = load_connect(load, CONNECTIONS_TABLE="NoSuchTable")
 
     response = connect.handler(connect_event("conn-1"), None)
 
@@ -237,4 +243,4 @@ def test_missing_connections_table_fails_cold_start_naming_it(load):
 )
 def test_malformed_variable_fails_cold_start_naming_it(load, variable, value):
     with pytest.raises(Exception, match=variable):
-        load("connect", CONNECTIONS_TABLE=CONNECTIONS_TABLE, **{variable: value})
+        load_connect(load, CONNECTIONS_TABLE=CONNECTIONS_TABLE, **{variable: value})

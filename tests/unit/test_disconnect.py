@@ -1,4 +1,4 @@
-"""`$disconnect`: forget the connection, log how long it lasted."""
+"""`$disconnect`: forget the connection, log who it was and how long it lasted."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.support.events import disconnect_event
+from tests.support.events import connect_event, disconnect_event
 from tests.unit.helpers import CONNECTIONS_TABLE, parse_log_event
 
 DISCONNECTED = {"statusCode": 200, "body": "disconnected"}
@@ -34,7 +34,10 @@ def test_the_deleted_connection_is_logged_with_its_details(disconnect, table, ca
             "connectionId": "conn-1",
             "createdAt": connected_at_ms,
             "clientId": "agent-7",
+            "principal": "arn:aws:sts::123456789012:assumed-role/agent/i-0abc",
+            "sourceIp": "198.51.100.7",
             "account": "123456789012",
+            "accounts": {"123456789012"},
             "region": "eu-west-1",
         }
     )
@@ -48,11 +51,40 @@ def test_the_deleted_connection_is_logged_with_its_details(disconnect, table, ca
         "connectionId": "conn-1",
         "known": True,
         "clientId": "agent-7",
+        "principal": "arn:aws:sts::123456789012:assumed-role/agent/i-0abc",
+        "sourceIp": "198.51.100.7",
         "account": "123456789012",
         "region": "eu-west-1",
         "disconnectStatusCode": 1006,
         "disconnectReason": "abnormal",
     }
+
+
+def test_who_was_connected_and_from_where_is_logged_after_the_row_is_gone(
+    disconnect, load, table, caplog
+):
+    connect = load("connect", CONNECTIONS_TABLE=CONNECTIONS_TABLE, AUTHORIZATION_TYPE="jwt")
+    authorizer = {"principalId": "tenant-a", "accounts": "111122223333"}
+    connect.handler(connect_event("conn-1", source_ip="2001:db8::7", authorizer=authorizer), None)
+
+    disconnect.handler(disconnect_event("conn-1"), None)
+
+    assert table.scan()["Items"] == []
+    [connected] = parse_log_event(caplog, "connected")
+    [disconnected] = parse_log_event(caplog, "disconnected")
+    for line in (connected, disconnected):
+        assert (line["principal"], line["sourceIp"]) == ("tenant-a", "2001:db8::7")
+
+
+def test_a_connection_stored_without_principal_or_source_ip_logs_them_as_null(
+    disconnect, table, caplog
+):
+    table.put_item(Item={"connectionId": "conn-1"})
+
+    disconnect.handler(disconnect_event("conn-1"), None)
+
+    [line] = parse_log_event(caplog, "disconnected")
+    assert (line["principal"], line["sourceIp"]) == (None, None)
 
 
 def test_disconnecting_an_unknown_connection_is_fine(disconnect, table, caplog):

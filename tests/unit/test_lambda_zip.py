@@ -8,6 +8,7 @@ from tests.support.lambda_zip import load_handler
 
 
 def test_each_load_is_a_fresh_module_with_its_own_configuration(monkeypatch):
+    monkeypatch.setenv("AUTHORIZATION_TYPE", "none")
     monkeypatch.setenv("CONNECTIONS_TABLE", "first")
     first = load_handler("connect")
     monkeypatch.setenv("CONNECTIONS_TABLE", "second")

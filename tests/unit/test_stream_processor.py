@@ -170,10 +170,15 @@ def test_item_with_action_is_a_remediation_even_with_an_incident_id(message_for)
         ({"action": "a", "arn": "arn:x", "resource": "r", "sg": "sg-1"}, "target", "arn:x"),
         ({"action": "a", "resource": "r", "sg": "sg-1"}, "target", "r"),
         ({"action": "a", "sg": "sg-1"}, "target", "sg-1"),
-        # a remediation's timestamp: timestamp > updated_at > created_at
+        # a message's timestamp: timestamp > updated_at > created_at
         ({"action": "a", "timestamp": "t", "updated_at": "u", "created_at": "c"}, "timestamp", "t"),
         ({"action": "a", "updated_at": "u", "created_at": "c"}, "timestamp", "u"),
         ({"action": "a", "created_at": "c"}, "timestamp", "c"),
+        # an incident's timestamp likewise (a finding's incident has only updated_at)
+        ({"timestamp": "t", "updated_at": "u", "created_at": "c"}, "timestamp", "t"),
+        ({"updated_at": "u", "created_at": "c"}, "timestamp", "u"),
+        ({"created_at": "c"}, "timestamp", "c"),
+        ({}, "timestamp", None),
     ],
 )
 def test_a_derived_field_is_its_first_present_source_in_order(

@@ -3,16 +3,19 @@
 config             environment variables → typed settings, checked at cold start
 limits             every limit and default, defined once
 clients            the AWS clients and HTTP transport a container builds once
-websocket_events   reading `$connect`/`$disconnect` events defensively
+websocket_events   reading `$connect`/`$disconnect` and authorizer events defensively
+account_scope      account ids, and the account scope the authorizer hands to `$connect`
+access             who is connecting and what they may see (AUTHORIZATION_TYPE)
 validation         the `$connect` query parameters
-registration       the connections-table item of a `$connect`
+registration       the connections-table item of a `$connect`, and the answer to it
 connection_store   a channel's connections table: put, delete, scan the live ones
 records            DynamoDB stream records and values → plain Python
-messages           the messages clients receive and their encoding
+messages           the messages clients receive, their `data` and their encoding
 stream             a stream batch → its messages, routed to channel keys
-fanout             messages → the live connections of channels (the delivery policy)
+fanout             messages → the live connections of channels (the delivery policy, scopes)
 deadline           when a broadcast stops starting work (Lambda's remaining time)
 connection_poster  one signed, retried post to `@connections` (the transport)
 http_keepalive     kept-alive HTTP connections per worker thread
 logs               one structured log line per event
+auth/              the `$connect` Lambda authorizer (OIDC JWTs)
 """

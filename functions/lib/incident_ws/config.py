@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from .limits import DEFAULT_CONNECTION_TTL_SECONDS, DEFAULT_MAX_CONCURRENCY
 
 MESSAGE_TYPES = ("incident", "remediation")
+# How a channel's `$connect` route is authorized: a Lambda authorizer verifying a JWT, SigV4
+# (AWS_IAM), or not at all.
+AUTHORIZATION_TYPES = ("jwt", "iam", "none")
 # Legacy variables (those of the single-channel functions this module replaces): the stream
 # processor's one channel, and the heartbeat's variable prefixes with the channel key of each.
 LEGACY_CHANNEL_KEY = "default"
@@ -29,12 +32,14 @@ class ConfigError(RuntimeError):
 
 @dataclass(frozen=True)
 class ChannelConfig:
-    """Where one channel lives: its connections table and its `@connections` endpoint."""
+    """Where one channel lives (its connections table and its `@connections` endpoint), and
+    what a message's `data` carries there."""
 
     key: str
     table: str
     endpoint: str  # normalised: scheme://host[:port][/prefix], no trailing slash
     region: str  # signing region: the execute-api host's, else AWS_REGION
+    data_attributes: tuple[str, ...] | None = None  # None: the whole item; (): no `data`
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,7 @@ class ConnectConfig:
     channel: str
     ttl_seconds: int
     store_source_ip: bool
+    authorization: str  # one of AUTHORIZATION_TYPES
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,11 @@ class StreamConfig(FanOutConfig):
     """Also which channel keys receive which message type (ROUTES)."""
 
     message_routing: dict[str, tuple[str, ...]]
+
+    @property
+    def data_attributes(self) -> dict[str, tuple[str, ...] | None]:
+        """What `data` carries on each channel key."""
+        return {key: channel.data_attributes for key, channel in self.channels.items()}
 
 
 def normalise_endpoint(value: str, variable: str) -> str:
@@ -91,6 +102,7 @@ def load_connect_config(env: Mapping[str, str] = os.environ) -> ConnectConfig:
         channel=env.get("CHANNEL_NAME") or table,
         ttl_seconds=_int(env, "CONNECTION_TTL_SECONDS", DEFAULT_CONNECTION_TTL_SECONDS, minimum=0),
         store_source_ip=_bool(env, "STORE_SOURCE_IP", default=True),
+        authorization=_authorization_type(env),
     )
 
 
@@ -136,11 +148,28 @@ def load_heartbeat_config(env: Mapping[str, str] = os.environ) -> FanOutConfig:
     return FanOutConfig(channels, concurrency)
 
 
-def _channel_config(env: Mapping[str, str], key: str, table: str, endpoint: str) -> ChannelConfig:
+def _channel_config(
+    env: Mapping[str, str],
+    key: str,
+    table: str,
+    endpoint: str,
+    data_attributes: tuple[str, ...] | None = None,
+) -> ChannelConfig:
     region = region_of_endpoint(endpoint) or env.get("AWS_REGION", "").strip()
     if not region:
         raise ConfigError(f"AWS_REGION is required to sign posts to {endpoint}")
-    return ChannelConfig(key, table, endpoint, region)
+    return ChannelConfig(key, table, endpoint, region, data_attributes)
+
+
+def _authorization_type(env: Mapping[str, str]) -> str:
+    """Required, with no default: a missing value must not open a channel to everyone."""
+    value = env.get("AUTHORIZATION_TYPE", "").strip()
+    if value not in AUTHORIZATION_TYPES:
+        raise ConfigError(
+            "AUTHORIZATION_TYPE is required and must be jwt, iam or none (how the channel's "
+            f"$connect route is authorized), got {env.get('AUTHORIZATION_TYPE')!r}"
+        )
+    return value
 
 
 def _required(env: Mapping[str, str], name: str) -> str:
@@ -197,8 +226,23 @@ def _channels(env: Mapping[str, str]) -> dict[str, ChannelConfig]:
             if not isinstance(settings.get(field), str) or not settings[field].strip():
                 raise ConfigError(f"CHANNELS[{key!r}].{field} must be a non-empty string")
         endpoint = normalise_endpoint(settings["endpoint"], f"CHANNELS[{key!r}].endpoint")
-        channels[key] = _channel_config(env, key, settings["table"].strip(), endpoint)
+        data_attributes = _data_attributes(key, settings.get("data_attributes"))
+        channels[key] = _channel_config(
+            env, key, settings["table"].strip(), endpoint, data_attributes
+        )
     return channels
+
+
+def _data_attributes(key: str, value: object) -> tuple[str, ...] | None:
+    """null (or absent): the whole item; a list of attribute names: only those, each once."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(name, str) and name for name in value):
+        raise ConfigError(
+            f"CHANNELS[{key!r}].data_attributes must be null (the whole item) or a list of "
+            f"attribute names ([] for no data), got {value!r}"
+        )
+    return tuple(dict.fromkeys(value))
 
 
 def _message_routing(

@@ -17,12 +17,14 @@ _serializer = TypeSerializer()
 
 @dataclass(frozen=True)
 class Connection:
-    """A client's WebSocket connection as its channel's table holds it: its id and the
-    account and region it registered to receive (None: every one)."""
+    """A client's WebSocket connection as its channel's table holds it: its id, the account
+    and region it registered to receive (None: every one), and the accounts its principal may
+    see (None: unscoped, every account)."""
 
     connection_id: str
     account: str | None = None
     region: str | None = None
+    accounts: frozenset[str] | None = None
 
 
 class ConnectionStore:
@@ -63,7 +65,7 @@ class ConnectionStore:
         pagination = {"PageSize": self._page_size} if self._page_size else {}
         return self._client.get_paginator("scan").paginate(
             TableName=self._table,
-            ProjectionExpression="connectionId, account, #region, #ttl",
+            ProjectionExpression="connectionId, account, accounts, #region, #ttl",
             ExpressionAttributeNames={"#region": "region", "#ttl": "ttl"},
             PaginationConfig=pagination,
         )
@@ -126,4 +128,16 @@ def _live_connection(item: Mapping[str, Any], now: float) -> Connection | None:
         connection_id,
         account if isinstance(account, str) else None,
         region if isinstance(region, str) else None,
+        _scope(item),
     )
+
+
+def _scope(item: Mapping[str, Any]) -> frozenset[str] | None:
+    """An item without `accounts` is unscoped. One whose `accounts` is not a set of strings
+    is scoped to no account: an unreadable scope never widens to every account."""
+    if "accounts" not in item:
+        return None
+    accounts = item["accounts"]  # a string set, decoded as a sorted list
+    if not isinstance(accounts, list) or not all(isinstance(a, str) for a in accounts):
+        return frozenset()
+    return frozenset(accounts)

@@ -1,13 +1,13 @@
 """Sending messages to the live connections of channels: the delivery policy.
 
 Who receives what and in which order is decided here: a connection gets the messages its
-account and region filters accept, one after another in the order given (stream order); a
-410 deletes the connection and ends its deliveries. How far a channel's pass went is decided
-here too: it stops starting work at the invocation's deadline, and on a channel whose endpoint
-fails post after post (its circuit breaker); what was not attempted is counted, and a
-`ChannelReport` says which messages reached no connection of a channel whose pass was
-incomplete. How one post is signed, sent and retried is connection_poster.py (over
-http_keepalive.py). docs/handlers.md states the rules.
+principal's account scope and its own account and region filters accept, one after another
+in the order given (stream order); a 410 deletes the connection and ends its deliveries. How
+far a channel's pass went is decided here too: it stops starting work at the invocation's
+deadline, and on a channel whose endpoint fails post after post (its circuit breaker); what
+was not attempted is counted, and a `ChannelReport` says which messages reached no connection
+of a channel whose pass was incomplete. How one post is signed, sent and retried is
+connection_poster.py (over http_keepalive.py). docs/handlers.md states the rules.
 """
 
 from __future__ import annotations
@@ -281,11 +281,20 @@ def _deliveries(
 
 
 def _accepts(connection: Connection, message: Message) -> bool:
-    """A connection that registered an account (region) receives the messages of that account
-    (region) and those with none."""
+    """A scoped connection receives only the messages of an account in its scope; within
+    that, a connection that registered an account (region) receives the messages of that
+    account (region) and those with none. A message to everyone ignores both."""
+    if message.to_everyone:
+        return True
+    if connection.accounts is not None and not _in_scope(connection.accounts, message.account):
+        return False
     return _matches(connection.account, message.account) and _matches(
         connection.region, message.region
     )
+
+
+def _in_scope(accounts: frozenset[str], value: Any) -> bool:
+    return isinstance(value, str) and value in accounts
 
 
 def _matches(registered: str | None, value: Any) -> bool:

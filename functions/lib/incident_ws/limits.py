@@ -5,6 +5,8 @@ MAX_MESSAGE_BYTES = 128 * 1024
 MAX_USER_AGENT_CHARS = 512
 # Longer text is refused before it is parsed: the longest IPv6 address is 45 characters.
 MAX_SOURCE_IP_CHARS = 64
+# A value read from an event is cut to this length in a log line.
+MAX_LOGGED_EVENT_CHARS = 256
 # DynamoDB nests maps and lists at most 32 levels deep; only a direct invocation sends deeper.
 MAX_NESTING_LEVELS = 32
 

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .limits import MAX_MESSAGE_BYTES
 from .records import Change
 
-INCIDENT_FIELDS = ("incident_id", "severity", "status", "title", "account", "region", "timestamp")
+INCIDENT_FIELDS = ("incident_id", "severity", "status", "title", "account", "region")
 REMEDIATION_FIELDS = ("action", "status", "incident_id", "account", "region")
+
+# What a channel's messages carry as `data`: None the whole item, () nothing (no `data` key),
+# else only these attributes of the item.
+DataAttributes = tuple[str, ...] | None
 
 
 class MessageTooLarge(ValueError):
@@ -27,6 +31,16 @@ class Message:
     account: Any = None
     region: Any = None
     sequence_number: str | None = None  # of the stream record it was built from
+    to_everyone: bool = False  # whatever a connection's scope and filters (the heartbeat's ping)
+    # What `body` encodes, `data` and all; None for a message no channel encodes otherwise.
+    content: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
+
+    def with_data(self, attributes: DataAttributes) -> Message:
+        """The message as a channel whose `data` carries `attributes` receives it. Its `body`
+        encodes the whole item; only another choice is encoded again."""
+        if attributes is None or self.content is None:
+            return self
+        return replace(self, body=encode(restrict_data(self.content, attributes)))
 
 
 def classify(item: Mapping[str, Any]) -> str | None:
@@ -48,6 +62,7 @@ def build_message(change: Change) -> dict[str, Any] | None:
             "type": "incident",
             "event": change.event,
             **{field: item.get(field) for field in INCIDENT_FIELDS},
+            "timestamp": _first(item, "timestamp", "updated_at", "created_at"),
             "resource": _first(item, "arn", "resource", "sg"),
             "data": item,
         }
@@ -63,9 +78,21 @@ def build_message(change: Change) -> dict[str, Any] | None:
     return None
 
 
+def restrict_data(message: Mapping[str, Any], attributes: DataAttributes) -> dict[str, Any]:
+    """`message` whose `data` (the whole item) keeps only the `attributes` that the item has,
+    or is left out when `attributes` is empty; unchanged when it is None."""
+    if attributes is None:
+        return dict(message)
+    restricted = {key: value for key, value in message.items() if key != "data"}
+    if attributes:
+        item = message.get("data") or {}
+        restricted["data"] = {name: item[name] for name in attributes if name in item}
+    return restricted
+
+
 def ping(now: float) -> Message:
-    """The heartbeat's message; it has no account or region, so every connection gets it."""
-    return Message("ping", encode({"type": "ping", "timestamp": int(now)}))
+    """The heartbeat's message, to every connection whatever its scope and filters."""
+    return Message("ping", encode({"type": "ping", "timestamp": int(now)}), to_everyone=True)
 
 
 def encode(message: Mapping[str, Any]) -> bytes:

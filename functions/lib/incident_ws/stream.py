@@ -7,16 +7,18 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .logs import log_event
-from .messages import Message, MessageTooLarge, build_message, encode
+from .messages import DataAttributes, Message, MessageTooLarge, build_message, encode
 from .records import RecordError, read_change
 
 logger = logging.getLogger(__name__)
 
 
 def batch_messages(records: Any) -> list[Message]:
-    """The batch's messages in stream order. Records that can never become a message
-    (REMOVE, unreadable, unclassified, too big) are skipped and logged, not failed:
-    retrying them would not help."""
+    """The batch's messages in stream order, each encoded with the whole item as `data`.
+    Records that can never become a message (REMOVE, unreadable, unclassified, too big) are
+    skipped and logged, not failed: retrying them would not help. Every other choice of `data`
+    encodes to no more bytes than the whole item, so what encodes here encodes for every
+    channel."""
     if not isinstance(records, list):
         log_event(
             logger, logging.ERROR, "stream_event_without_records", type=type(records).__name__
@@ -54,17 +56,26 @@ def batch_messages(records: Any) -> list[Message]:
                 message.get("account"),
                 message.get("region"),
                 change.sequence_number,
+                content=message,
             )
         )
     return messages
 
 
 def route(
-    messages: Sequence[Message], message_routing: Mapping[str, Sequence[str]]
+    messages: Sequence[Message],
+    message_routing: Mapping[str, Sequence[str]],
+    data_attributes: Mapping[str, DataAttributes],
 ) -> dict[str, list[Message]]:
-    """Each channel key's messages, in stream order, as ROUTES sends them."""
+    """Each channel key's messages, in stream order, as ROUTES sends them, with the `data` the
+    channel carries: a message is encoded once for each choice its channels make, never per
+    channel nor per connection."""
     routed: dict[str, list[Message]] = {}
     for message in messages:
+        encodings: dict[DataAttributes, Message] = {}
         for channel in message_routing.get(message.type, ()):
-            routed.setdefault(channel, []).append(message)
+            attributes = data_attributes.get(channel)
+            if attributes not in encodings:
+                encodings[attributes] = message.with_data(attributes)
+            routed.setdefault(channel, []).append(encodings[attributes])
     return routed

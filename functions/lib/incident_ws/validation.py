@@ -7,9 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .account_scope import ACCOUNT_ID
+
 DEFAULT_CLIENT_ID = "unknown"
 _CLIENT_ID = re.compile(r"[A-Za-z0-9._:@/-]{1,128}")
-_ACCOUNT = re.compile(r"[0-9]{12}")
 # us-east-1, us-gov-west-1, ap-southeast-4, cn-north-1, us-isob-east-1, eusc-de-east-1
 _REGION = re.compile(
     r"(us|eu|ap|sa|ca|me|af|il|mx|cn|us-gov|us-iso[bfe]?|eu-isoe|eusc-de)"
@@ -18,11 +19,19 @@ _REGION = re.compile(
 
 
 class InvalidParameter(ValueError):
-    """A query parameter is not acceptable; `parameter` names it."""
+    """A query parameter is not acceptable; `parameter` names it. Answered 400."""
+
+    status_code = 400
 
     def __init__(self, parameter: str, rule: str) -> None:
         super().__init__(f"invalid query parameter {parameter!r}: {rule}")
         self.parameter = parameter
+
+
+class ParameterOutsideScope(InvalidParameter):
+    """A well-formed query parameter asking for more than the caller may see. Answered 403."""
+
+    status_code = 403
 
 
 @dataclass(frozen=True)
@@ -41,7 +50,7 @@ def client_parameters(query: Any) -> ClientParameters:
     client_id = _checked(query, "clientId", _CLIENT_ID, "1-128 of A-Z a-z 0-9 . _ : @ / -")
     return ClientParameters(
         client_id=DEFAULT_CLIENT_ID if client_id is None else client_id,
-        account=_checked(query, "account", _ACCOUNT, "exactly 12 digits"),
+        account=_checked(query, "account", ACCOUNT_ID, "exactly 12 digits"),
         region=_checked(query, "region", _REGION, "an AWS region name such as us-east-1"),
     )
 

@@ -72,3 +72,9 @@ mock_resource "aws_apigatewayv2_deployment" {
     id = "deploy1"
   }
 }
+
+mock_resource "aws_apigatewayv2_authorizer" {
+  defaults = {
+    id = "auth123"
+  }
+}

@@ -12,15 +12,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from incident_ws.account_scope import ACCOUNT_ID, ALL_ACCOUNTS
 from incident_ws.auth.errors import Forbidden
 
-ALL_ACCOUNTS = "*"
-_ACCOUNT = re.compile(r"[0-9]{12}")
 _SEPARATORS = re.compile(r"[,\s]+")
 
 
 def account_scope(claims: dict[str, Any], claim_name: str | None) -> str:
-    """`*`, or the comma-separated accounts the principal may see."""
+    """`*`, or the comma-separated accounts the principal may see (account_scope.py reads it
+    back in `$connect`)."""
     if claim_name is None:
         return ALL_ACCOUNTS
     if claim_name not in claims:
@@ -34,7 +34,7 @@ def account_scope(claims: dict[str, Any], claim_name: str | None) -> str:
         raise Forbidden("accounts_claim_malformed")
     if not entries or not all(isinstance(e, str) for e in entries):
         raise Forbidden("accounts_claim_malformed")
-    if not all(e == ALL_ACCOUNTS or _ACCOUNT.fullmatch(e) for e in entries):
+    if not all(e == ALL_ACCOUNTS or ACCOUNT_ID.fullmatch(e) for e in entries):
         raise Forbidden("accounts_claim_malformed")
     if ALL_ACCOUNTS in entries:
         return ALL_ACCOUNTS

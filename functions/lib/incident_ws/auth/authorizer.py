@@ -19,15 +19,14 @@ from incident_ws.auth.accounts import account_scope
 from incident_ws.auth.claims import check_claims
 from incident_ws.auth.config import AuthorizerConfig, normalise_origin
 from incident_ws.auth.errors import Forbidden, Unauthorized
-from incident_ws.auth.event import header, method_arn, request_fields
 from incident_ws.auth.jwks import KeySet
 from incident_ws.auth.jws import parse, verified_payload
 from incident_ws.auth.tokens import token_from_event
+from incident_ws.limits import MAX_LOGGED_EVENT_CHARS
 from incident_ws.logs import log_event
+from incident_ws.websocket_events import header, log_fields, method_arn
 
 logger = logging.getLogger(__name__)
-
-_MAX_LOGGED_ORIGIN = 256
 
 
 class Authorizer:
@@ -40,10 +39,10 @@ class Authorizer:
 
     def authorize(self, event: Any) -> dict[str, Any]:
         """An Allow or Deny policy for `event`, or Unauthorized."""
-        fields = request_fields(event)
+        fields = log_fields(event)
         origin = header(event, "Origin")
         if origin is not None:
-            fields["origin"] = origin[:_MAX_LOGGED_ORIGIN]
+            fields["origin"] = origin[:MAX_LOGGED_EVENT_CHARS]
         try:
             arn = method_arn(event)
             if arn is None:

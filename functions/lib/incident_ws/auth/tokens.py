@@ -4,7 +4,7 @@
 2. `Authorization: Bearer <jwt>`: agents and services;
 3. an entry of `Sec-WebSocket-Protocol` shaped like a JWT: browsers that keep the token
    out of URLs offer `["incident-websocket", "<jwt>"]`, and `$connect` echoes
-   `incident-websocket`, the first entry, as API Gateway requires.
+   `incident-websocket`, the first entry that is not a token, as API Gateway requires.
 
 The first source present is the one used: a bad token there is not rescued by another.
 """
@@ -14,11 +14,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from incident_ws.auth.event import header, query_parameter
+from incident_ws.websocket_events import (
+    header,
+    is_token_shaped,
+    offered_subprotocols,
+    query_parameter,
+)
 
 SUBPROTOCOL = "incident-websocket"
 
-_JWT_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 _BEARER = re.compile(r"bearer[ \t]+(\S+)[ \t]*", re.IGNORECASE)
 
 
@@ -30,7 +34,7 @@ def token_from_event(event: Any) -> tuple[str, str] | None:
     bearer = _BEARER.fullmatch(header(event, "Authorization") or "")
     if bearer:
         return bearer.group(1), "authorization"
-    for entry in (header(event, "Sec-WebSocket-Protocol") or "").split(","):
-        if _JWT_SHAPE.fullmatch(entry.strip()):
-            return entry.strip(), "subprotocol"
+    for entry in offered_subprotocols(event):
+        if is_token_shaped(entry):
+            return entry, "subprotocol"
     return None
