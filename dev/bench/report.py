@@ -68,7 +68,9 @@ def render(
     sweep: list[Measurement],
     baseline: dict[int, Measurement],
     scans: dict[int, float],
+    more: list[str] | None = None,
 ) -> str:
+    """The whole file; `more` are further lines (sections) at its end."""
     largest = max(baseline)
     optimised = next(
         run for run in main if run.connections == largest and run.implementation != SEQUENTIAL
@@ -117,6 +119,8 @@ def render(
             "",
             *_table(sweep, baseline),
         ]
+    if more:
+        lines += ["", *more]
     return "\n".join(lines) + "\n"
 
 

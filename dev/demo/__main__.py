@@ -2,10 +2,11 @@
 
     python -m dev.demo [--time-scale 1.0] [--region us-east-1] [--work-dir .build/demo]
 
-Starts moto on a free loopback port, applies `examples/local` to it with a fresh state in the
-work directory, starts the emulator on what was deployed (serving the dashboard), writes a few
-sample incidents and remediation logs into the incident table and prints the dashboard and
-channel URLs. Ctrl-C stops every process it started.
+Starts moto and a local OIDC issuer on free loopback ports, applies `examples/local` to moto
+with a fresh state in the work directory (its channels trust the issuer), starts the emulator on
+what was deployed (serving the dashboard), writes a few sample incidents and remediation logs
+into the incident table and prints the dashboard and channel URLs and the demo personas.
+Ctrl-C stops every process it started.
 """
 
 from __future__ import annotations
@@ -51,7 +52,21 @@ def _print_urls(stack: LocalStack, samples: int) -> None:
     for name, url in sorted(stack.channel_urls.items()):
         print(f"  {name:<11} {url}")
     print(f"  AWS (moto)  {stack.aws_endpoint}")
+    print(f"  OIDC issuer {stack.issuer.url}")
+    _print_personas(stack)
     print("\nLambda logs follow. Press Ctrl-C to stop.\n", flush=True)
+
+
+def _print_personas(stack: LocalStack) -> None:
+    if not stack.uses_issuer:
+        print("\nNo deployed authorizer trusts the local issuer: the channels need no token.")
+        return
+    print("\nSign in as (switch in the dashboard's header):")
+    for persona in stack.identity()["personas"]:
+        print(f"  {persona['name']:<11} {persona['principal']}: {persona['description']}")
+    token_url = f"{stack.issuer.persona_token_url}?persona=tenant"
+    print(f"\nA token for a client of your own: curl '{token_url}'")
+    print("then connect to a channel URL with ?token=<token>.")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,13 +1,16 @@
 """A local AWS for what `terraform apply` deployed into a moto server.
 
-It serves API Gateway WebSocket APIs (`$connect`, `$disconnect`, route selection) and their
-`@connections` API, runs Lambda functions from their deployed zips, polls DynamoDB stream
-mappings and fires EventBridge schedules. It knows AWS, not any product built on it.
+It serves API Gateway WebSocket APIs (`$connect` with its Lambda REQUEST authorizer or AWS_IAM,
+`$disconnect`, route selection, stage access logs) and their `@connections` API, runs Lambda
+functions from their deployed zips, polls DynamoDB stream mappings and fires EventBridge
+schedules. It knows AWS, not any product built on it.
 
 Other programs start it as a process (`python -m dev.emulator serve --help`) and may rely on
-the names below; everything else in this package is internal.
+the names below; everything else in this package is internal. `connect_authorizer_event` builds
+the event a `$connect` authorizer receives, for code that invokes one in-process.
 """
 
+from dev.emulator.events import connect_authorizer_event
 from dev.emulator.quotas import IDLE_TIMEOUT_SECONDS, MAX_CONNECTION_SECONDS, MAX_MESSAGE_BYTES
 
 READY_EVENT = "ready"
@@ -30,4 +33,5 @@ __all__ = [
     "MAX_CONNECTION_SECONDS",
     "MAX_MESSAGE_BYTES",
     "READY_EVENT",
+    "connect_authorizer_event",
 ]

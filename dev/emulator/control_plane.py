@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from dev.emulator.aws_clients import aws_clients
 from dev.emulator.function_code import fetch_function_code
@@ -28,6 +29,35 @@ class DeployedFunction:
 
 
 @dataclass(frozen=True)
+class RequestAuthorizer:
+    """A Lambda REQUEST authorizer; `function_name` is None when its URI names no function."""
+
+    authorizer_id: str
+    name: str
+    function_name: str | None
+    identity_sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RouteAuthorization:
+    """A route's `AuthorizationType` (`NONE`, `AWS_IAM`, `CUSTOM`) and its authorizer."""
+
+    type: str = "NONE"
+    authorizer: RequestAuthorizer | None = None
+
+
+@dataclass(frozen=True)
+class AccessLogSettings:
+    destination_arn: str
+    format: str
+
+    @property
+    def log_group(self) -> str:
+        """`arn:aws:logs:<region>:<account>:log-group:<name>[:*]` → `<name>`."""
+        return self.destination_arn.split(":log-group:", 1)[-1].removesuffix(":*")
+
+
+@dataclass(frozen=True)
 class WebSocketStage:
     """One stage of a WebSocket API, with its routes resolved to function names."""
 
@@ -37,6 +67,17 @@ class WebSocketStage:
     route_selection_expression: str
     routes: dict[str, str]
     tags: dict[str, str] = field(default_factory=dict)
+    region: str = "us-east-1"
+    account_id: str = "123456789012"
+    connect_authorization: RouteAuthorization = field(default_factory=RouteAuthorization)
+    stage_variables: dict[str, str] = field(default_factory=dict)
+    access_log: AccessLogSettings | None = None
+
+    @property
+    def connect_method_arn(self) -> str:
+        """The `methodArn` a `$connect` authorizer is asked about."""
+        api = f"{self.api_id}/{self.stage}/$connect"
+        return f"arn:aws:execute-api:{self.region}:{self.account_id}:{api}"
 
 
 @dataclass(frozen=True)
@@ -83,13 +124,23 @@ def function_name_from_arn(arn: str) -> str:
     return parts[6]
 
 
-def function_name_from_integration_uri(uri: str) -> str | None:
-    """AWS_PROXY integration URI → the Lambda function name it invokes."""
+def function_arn_from_invocation_uri(uri: str) -> str | None:
+    """An integration's or authorizer's Lambda invocation URI → the function ARN it invokes."""
     marker = "/functions/"
     if marker not in uri:
         return None
-    function_arn = uri.split(marker, 1)[1].removesuffix("/invocations")
-    return function_name_from_arn(function_arn)
+    return uri.split(marker, 1)[1].removesuffix("/invocations")
+
+
+def function_name_from_integration_uri(uri: str) -> str | None:
+    """AWS_PROXY integration URI → the Lambda function name it invokes."""
+    function_arn = function_arn_from_invocation_uri(uri)
+    return function_name_from_arn(function_arn) if function_arn else None
+
+
+def account_of_arn(arn: str) -> str | None:
+    parts = arn.split(":")
+    return parts[4] if len(parts) > 5 and parts[4].isdigit() else None
 
 
 def read_deployment(aws_endpoint: str, region: str, code_dirs: Iterable[str]) -> Deployment:
@@ -100,7 +151,7 @@ def read_deployment(aws_endpoint: str, region: str, code_dirs: Iterable[str]) ->
     }
     return Deployment(
         region=region,
-        stages=list(_read_stages(client("apigatewayv2"))),
+        stages=list(_read_stages(client("apigatewayv2"), region)),
         functions=functions,
         stream_mappings=list(_read_stream_mappings(client("lambda"))),
         schedules=list(_read_schedules(client("events"))),
@@ -160,7 +211,7 @@ def _application_log_level(logging_config: dict[str, Any]) -> str | None:
     return logging_config.get("ApplicationLogLevel", "INFO")
 
 
-def _read_stages(client: Any) -> Iterator[WebSocketStage]:
+def _read_stages(client: Any, region: str) -> Iterator[WebSocketStage]:
     for api in _paginate(client, "get_apis", "Items"):
         if api.get("ProtocolType") != "WEBSOCKET":
             continue
@@ -170,14 +221,21 @@ def _read_stages(client: Any) -> Iterator[WebSocketStage]:
             for i in _paginate(client, "get_integrations", "Items", ApiId=api_id)
         }
         routes: dict[str, str] = {}
+        connect_authorization = RouteAuthorization()
+        function_arns = []
         for route in _paginate(client, "get_routes", "Items", ApiId=api_id):
             integration_id = route.get("Target", "").removeprefix("integrations/")
             uri = integrations.get(integration_id, {}).get("IntegrationUri", "")
-            function_name = function_name_from_integration_uri(uri)
-            if function_name:
-                routes[route["RouteKey"]] = function_name
+            function_arn = function_arn_from_invocation_uri(uri)
+            if function_arn:
+                routes[route["RouteKey"]] = function_name_from_arn(function_arn)
+                function_arns.append(function_arn)
+            if route["RouteKey"] == "$connect":
+                connect_authorization = _route_authorization(client, api_id, route)
         tags = api.get("Tags") or {}
+        account_id = next(filter(None, map(account_of_arn, function_arns)), "123456789012")
         for stage in _paginate(client, "get_stages", "Items", ApiId=api_id):
+            access_log = stage.get("AccessLogSettings") or {}
             yield WebSocketStage(
                 api_id=api_id,
                 api_name=api["Name"],
@@ -187,7 +245,40 @@ def _read_stages(client: Any) -> Iterator[WebSocketStage]:
                 ),
                 routes=routes,
                 tags=dict(tags),
+                region=region,
+                account_id=account_id,
+                connect_authorization=connect_authorization,
+                stage_variables=dict(stage.get("StageVariables") or {}),
+                access_log=(
+                    AccessLogSettings(access_log["DestinationArn"], access_log["Format"])
+                    if access_log.get("DestinationArn") and access_log.get("Format")
+                    else None
+                ),
             )
+
+
+def _route_authorization(client: Any, api_id: str, route: dict[str, Any]) -> RouteAuthorization:
+    """A route's authorization; a CUSTOM one whose authorizer cannot be read or names no
+    function keeps `function_name` None, and then refuses every request (as a broken
+    authorizer does on AWS) rather than letting anyone in."""
+    authorization_type = route.get("AuthorizationType") or "NONE"
+    if authorization_type != "CUSTOM":
+        return RouteAuthorization(authorization_type)
+    authorizer_id = route.get("AuthorizerId") or ""
+    try:
+        authorizer = client.get_authorizer(ApiId=api_id, AuthorizerId=authorizer_id)
+    except ClientError:
+        return RouteAuthorization("CUSTOM", RequestAuthorizer(authorizer_id, "", None))
+    function_arn = function_arn_from_invocation_uri(authorizer.get("AuthorizerUri", ""))
+    return RouteAuthorization(
+        "CUSTOM",
+        RequestAuthorizer(
+            authorizer_id=authorizer_id,
+            name=authorizer.get("Name", ""),
+            function_name=function_name_from_arn(function_arn) if function_arn else None,
+            identity_sources=tuple(authorizer.get("IdentitySource") or ()),
+        ),
+    )
 
 
 def _read_stream_mappings(client: Any) -> Iterator[StreamMapping]:

@@ -30,7 +30,12 @@ new_request_id = new_connection_id
 
 @dataclass(frozen=True)
 class ConnectionInfo:
-    """What API Gateway remembers about a connection and repeats in every event."""
+    """What API Gateway remembers about a connection and repeats in every event.
+
+    `caller` holds the IAM identity fields of a SigV4-signed `$connect` (`userArn`,
+    `accessKey`, ...), `authorizer` what its Lambda authorizer allowed (the returned `context`
+    plus `principalId`); both reach `requestContext` of every event of the connection.
+    """
 
     connection_id: str
     api_id: str
@@ -39,6 +44,8 @@ class ConnectionInfo:
     source_ip: str
     user_agent: str | None
     connected_at_ms: int
+    caller: Mapping[str, str] | None = None
+    authorizer: Mapping[str, Any] | None = None
 
 
 def _request_time(epoch_ms: int) -> str:
@@ -49,7 +56,7 @@ def _request_context(
     info: ConnectionInfo, route_key: str, event_type: str, now_ms: int
 ) -> dict[str, Any]:
     request_id = new_request_id()
-    return {
+    context: dict[str, Any] = {
         "routeKey": route_key,
         "eventType": event_type,
         "extendedRequestId": request_id,
@@ -58,12 +65,19 @@ def _request_context(
         "stage": info.stage,
         "connectedAt": info.connected_at_ms,
         "requestTimeEpoch": now_ms,
-        "identity": {"userAgent": info.user_agent, "sourceIp": info.source_ip},
+        "identity": {
+            "userAgent": info.user_agent,
+            "sourceIp": info.source_ip,
+            **(info.caller or {}),
+        },
         "requestId": request_id,
         "domainName": info.domain_name,
         "connectionId": info.connection_id,
         "apiId": info.api_id,
     }
+    if info.authorizer is not None:
+        context["authorizer"] = dict(info.authorizer)
+    return context
 
 
 def _multi_value(pairs: Iterable[tuple[str, str]]) -> tuple[dict[str, str], dict[str, list[str]]]:
@@ -98,6 +112,45 @@ def connect_event(
     else:
         event["queryStringParameters"] = None
     return event
+
+
+def authorizer_request_event(
+    connect: Mapping[str, Any], method_arn: str, stage_variables: Mapping[str, str]
+) -> dict[str, Any]:
+    """The REQUEST authorizer's input for a `$connect` event: the same request (headers,
+    query, request context) with `type`, `methodArn` and `stageVariables`."""
+    event = {
+        "type": "REQUEST",
+        "methodArn": method_arn,
+        "headers": connect["headers"],
+        "multiValueHeaders": connect["multiValueHeaders"],
+        "queryStringParameters": connect["queryStringParameters"],
+    }
+    if "multiValueQueryStringParameters" in connect:
+        event["multiValueQueryStringParameters"] = connect["multiValueQueryStringParameters"]
+    event["stageVariables"] = dict(stage_variables)
+    event["requestContext"] = {
+        key: value for key, value in connect["requestContext"].items() if key != "authorizer"
+    }
+    return event
+
+
+def connect_authorizer_event(
+    method_arn: str,
+    headers: Iterable[tuple[str, str]],
+    query: Iterable[tuple[str, str]],
+    source_ip: str = "127.0.0.1",
+) -> dict[str, Any]:
+    """The event a `$connect` REQUEST authorizer receives for a new connection to the API stage
+    of `method_arn` (`arn:aws:execute-api:{region}:{account}:{api-id}/{stage}/$connect`)."""
+    region = method_arn.split(":")[3]
+    api_id, stage = method_arn.split(":")[5].split("/")[:2]
+    host = f"{api_id}.execute-api.{region}.amazonaws.com"
+    headers = [*headers, ("Host", host)]
+    user_agent = next((v for k, v in headers if k.lower() == "user-agent"), None)
+    now_ms = int(time.time() * 1000)
+    info = ConnectionInfo(new_connection_id(), api_id, stage, host, source_ip, user_agent, now_ms)
+    return authorizer_request_event(connect_event(info, headers, query, now_ms), method_arn, {})
 
 
 def disconnect_event(

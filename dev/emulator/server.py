@@ -20,6 +20,7 @@ from aiohttp import web
 from botocore.exceptions import BotoCoreError, ClientError
 
 from dev.emulator import APIS_PATH, READY_EVENT
+from dev.emulator.access_logs import AccessLogWriter
 from dev.emulator.aws_clients import aws_clients
 from dev.emulator.control_plane import Deployment, read_deployment
 from dev.emulator.endpoints import rewrite_environment
@@ -27,6 +28,7 @@ from dev.emulator.lambda_runner import Invocation, LambdaRunner
 from dev.emulator.management_endpoint import ManagementEndpoint, management_routes
 from dev.emulator.quotas import ConnectionTimeouts
 from dev.emulator.scheduler import Scheduler
+from dev.emulator.signatures import IamCallers
 from dev.emulator.sockets import SocketRegistry
 from dev.emulator.stream_poller import StreamPoller
 from dev.emulator.websocket_api import WebSocketEndpoints, websocket_path, websocket_routes
@@ -68,6 +70,10 @@ class Emulator:
         self._functions: LambdaRunner | None = None
         self._http: web.AppRunner | None = None
         self._background: list[asyncio.Task[None]] = []
+        self._access_log_task: asyncio.Task[None] | None = None
+        clients = aws_clients(options.aws_endpoint, options.region)
+        self.access_logs = AccessLogWriter(lambda: clients("logs"))
+        self.iam_callers = IamCallers(lambda: clients("iam"))
 
     async def invoke(self, function_name: str, event: Any) -> Invocation:
         assert self._functions is not None, "start() first"
@@ -82,7 +88,13 @@ class Emulator:
         """The emulated HTTP APIs, the emulator's description of itself, then static files."""
         options = self.options
         websockets = WebSocketEndpoints(
-            self.stages, self.sockets, self.invoke, options.region, options.timeouts
+            self.stages,
+            self.sockets,
+            self.invoke,
+            options.region,
+            options.timeouts,
+            access_log=self.access_logs.write,
+            caller_identity=self.iam_callers.identity,
         )
         routes = [
             *websocket_routes(websockets),
@@ -150,6 +162,7 @@ class Emulator:
         )
         for source in await self._event_sources():
             self._background.append(asyncio.create_task(source()))
+        self._access_log_task = asyncio.create_task(self.access_logs.run())
 
     def ready_message(self) -> dict[str, Any]:
         return {
@@ -166,6 +179,11 @@ class Emulator:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.sockets.close_all()
+        if self._access_log_task is not None:
+            # Last, so that the lines of the closing connections are written too.
+            self._access_log_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._access_log_task
         if self._http is not None:
             await self._http.cleanup()
         if self._functions is not None:

@@ -6,15 +6,18 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
 
 from aiohttp import WSMessage, WSMsgType, web
 
 from dev.emulator import MAX_MESSAGE_BYTES
-from dev.emulator.control_plane import WebSocketStage
+from dev.emulator.access_logs import render, request_variables
+from dev.emulator.control_plane import RequestAuthorizer, WebSocketStage
 from dev.emulator.events import (
     ConnectionInfo,
+    authorizer_request_event,
     connect_event,
     disconnect_event,
     message_event,
@@ -24,6 +27,14 @@ from dev.emulator.events import (
 )
 from dev.emulator.lambda_runner import Invocation, Invoke
 from dev.emulator.quotas import ConnectionTimeouts
+from dev.emulator.request_authorizers import (
+    UNAUTHORIZED,
+    Decision,
+    Refused,
+    decide,
+    missing_identity_sources,
+)
+from dev.emulator.signatures import scope_error, signed_credential
 from dev.emulator.sockets import GOING_AWAY, ClientSocket, SocketRegistry, now_ms
 
 log = logging.getLogger("emulator.websocket")
@@ -45,12 +56,47 @@ def integration_status(invocation: Invocation) -> int:
     return status if 100 <= status <= 599 else 502
 
 
+def selected_subprotocol(invocation: Invocation) -> str | None:
+    """The `Sec-WebSocket-Protocol` a `$connect` response names: the handshake's subprotocol."""
+    result = invocation.result if invocation.ok else None
+    headers = result.get("headers") if isinstance(result, Mapping) else None
+    if not isinstance(headers, Mapping):
+        return None
+    for name, value in headers.items():
+        if isinstance(name, str) and name.lower() == "sec-websocket-protocol":
+            return value if isinstance(value, str) and value else None
+    return None
+
+
 def domain_name(api_id: str, region: str) -> str:
     return f"{api_id}.execute-api.{region}.amazonaws.com"
 
 
 def error_frame(message: str, connection_id: str, request_id: str) -> str:
     return json.dumps({"message": message, "connectionId": connection_id, "requestId": request_id})
+
+
+AccessLog = Callable[[str, str], None]
+"""Write one line to a log group (`AccessLogWriter.write`)."""
+
+CallerIdentity = Callable[[str], Awaitable[Mapping[str, str] | None]]
+"""The `requestContext.identity` fields of an access key's IAM caller (`IamCallers.identity`)."""
+
+
+async def _no_callers(access_key: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Handshake:
+    """How a `$connect` ended: the status sent to the client and what its access log says."""
+
+    status: int
+    event: dict[str, Any]
+    info: ConnectionInfo
+    error: str | None = None
+    authorizer_error: str | None = None
+    subprotocol: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,16 +108,44 @@ class WebSocketEndpoints:
     invoke: Invoke
     region: str
     timeouts: ConnectionTimeouts
+    access_log: AccessLog = lambda log_group, line: None
+    caller_identity: CallerIdentity = _no_callers
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         key = (request.match_info["api_id"], request.match_info["stage"])
         stage = self.stages.get(key)
         if stage is None:
             raise web.HTTPNotFound(text=f"no WebSocket API stage {key[0]}/{key[1]}")
-        socket = web.WebSocketResponse(max_msg_size=MAX_MESSAGE_BYTES, autoping=True)
-        if not socket.can_prepare(request).ok:
+        if not web.WebSocketResponse().can_prepare(request).ok:
             raise web.HTTPUpgradeRequired(text="WebSocket upgrade required")
 
+        handshake = await self._connect(stage, request)
+        self._log_request(stage, handshake.event, handshake.status, handshake)
+        if not 200 <= handshake.status < 300:
+            # The route's body stays with API Gateway: only a route response would pass it on.
+            return web.Response(status=handshake.status)
+        info = handshake.info
+        protocols = (handshake.subprotocol,) if handshake.subprotocol else ()
+        socket = web.WebSocketResponse(
+            max_msg_size=MAX_MESSAGE_BYTES, autoping=True, protocols=protocols
+        )
+        await socket.prepare(request)
+        connection = ClientSocket(info=info, socket=socket)
+        self.registry.add(connection)
+        log.info("%s connected to %s/%s", info.connection_id, stage.api_name, stage.stage)
+        try:
+            close = await self._read_loop(stage, connection)
+        finally:
+            self.registry.remove(connection)
+        event = disconnect_event(info, *close)
+        if "$disconnect" in stage.routes:
+            await self.invoke(stage.routes["$disconnect"], event)
+        self._log_request(stage, event, 200)
+        log.info("%s disconnected (%s %s)", info.connection_id, *close)
+        return socket
+
+    async def _connect(self, stage: WebSocketStage, request: web.Request) -> Handshake:
+        """Authorize the upgrade request, then run the `$connect` route."""
         info = ConnectionInfo(
             connection_id=new_connection_id(),
             api_id=stage.api_id,
@@ -81,26 +155,86 @@ class WebSocketEndpoints:
             user_agent=request.headers.get("User-Agent"),
             connected_at_ms=now_ms(),
         )
-        if "$connect" in stage.routes:
-            event = connect_event(
-                info, self._forwarded_headers(request, info), request.query.items()
-            )
-            status = integration_status(await self.invoke(stage.routes["$connect"], event))
-            if not 200 <= status < 300:
-                return web.Response(status=status)
+        headers = self._forwarded_headers(request, info)
+        authorization = stage.connect_authorization
+        if authorization.type == "AWS_IAM":
+            caller, error = await self._signed_caller(request, stage)
+            if caller is None:
+                event = connect_event(info, headers, request.query.items())
+                return Handshake(403, event, info, error)
+            info = replace(info, caller=caller)
+        event = connect_event(info, headers, request.query.items())
+        if authorization.type == "CUSTOM":
+            decision = await self._authorize(stage, authorization.authorizer, event, request)
+            if isinstance(decision, Refused):
+                return Handshake(
+                    decision.status, event, info, decision.error, decision.authorizer_error
+                )
+            info = replace(info, authorizer=decision.request_context)
+            event["requestContext"]["authorizer"] = decision.request_context
+        if "$connect" not in stage.routes:
+            return Handshake(200, event, info)
+        invocation = await self.invoke(stage.routes["$connect"], event)
+        status = integration_status(invocation)
+        error = None if invocation.ok else "Internal server error"
+        return Handshake(status, event, info, error, subprotocol=selected_subprotocol(invocation))
 
-        await socket.prepare(request)
-        connection = ClientSocket(info=info, socket=socket)
-        self.registry.add(connection)
-        log.info("%s connected to %s/%s", info.connection_id, stage.api_name, stage.stage)
-        try:
-            close = await self._read_loop(stage, connection)
-        finally:
-            self.registry.remove(connection)
-        if "$disconnect" in stage.routes:
-            await self.invoke(stage.routes["$disconnect"], disconnect_event(info, *close))
-        log.info("%s disconnected (%s %s)", info.connection_id, *close)
-        return socket
+    async def _signed_caller(
+        self, request: web.Request, stage: WebSocketStage
+    ) -> tuple[Mapping[str, str] | None, str | None]:
+        """The IAM caller who signed the upgrade request, or None and why not."""
+        credential = signed_credential(request.headers, request.query)
+        if credential is None:
+            return None, "Missing Authentication Token"
+        wrong_scope = scope_error(credential, stage.region)
+        if wrong_scope is not None:
+            return None, wrong_scope
+        caller = await self.caller_identity(credential.access_key)
+        if caller is None:
+            return None, "The security token included in the request is invalid."
+        return caller, None
+
+    async def _authorize(
+        self,
+        stage: WebSocketStage,
+        authorizer: RequestAuthorizer | None,
+        event: dict[str, Any],
+        request: web.Request,
+    ) -> Decision:
+        if authorizer is None or authorizer.function_name is None:
+            log.error("%s/%s: $connect has no readable authorizer", stage.api_name, stage.stage)
+            return Refused(500, "Internal server error", "authorizer configuration")
+        missing = missing_identity_sources(
+            authorizer.identity_sources,
+            event["headers"],
+            event["queryStringParameters"] or {},
+            stage.stage_variables,
+        )
+        if missing:
+            log.info("%s: identity sources missing: %s", authorizer.name, ", ".join(missing))
+            return Refused(401, UNAUTHORIZED)
+        authorizer_event = authorizer_request_event(
+            event, stage.connect_method_arn, stage.stage_variables
+        )
+        invocation = await self.invoke(authorizer.function_name, authorizer_event)
+        return decide(invocation, stage.connect_method_arn)
+
+    def _log_request(
+        self,
+        stage: WebSocketStage,
+        event: Mapping[str, Any],
+        status: int,
+        handshake: Handshake | None = None,
+    ) -> None:
+        if stage.access_log is None:
+            return
+        variables = request_variables(
+            event,
+            status,
+            handshake.error if handshake else None,
+            handshake.authorizer_error if handshake else None,
+        )
+        self.access_log(stage.access_log.log_group, render(stage.access_log.format, variables))
 
     @staticmethod
     def _forwarded_headers(request: web.Request, info: ConnectionInfo) -> list[tuple[str, str]]:
@@ -157,6 +291,7 @@ class WebSocketEndpoints:
             return
         event = message_event(info, route_key, body)
         invocation = await self.invoke(stage.routes[route_key], event)
+        self._log_request(stage, event, integration_status(invocation))
         if not invocation.ok:
             request_id = event["requestContext"]["requestId"]
             await self._send_quietly(

@@ -9,6 +9,10 @@ take the issuer down, and count the requests it served.
         token = issuer.mint(sub="analyst", accounts=["111122223333"])
         # OIDC_ISSUER=issuer.url OIDC_AUDIENCES=dashboard
 
+For a local stack it also hands out tokens of named demo users, in place of a sign-in page:
+`GET /demo/token?persona=<name>` answers `{"token": ..., "expiresAt": <epoch s>}` for a name
+in `personas` (name → claims), to browser pages of the origins in `cors_origins`.
+
 Needs `cryptography` (a dev dependency); no pytest, so the demo can use it too.
 """
 
@@ -23,6 +27,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -30,6 +35,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 JWKS_PATH = "/jwks.json"
+PERSONA_TOKEN_PATH = "/demo/token"
 HASHES = {"RS256": hashes.SHA256, "RS384": hashes.SHA384, "RS512": hashes.SHA512}
 OMIT = object()  # mint(kid=OMIT): a header without `kid`
 
@@ -82,6 +88,9 @@ class OidcIssuer:
     redirects: dict[str, str] = field(default_factory=dict)  # path → Location of a 302
     raw_responses: dict[str, bytes] = field(default_factory=dict)  # path → body served as is
     requests: collections.Counter = field(default_factory=collections.Counter)
+    personas: dict[str, dict[str, Any]] = field(default_factory=dict)  # name → claims
+    persona_token_lifetime: int = 3600
+    cors_origins: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         if not self.keys:
@@ -118,6 +127,10 @@ class OidcIssuer:
     @property
     def jwks_uri(self) -> str:
         return self.url + JWKS_PATH
+
+    @property
+    def persona_token_url(self) -> str:
+        return self.url + PERSONA_TOKEN_PATH
 
     def discovery_document(self) -> dict[str, Any]:
         return {
@@ -179,6 +192,14 @@ class OidcIssuer:
             alg,
         )
 
+    def persona_token(self, name: str) -> dict[str, Any] | None:
+        """`{"token", "expiresAt"}` of a persona, or None for a name it does not know."""
+        if name not in self.personas:
+            return None
+        lifetime = self.persona_token_lifetime
+        token = self.mint(lifetime=lifetime, **self.personas[name])
+        return {"token": token, "expiresAt": int(time.time()) + lifetime}
+
 
 def sign_compact(header: dict[str, Any], payload: dict[str, Any], key: SigningKey, alg: str) -> str:
     signing_input = f"{b64url_json(header)}.{b64url_json(payload)}"
@@ -192,6 +213,10 @@ def _handler_for(issuer: OidcIssuer) -> type[BaseHTTPRequestHandler]:
             if issuer.down:
                 self.close_connection = True
                 self.connection.close()
+                return
+            url = urlsplit(self.path)
+            if url.path == PERSONA_TOKEN_PATH:
+                self._persona_token(parse_qs(url.query).get("persona", [""])[0])
                 return
             if self.path in issuer.redirects:
                 self.send_response(302)
@@ -209,6 +234,20 @@ def _handler_for(issuer: OidcIssuer) -> type[BaseHTTPRequestHandler]:
                 return
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _persona_token(self, name: str) -> None:
+            answer = issuer.persona_token(name)
+            body = json.dumps(answer or {"message": f"no persona {name!r}"}).encode()
+            self.send_response(200 if answer else 404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Cache-Control", "no-store")
+            origin = self.headers.get("Origin")
+            if origin in issuer.cors_origins:
+                self.send_header("Access-Control-Allow-Origin", origin)
+                self.send_header("Vary", "Origin")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)

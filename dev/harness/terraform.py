@@ -50,7 +50,11 @@ def aws_on_emulator(aws_endpoint: str, region: str) -> dict[str, str]:
 
 
 class Terraform:
-    """`terraform` on `module_dir` with a data dir, state file and log of its own in `work_dir`."""
+    """`terraform` on `module_dir` with a data dir, state file and log of its own in `work_dir`.
+
+    `variables` must be declared by the module (`-var`); `optional_variables` are offered as
+    `TF_VAR_<name>`, which a module that does not declare them ignores.
+    """
 
     def __init__(
         self,
@@ -59,6 +63,7 @@ class Terraform:
         variables: Mapping[str, str],
         aws_endpoint: str,
         region: str,
+        optional_variables: Mapping[str, str] | None = None,
     ) -> None:
         self.module_dir = module_dir
         self.state = work_dir / "terraform.tfstate"
@@ -67,6 +72,7 @@ class Terraform:
         self.env = dict(os.environ)
         self.env.update(offline_terraform_settings(self.env))
         self.env.update(aws_on_emulator(aws_endpoint, region))
+        self.env.update({f"TF_VAR_{k}": v for k, v in (optional_variables or {}).items()})
         self.env.update(
             TF_IN_AUTOMATION="1", TF_INPUT="0", TF_DATA_DIR=str(work_dir / "terraform-data")
         )

@@ -20,7 +20,10 @@ from websockets.sync.client import connect
 from dev.demo import DASHBOARD_DIR
 from dev.harness.local_stack import LocalStack
 from dev.harness.paths import BUILD_DIR
+from dev.harness.personas import ANALYST
 from tests.e2e.helpers import TIME_SCALE, Client, unique
+
+SIGNED_IN = object()  # open_client's default: a token of the persona
 
 # Per test, including the session's terraform apply (about a minute on 2 busy cores).
 TIMEOUT_SECONDS = 300
@@ -66,13 +69,34 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 @pytest.fixture
 def open_client(stack: LocalStack) -> Iterator[Callable[..., Client]]:
-    """Connect to a channel with query parameters (`clientId` unique unless given)."""
+    """Connect to a channel with query parameters (`clientId` unique unless given), signed in
+    as a persona (the analyst unless given) with a `token` query parameter, unless `token` is
+    given (None: no token at all) or the stack's channels trust no issuer."""
     with contextlib.ExitStack() as connections:
 
-        def open_(channel: str, user_agent: str = "incident-websocket-e2e", **query: str) -> Client:
+        def open_(
+            channel: str,
+            user_agent: str = "incident-websocket-e2e",
+            persona: str = ANALYST.name,
+            token: str | object | None = SIGNED_IN,
+            headers: dict[str, str] | None = None,
+            subprotocols: list[str] | None = None,
+            **query: str,
+        ) -> Client:
             query.setdefault("clientId", unique("e2e"))
+            if token is SIGNED_IN:
+                token = stack.token(persona) if stack.uses_issuer else None
+            if token is not None:
+                query["token"] = str(token)
             url = f"{stack.channel_urls[channel]}?{urlencode(query)}"
-            opening = connect(url, user_agent_header=user_agent, proxy=None, open_timeout=10)
+            opening = connect(
+                url,
+                user_agent_header=user_agent,
+                additional_headers=headers,
+                subprotocols=subprotocols,
+                proxy=None,
+                open_timeout=10,
+            )
             return Client(connections.enter_context(opening), query["clientId"])
 
         yield open_

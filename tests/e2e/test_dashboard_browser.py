@@ -125,3 +125,44 @@ def save_screenshot(page) -> None:
     if os.environ.get("UPDATE_DOCS_SCREENSHOT") == "1":
         DOCS_SCREENSHOT.parent.mkdir(exist_ok=True)
         shutil.copyfile(SCREENSHOT, DOCS_SCREENSHOT)
+
+
+def test_dashboard_shows_who_it_is_connected_as_and_switches_persona(stack, page):
+    identity = page.locator("#identity")
+    expect(identity).to_have_attribute("data-persona", "analyst", timeout=10_000)
+    expect(page.locator("#principal")).to_have_text("analyst")
+    expect(page.locator("#scope")).to_have_text("all accounts")
+
+    page.select_option("#persona", "tenant")
+
+    expect(identity).to_have_attribute("data-persona", "tenant")
+    expect(page.locator("#principal")).to_have_text("tenant-111122223333")
+    expect(page.locator("#scope")).to_have_text("account 111122223333")
+    history = channel_pane(page, "history")
+    expect(history).to_have_attribute("data-persona", "tenant", timeout=10_000)
+    eventually(
+        lambda: (
+            [row["principal"] for row in rows_of(stack, "history", DASHBOARD_CLIENT_ID)]
+            == ["tenant-111122223333"]
+        ),
+        timeout=10,
+    )
+    other = {**browser_incident(), "account": "444455556666"}
+    own = {**browser_incident(), "account": "111122223333"}
+    stack.incident_table().put_item(Item=other)
+    stack.incident_table().put_item(Item=own)
+
+    expect(history.locator(f'[data-incident-id="{own["incident_id"]}"]')).to_be_visible(
+        timeout=5_000
+    )
+    expect(history.locator(f'[data-incident-id="{other["incident_id"]}"]')).to_have_count(0)
+
+
+def browser_incident() -> dict:
+    return {
+        "incident_id": unique("INC-persona"),
+        "severity": "HIGH",
+        "status": "OPEN",
+        "title": "CloudTrail stopped in a member account",
+        "region": "us-east-1",
+    }

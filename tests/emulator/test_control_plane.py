@@ -166,3 +166,83 @@ def test_schedule_rules_targeting_functions_are_read(aws_endpoint, deploy, aws_c
         "rate(5 minutes)",
         "heartbeat",
     )
+
+
+def test_a_custom_connect_route_is_read_with_its_request_authorizer(
+    aws_endpoint, deploy, aws_client, code_dir
+):
+    ids = deploy()
+    apis = aws_client("apigatewayv2")
+    functions = f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions"
+    uri = f"{functions}/{ids['function_arn']}/invocations"
+    authorizer_id = apis.create_authorizer(
+        ApiId=ids["api_id"],
+        AuthorizerType="REQUEST",
+        Name="jwt",
+        AuthorizerUri=uri,
+        IdentitySource=["route.request.querystring.token"],
+    )["AuthorizerId"]
+    connect_route = next(
+        r for r in apis.get_routes(ApiId=ids["api_id"])["Items"] if r["RouteKey"] == "$connect"
+    )
+    apis.update_route(
+        ApiId=ids["api_id"],
+        RouteId=connect_route["RouteId"],
+        AuthorizationType="CUSTOM",
+        AuthorizerId=authorizer_id,
+    )
+
+    (stage,) = read_deployment(aws_endpoint, REGION, [code_dir]).stages
+
+    authorization = stage.connect_authorization
+    assert authorization.type == "CUSTOM"
+    assert authorization.authorizer.function_name == "connect"
+    assert authorization.authorizer.identity_sources == ("route.request.querystring.token",)
+    assert stage.connect_method_arn == (
+        f"arn:aws:execute-api:{REGION}:123456789012:{ids['api_id']}/prod/$connect"
+    )
+
+
+def test_an_iam_connect_route_is_read_as_aws_iam(aws_endpoint, deploy, aws_client, code_dir):
+    ids = deploy()
+    apis = aws_client("apigatewayv2")
+    connect_route = next(
+        r for r in apis.get_routes(ApiId=ids["api_id"])["Items"] if r["RouteKey"] == "$connect"
+    )
+    apis.update_route(
+        ApiId=ids["api_id"], RouteId=connect_route["RouteId"], AuthorizationType="AWS_IAM"
+    )
+
+    (stage,) = read_deployment(aws_endpoint, REGION, [code_dir]).stages
+
+    assert stage.connect_authorization.type == "AWS_IAM"
+    assert stage.connect_authorization.authorizer is None
+
+
+def test_a_route_without_authorization_is_none(aws_endpoint, deploy, code_dir):
+    deploy()
+
+    (stage,) = read_deployment(aws_endpoint, REGION, [code_dir]).stages
+
+    assert stage.connect_authorization.type == "NONE"
+
+
+def test_a_stage_carries_its_access_log_settings_and_variables(
+    aws_endpoint, deploy, aws_client, code_dir
+):
+    ids = deploy()
+    apis = aws_client("apigatewayv2")
+    destination = f"arn:aws:logs:{REGION}:123456789012:log-group:/aws/apigateway/chat"
+    apis.create_stage(
+        ApiId=ids["api_id"],
+        StageName="audited",
+        AccessLogSettings={"DestinationArn": destination, "Format": "$context.requestId"},
+        StageVariables={"tier": "gold"},
+    )
+
+    stages = {s.stage: s for s in read_deployment(aws_endpoint, REGION, [code_dir]).stages}
+
+    assert stages["audited"].access_log.log_group == "/aws/apigateway/chat"
+    assert stages["audited"].access_log.format == "$context.requestId"
+    assert stages["audited"].stage_variables == {"tier": "gold"}
+    assert stages["prod"].access_log is None

@@ -2,6 +2,8 @@ from datetime import UTC, datetime
 
 from dev.emulator.events import (
     ConnectionInfo,
+    authorizer_request_event,
+    connect_authorizer_event,
     connect_event,
     disconnect_event,
     message_event,
@@ -137,3 +139,29 @@ def test_a_binary_message_is_passed_base64_encoded():
 
     assert event["body"] == "AP8="
     assert event["isBase64Encoded"] is True
+
+
+def test_the_authorizer_event_is_the_connect_request_with_type_method_arn_and_stage_variables():
+    connect = connect_event(INFO, [("Origin", "https://soc.example.com")], [])
+    method_arn = "arn:aws:execute-api:us-east-1:123456789012:abc123/prod/$connect"
+
+    event = authorizer_request_event(connect, method_arn, {})
+
+    assert (event["type"], event["methodArn"]) == ("REQUEST", method_arn)
+    assert event["headers"] == {"Origin": "https://soc.example.com"}
+    assert event["queryStringParameters"] is None
+    assert "multiValueQueryStringParameters" not in event
+    assert event["stageVariables"] == {}
+    assert event["requestContext"] == connect["requestContext"]
+
+
+def test_an_authorizer_event_for_a_method_arn_names_its_api_stage_and_host():
+    method_arn = "arn:aws:execute-api:eu-west-1:123456789012:xyz789/live/$connect"
+
+    event = connect_authorizer_event(method_arn, [("User-Agent", "ua")], [("token", "t")])
+
+    context = event["requestContext"]
+    assert (context["apiId"], context["stage"]) == ("xyz789", "live")
+    assert event["headers"]["Host"] == "xyz789.execute-api.eu-west-1.amazonaws.com"
+    assert event["queryStringParameters"] == {"token": "t"}
+    assert context["identity"]["userAgent"] == "ua"

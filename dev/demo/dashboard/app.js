@@ -1,11 +1,17 @@
 // One pane per channel: the emulator lists every WebSocket API stage it serves, and the module
 // tags each channel's API with its channel name. Every pane keeps its own WebSocket open and
 // reconnects with exponential backoff. Messages are shown newest first.
+//
+// Signing in: identity.json (written by the local stack) names the demo personas and where to
+// get a token for one. Each connection attempt fetches a fresh token and presents it as the
+// `token` query parameter; switching persona reconnects every pane with the new one.
 "use strict";
 
 const APIS_URL = "/_emulator/apis";
+const IDENTITY_URL = "identity.json";
 const CHANNEL_TAG = "incident-websocket:channel";
 const CLIENT_ID = "dashboard";
+const ALL_ACCOUNTS = "*";
 const MAX_MESSAGES = 200;
 const BACKOFF_INITIAL_MS = 500;
 const BACKOFF_MAX_MS = 30000;
@@ -25,22 +31,102 @@ async function main() {
     return;
   }
   status.remove();
+  const session = new Session(await loadIdentity());
   const container = document.getElementById("channels");
   const channels = apis
     .map((api) => ({ name: api.tags[CHANNEL_TAG] ?? api.apiName, url: api.url }))
     .sort((a, b) => a.name.localeCompare(b.name));
-  for (const channel of channels) {
-    const pane = new ChannelPane(channel);
+  const panes = channels.map((channel) => new ChannelPane(channel, session));
+  for (const pane of panes) {
     container.append(pane.element);
     pane.connect();
   }
+  session.onSwitch(() => panes.forEach((pane) => pane.restart()));
+}
+
+// identity.json, or null when the stack has none (every channel is then open to anyone).
+async function loadIdentity() {
+  try {
+    const response = await fetch(IDENTITY_URL, { cache: "no-store" });
+    return response.ok ? await response.json() : null;
+  } catch {
+    return null;
+  }
+}
+
+// Who the dashboard connects as: the persona picked in the header (or in `?persona=`).
+class Session {
+  constructor(identity) {
+    this.tokenUrl = identity?.tokenUrl ?? null;
+    this.personas = this.tokenUrl ? identity.personas : [];
+    const wanted = new URLSearchParams(location.search).get("persona") ?? identity?.defaultPersona;
+    this.persona = this.personas.find((p) => p.name === wanted) ?? this.personas[0] ?? null;
+    this.listeners = [];
+    this.form = document.getElementById("identity");
+    this.select = document.getElementById("persona");
+    if (this.persona) this.renderForm();
+  }
+
+  renderForm() {
+    for (const persona of this.personas) {
+      const option = element("option", null, persona.label);
+      option.value = persona.name;
+      this.select.append(option);
+    }
+    this.select.addEventListener("change", () => this.switchTo(this.select.value));
+    this.form.addEventListener("submit", (event) => event.preventDefault());
+    this.form.hidden = false;
+    this.show();
+  }
+
+  show() {
+    const persona = this.persona;
+    this.select.value = persona.name;
+    this.form.dataset.persona = persona.name;
+    document.getElementById("principal").textContent = persona.principal;
+    document.getElementById("scope").textContent = describeScope(persona.accounts);
+    document.getElementById("persona-description").textContent = `(${persona.description})`;
+  }
+
+  switchTo(name) {
+    const persona = this.personas.find((p) => p.name === name);
+    if (!persona || persona === this.persona) return;
+    this.persona = persona;
+    const url = new URL(location.href);
+    url.searchParams.set("persona", name);
+    history.replaceState(null, "", url);
+    this.show();
+    this.listeners.forEach((listener) => listener());
+  }
+
+  onSwitch(listener) {
+    this.listeners.push(listener);
+  }
+
+  // A fresh token of the current persona, or null when the stack asks for none.
+  async token() {
+    if (!this.persona) return null;
+    const url = new URL(this.tokenUrl);
+    url.searchParams.set("persona", this.persona.name);
+    const response = await fetch(url, { cache: "no-store" });
+    if (!response.ok) throw new Error(`token: HTTP ${response.status}`);
+    return (await response.json()).token;
+  }
+}
+
+function describeScope(accounts) {
+  return accounts.includes(ALL_ACCOUNTS) ? "all accounts" : `account ${accounts.join(", ")}`;
 }
 
 class ChannelPane {
-  constructor(channel) {
+  constructor(channel, session) {
     this.channel = channel;
+    this.session = session;
     this.attempt = 0;
     this.count = 0;
+    this.generation = 0; // bumped on a persona switch: older sockets and timers stand down
+    this.socket = null;
+    this.timer = null;
 
     const template = document.getElementById("channel-template");
     this.element = template.content.firstElementChild.cloneNode(true);
@@ -53,17 +139,47 @@ class ChannelPane {
     this.lastPing = this.element.querySelector(".last-ping");
   }
 
-  connect() {
+  async connect() {
+    const generation = this.generation;
+    this.setState("connecting");
+    let token;
+    try {
+      token = await this.session.token();
+    } catch {
+      if (generation === this.generation) this.scheduleReconnect();
+      return;
+    }
+    if (generation !== this.generation) return;
     const url = new URL(this.channel.url);
     url.searchParams.set("clientId", CLIENT_ID);
-    this.setState("connecting");
+    if (token) url.searchParams.set("token", token);
     const socket = new WebSocket(url);
+    this.socket = socket;
     socket.addEventListener("open", () => {
       this.attempt = 0;
+      this.element.dataset.persona = this.session.persona?.name ?? "";
       this.setState("open");
     });
     socket.addEventListener("message", (event) => this.receive(event.data));
-    socket.addEventListener("close", () => this.scheduleReconnect());
+    socket.addEventListener("close", () => {
+      if (this.socket === socket) this.scheduleReconnect();
+    });
+  }
+
+  // Another persona: close this one's socket, forget what it was shown, connect anew.
+  restart() {
+    this.generation += 1;
+    clearTimeout(this.timer);
+    const socket = this.socket;
+    this.socket = null;
+    if (socket) socket.close(1000, "switching persona");
+    this.attempt = 0;
+    this.count = 0;
+    this.counter.textContent = "0";
+    this.lastPing.textContent = "never";
+    this.list.replaceChildren();
+    delete this.element.dataset.persona;
+    this.connect();
   }
 
   scheduleReconnect() {
@@ -72,7 +188,10 @@ class ChannelPane {
     const delay = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
     this.attempt += 1;
     this.setState("reconnecting", `reconnecting in ${(delay / 1000).toFixed(1)} s`);
-    setTimeout(() => this.connect(), delay);
+    const generation = this.generation;
+    this.timer = setTimeout(() => {
+      if (generation === this.generation) this.connect();
+    }, delay);
   }
 
   setState(state, label = state) {
