@@ -3,7 +3,8 @@ provider "aws" {
 }
 
 # The original system: three channels with their original table names, incident and remediation
-# changes of the `Incident` table broadcast to the history channel.
+# changes of the `Incident` table broadcast to the history channel, and the account's high and
+# critical GuardDuty and Security Hub findings written into that table as incidents.
 module "incident_ws" {
   source = "../../"
 
@@ -30,8 +31,17 @@ module "incident_ws" {
 
   incident_table_name           = "Incident"
   incident_table_hash_key       = "incident_id"
+  incident_table_range_key      = "entry_id"
   heartbeat_schedule_expression = "rate(5 minutes)"
   log_retention_in_days         = 30
+
+  finding_sources = {
+    guardduty = { minimum_severity = "HIGH" }
+    security_hub = {
+      minimum_severity = "HIGH"
+      formats          = ["asff", "ocsf"]
+    }
+  }
 
   tags = {
     Project = "incident-websocket"

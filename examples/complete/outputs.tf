@@ -27,3 +27,13 @@ output "dead_letter_queue_url" {
   description = "URL of the stream processor's dead-letter queue."
   value       = module.incident_ws.dead_letter_queue_url
 }
+
+output "finding_rule_arns" {
+  description = "ARNs of the EventBridge rules that turn findings into incidents, by source and format."
+  value       = module.incident_ws.finding_rule_arns
+}
+
+output "findings_dead_letter_queue_url" {
+  description = "URL of the queue of finding events that did not become incidents."
+  value       = module.incident_ws.findings_dead_letter_queue_url
+}

@@ -35,12 +35,13 @@ FUNCTIONS = [
     *(("disconnect", channel) for channel in COMPLETE_CHANNELS),
     ("stream_processor", None),
     ("heartbeat", None),
+    ("findings", None),
 ]
 FUNCTION_IDS = [f"{kind}-{channel}" if channel else kind for kind, channel in FUNCTIONS]
 
 
 class Function(NamedTuple):
-    kind: str  # the handler: connect, disconnect, stream_processor, heartbeat
+    kind: str  # the handler: connect, disconnect, stream_processor, heartbeat, findings
     channel: str | None  # for connect and disconnect
     name: str
 
@@ -55,6 +56,9 @@ def _needed_grants(deployment: Deployment, function: Function) -> set[Grant]:
     grants = _grants(LOG_WRITE, [f"{deployment.log_group_arn(function.name)}:*"])
     if function.channel:
         return grants | _grants(CHANNEL_TABLE[function.kind], [tables[function.channel]])
+    if function.kind == "findings":
+        grants |= _grants(("dynamodb:PutItem",), [deployment.outputs["incident_table_arn"]])
+        return grants | _grants(("sqs:SendMessage",), [deployment.findings_dead_letter_queue_arn()])
     reached = BROADCAST_CHANNELS[function.kind]
     grants |= _grants(BROADCAST_TABLE, [tables[key] for key in reached])
     grants |= _grants(

@@ -138,3 +138,17 @@ run "stream_processor_reaches_the_routed_channels_and_heartbeat_every_channel" {
     error_message = "Both functions must post with max_concurrency (default 64) in flight."
   }
 }
+
+run "default_routes_give_every_default_channel_a_producer" {
+  command = plan
+
+  assert {
+    condition     = module.fan_out["stream_processor"].channels == tolist(["events", "history", "remediation"])
+    error_message = "By default the stream processor must reach every channel: incidents to events and history, remediation logs to remediation and history."
+  }
+
+  assert {
+    condition     = jsondecode(module.fan_out["stream_processor"].environment_variables.CHANNELS).remediation.table == "incident-ws-remediation-connections"
+    error_message = "The remediation channel must be among the stream processor's CHANNELS by default."
+  }
+}
