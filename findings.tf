@@ -5,14 +5,13 @@
 locals {
   findings_enabled = var.finding_sources.guardduty != null || var.finding_sources.security_hub != null
 
-  # The key names the findings function writes with: the created table's, or those of your own
-  # table, read from it.
-  incident_table_keys = var.create_incident_table ? {
-    hash  = var.incident_table_hash_key
-    range = var.incident_table_range_key
-    } : {
-    hash  = one(data.aws_dynamodb_table.incident[*].hash_key)
-    range = one(compact(data.aws_dynamodb_table.incident[*].range_key))
+  # The table the findings are written to, with the key names the function writes with: the
+  # created table's, or those read from your own table.
+  findings_incident_table = {
+    name      = module.incident_stream.table_name
+    arn       = module.incident_stream.table_arn
+    hash_key  = var.create_incident_table ? var.incident_table_hash_key : one(data.aws_dynamodb_table.incident[*].hash_key)
+    range_key = var.create_incident_table ? var.incident_table_range_key : one(compact(data.aws_dynamodb_table.incident[*].range_key))
   }
 }
 
@@ -38,14 +37,12 @@ module "findings" {
   source = "./modules/findings"
   count  = local.findings_enabled ? 1 : 0
 
-  name_prefix = var.name_prefix
-  sources     = var.finding_sources
+  name_prefix  = var.name_prefix
+  guardduty    = var.finding_sources.guardduty
+  security_hub = var.finding_sources.security_hub
 
-  table_name  = module.incident_stream.table_name
-  table_arn   = module.incident_stream.table_arn
-  hash_key    = local.incident_table_keys.hash
-  range_key   = local.incident_table_keys.range
-  kms_key_arn = var.kms_key_arn
+  incident_table = local.findings_incident_table
+  kms_key_arn    = var.kms_key_arn
 
   lambda  = local.lambda
   timeout = var.lambda_timeouts.findings

@@ -15,9 +15,9 @@ locals {
 
   # The minimum severity of each event type that is switched on (null: no rule).
   minimum_severities = {
-    guardduty          = try(var.sources.guardduty.minimum_severity, null)
-    "securityhub-asff" = contains(try(var.sources.security_hub.formats, []), "asff") ? var.sources.security_hub.minimum_severity : null
-    "securityhub-ocsf" = contains(try(var.sources.security_hub.formats, []), "ocsf") ? var.sources.security_hub.minimum_severity : null
+    guardduty          = try(var.guardduty.minimum_severity, null)
+    "securityhub-asff" = contains(try(var.security_hub.formats, []), "asff") ? var.security_hub.minimum_severity : null
+    "securityhub-ocsf" = contains(try(var.security_hub.formats, []), "ocsf") ? var.security_hub.minimum_severity : null
   }
 
   # The lowest value of each severity band on each event type's scale: a rule for minimum
@@ -62,30 +62,28 @@ locals {
 # failed after Lambda's retries (Lambda's invocation record, the event in `requestPayload`).
 resource "aws_sqs_queue" "this" {
   name                      = "${var.name_prefix}-findings-dlq"
-  message_retention_seconds = var.dead_letter_queue_retention_seconds
+  message_retention_seconds = 1209600 # 14 days, the longest SQS keeps a message
   sqs_managed_sse_enabled   = var.kms_key_arn == null ? true : null
   kms_master_key_id         = var.kms_key_arn
 
   tags = var.tags
 }
 
-# EventBridge may send here on behalf of these rules only; the function sends with its role.
+locals {
+  # EventBridge may send here on behalf of these rules only; the function sends with its role.
+  undelivered_events_statement = {
+    Sid       = "UndeliveredFindingEvents"
+    Principal = { Service = "events.amazonaws.com" }
+    Effect    = "Allow"
+    Action    = "sqs:SendMessage"
+    Resource  = aws_sqs_queue.this.arn
+    Condition = { ArnEquals = { "aws:SourceArn" = [for rule in aws_cloudwatch_event_rule.this : rule.arn] } }
+  }
+}
+
 resource "aws_sqs_queue_policy" "this" {
   queue_url = aws_sqs_queue.this.id
-
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Sid       = "UndeliveredFindingEvents"
-      Effect    = "Allow"
-      Principal = { Service = "events.amazonaws.com" }
-      Action    = "sqs:SendMessage"
-      Resource  = aws_sqs_queue.this.arn
-      Condition = {
-        ArnEquals = { "aws:SourceArn" = [for rule in aws_cloudwatch_event_rule.this : rule.arn] }
-      }
-    }]
-  })
+  policy    = jsonencode({ Version = "2012-10-17", Statement = [local.undelivered_events_statement] })
 }
 
 ################################################################################
@@ -102,16 +100,16 @@ module "function" {
 
   environment_variables = merge(
     {
-      INCIDENT_TABLE    = var.table_name
-      INCIDENT_HASH_KEY = var.hash_key
+      INCIDENT_TABLE    = var.incident_table.name
+      INCIDENT_HASH_KEY = var.incident_table.hash_key
     },
-    var.range_key == null ? {} : { INCIDENT_RANGE_KEY = var.range_key },
+    var.incident_table.range_key == null ? {} : { INCIDENT_RANGE_KEY = var.incident_table.range_key },
   )
 
   policy_statements = {
     IncidentTable = {
       actions   = ["dynamodb:PutItem"]
-      resources = [var.table_arn]
+      resources = [var.incident_table.arn]
     }
     DeadLetterQueue = {
       actions   = ["sqs:SendMessage"]

@@ -1,13 +1,3 @@
-output "function_name" {
-  description = "Name of the findings function."
-  value       = module.function.function_name
-}
-
-output "function_arn" {
-  description = "ARN of the findings function."
-  value       = module.function.function_arn
-}
-
 output "rule_arns" {
   description = "ARNs of the EventBridge rules that invoke the function, by source and format: `guardduty`, `securityhub-asff`, `securityhub-ocsf` (the ones switched on)."
   value       = { for key, rule in aws_cloudwatch_event_rule.this : key => rule.arn }
@@ -18,7 +8,7 @@ output "dead_letter_queue_url" {
   value       = aws_sqs_queue.this.url
 }
 
-output "dead_letter_queue_arn" {
-  description = "ARN of the dead-letter queue."
-  value       = aws_sqs_queue.this.arn
+output "function_name" {
+  description = "Name of the findings function."
+  value       = module.function.function_name
 }

@@ -1,5 +1,5 @@
 variable "name_prefix" {
-  description = "Prefix of this module's resource names: the function `<prefix>-findings`, its queue `<prefix>-findings-dlq` and its rules `<prefix>-findings-<source>`."
+  description = "Prefix of this module's resource names: the function `<prefix>-findings`, its queue `<prefix>-findings-dlq` and its rules `<prefix>-findings-<guardduty|securityhub-asff|securityhub-ocsf>`."
   type        = string
 }
 
@@ -7,18 +7,56 @@ variable "name_prefix" {
 # Sources and rules
 ################################################################################
 
-variable "sources" {
-  description = "The finding sources to turn into incidents, as the root module's `finding_sources` (which validates them): `guardduty` (`minimum_severity`) and `security_hub` (`minimum_severity`, `formats` from `asff` and `ocsf`); a source left out (or `null`) gets no rule. Severities: `INFORMATIONAL`, `LOW`, `MEDIUM`, `HIGH`, `CRITICAL`."
-  type = object({
-    guardduty = optional(object({
-      minimum_severity = optional(string, "MEDIUM")
-    }))
-    security_hub = optional(object({
-      minimum_severity = optional(string, "MEDIUM")
-      formats          = optional(list(string), ["asff"])
-    }))
-  })
+variable "guardduty" {
+  description = "GuardDuty findings to turn into incidents: `{ minimum_severity }` (`INFORMATIONAL`, `LOW`, `MEDIUM`, `HIGH` or `CRITICAL`, as the root module's `finding_sources` validates them); `null` for no GuardDuty rule."
+  type        = object({ minimum_severity = string })
+  default     = null
 }
+
+variable "security_hub" {
+  description = "Security Hub findings to turn into incidents: `{ minimum_severity, formats }`, `formats` from `asff` (events `Security Hub Findings - Imported`) and `ocsf` (events `Findings Imported V2`), one rule each; `null` for no Security Hub rule."
+  type        = object({ minimum_severity = string, formats = list(string) })
+  default     = null
+
+  validation {
+    condition     = var.guardduty != null || var.security_hub != null
+    error_message = "Turn on guardduty or security_hub (or both): without a source nothing would invoke the findings function."
+  }
+}
+
+################################################################################
+# Incident table
+################################################################################
+
+variable "incident_table" {
+  description = "The incident table the findings are written to: `name` (`INCIDENT_TABLE`), `arn` (the function may `dynamodb:PutItem` on it, and on nothing else), `hash_key` (`INCIDENT_HASH_KEY`) and `range_key` (`INCIDENT_RANGE_KEY`: the incident is the item whose sort key is `incident`; `null` when the table has none)."
+  type = object({
+    name      = string
+    arn       = string
+    hash_key  = optional(string, "incident_id")
+    range_key = optional(string)
+  })
+
+  validation {
+    condition     = var.incident_table.hash_key == "incident_id" || !contains(local.incident_item_attributes, var.incident_table.hash_key)
+    error_message = "incident_table.hash_key (the root module's incident_table_hash_key, or your table's partition key) must be \"incident_id\" or a name the incident item does not use otherwise (finding_id, severity, title, description, account, region, arn, status, source, type, created_at, updated_at, count, action)."
+  }
+
+  validation {
+    condition     = var.incident_table.range_key == null ? true : var.incident_table.range_key != var.incident_table.hash_key && !contains(local.incident_item_attributes, var.incident_table.range_key)
+    error_message = "incident_table.range_key (the root module's incident_table_range_key, or your table's sort key) must differ from the partition key and be a name the incident item does not use otherwise (incident_id, finding_id, severity, title, description, account, region, arn, status, source, type, created_at, updated_at, count, action), e.g. \"entry_id\"."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "ARN of the customer managed KMS key of the incident table and of the dead-letter queue; `null` uses AWS managed encryption (SSE-SQS for the queue). The key's policy must let `events.amazonaws.com` use it (`kms:GenerateDataKey`, `kms:Decrypt`) for EventBridge to reach the queue."
+  type        = string
+  default     = null
+}
+
+################################################################################
+# Retries
+################################################################################
 
 variable "maximum_event_age_in_seconds" {
   description = "Seconds an event is retried for, by EventBridge (delivering it to Lambda) and by Lambda (invoking the function), before it goes to the dead-letter queue (60-21600)."
@@ -53,54 +91,6 @@ variable "maximum_retry_attempts" {
   }
 }
 
-variable "dead_letter_queue_retention_seconds" {
-  description = "Seconds the dead-letter queue keeps an event that did not become an incident (60-1209600)."
-  type        = number
-  default     = 1209600
-}
-
-################################################################################
-# Incident table
-################################################################################
-
-variable "table_name" {
-  description = "Name of the incident table the findings are written to (`INCIDENT_TABLE`)."
-  type        = string
-}
-
-variable "table_arn" {
-  description = "ARN of the incident table: the function may `dynamodb:PutItem` on it, and on nothing else."
-  type        = string
-}
-
-variable "hash_key" {
-  description = "Partition key of the incident table (`INCIDENT_HASH_KEY`): `incident_id`, or a name that is none of the incident item's attributes."
-  type        = string
-  default     = "incident_id"
-
-  validation {
-    condition     = var.hash_key == "incident_id" || !contains(local.incident_item_attributes, var.hash_key)
-    error_message = "hash_key (the incident table's partition key: the root module's incident_table_hash_key, or your table's) must be \"incident_id\" or a name the incident item does not use otherwise (finding_id, severity, title, description, account, region, arn, status, source, type, created_at, updated_at, count, action)."
-  }
-}
-
-variable "range_key" {
-  description = "Sort key of the incident table (`INCIDENT_RANGE_KEY`; the incident is the item whose sort key is `incident`), or `null` when the table has none."
-  type        = string
-  default     = null
-
-  validation {
-    condition     = var.range_key == null ? true : var.range_key != var.hash_key && !contains(local.incident_item_attributes, var.range_key)
-    error_message = "range_key (the incident table's sort key: the root module's incident_table_range_key, or your table's) must differ from the partition key and be a name the incident item does not use otherwise (incident_id, finding_id, severity, title, description, account, region, arn, status, source, type, created_at, updated_at, count, action), e.g. \"entry_id\"."
-  }
-}
-
-variable "kms_key_arn" {
-  description = "ARN of the customer managed KMS key of the incident table and of the dead-letter queue; `null` uses AWS managed encryption (SSE-SQS for the queue). The key's policy must let `events.amazonaws.com` use it (`kms:GenerateDataKey`, `kms:Decrypt`) for EventBridge to reach the queue."
-  type        = string
-  default     = null
-}
-
 ################################################################################
 # Function
 ################################################################################
@@ -111,14 +101,9 @@ variable "lambda" {
 }
 
 variable "timeout" {
-  description = "Timeout of the findings function in seconds (10-900)."
+  description = "Timeout of the findings function in seconds (10-900, as the root module's `lambda_timeouts.findings` validates it)."
   type        = number
   default     = 30
-
-  validation {
-    condition     = var.timeout >= 10 && var.timeout <= 900
-    error_message = "timeout must be between 10 and 900 seconds: a write is given up to three attempts of 7 s before the event is retried."
-  }
 }
 
 variable "tags" {

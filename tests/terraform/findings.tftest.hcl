@@ -9,12 +9,11 @@ mock_provider "aws" {
 
 # modules/findings' inputs (the root module ignores the ones it does not declare).
 variables {
-  name_prefix = "incident-ws"
-  table_name  = "Incident"
-  table_arn   = "arn:aws:dynamodb:eu-west-1:123456789012:table/Incident"
-  range_key   = "entry_id"
-  sources     = { guardduty = { minimum_severity = "HIGH" }, security_hub = { formats = ["asff", "ocsf"] } }
-  lambda      = { packages_dir = "functions/dist", runtime = "python3.12", architecture = "x86_64", memory_size = 256, log_retention_in_days = 30 }
+  lambda         = { packages_dir = "functions/dist", runtime = "python3.12", architecture = "x86_64", memory_size = 256, log_retention_in_days = 30 }
+  incident_table = { name = "Incident", arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/Incident", range_key = "entry_id" }
+  guardduty      = { minimum_severity = "HIGH" }
+  security_hub   = { minimum_severity = "MEDIUM", formats = ["asff", "ocsf"] }
+  name_prefix    = "incident-ws"
 }
 
 # -- rules and their patterns ----------------------------------------------------------------
@@ -32,7 +31,7 @@ run "each_source_and_format_gets_a_rule_from_its_minimum_severity_up" {
       "securityhub-asff" = { source = ["aws.securityhub"], "detail-type" = ["Security Hub Findings - Imported"], detail = { findings = { Severity = { Normalized = [{ numeric = [">=", 40, "<=", 100] }] } } } }
       "securityhub-ocsf" = { source = ["aws.securityhub"], "detail-type" = ["Findings Imported V2"], detail = { findings = { severity_id = [{ numeric = [">=", 3, "<=", 6] }] } } }
     }
-    error_message = "GuardDuty HIGH must match severity 7-10; Security Hub's default MEDIUM must match Normalized 40-100 (ASFF) and severity_id 3-6 (OCSF)."
+    error_message = "GuardDuty HIGH must match severity 7-10; Security Hub MEDIUM must match Normalized 40-100 (ASFF) and severity_id 3-6 (OCSF)."
   }
 
   assert {
@@ -49,7 +48,8 @@ run "lowest_minimums_match_every_band_but_ocsf_unknown" {
   }
 
   variables {
-    sources = { guardduty = { minimum_severity = "INFORMATIONAL" }, security_hub = { minimum_severity = "LOW", formats = ["asff", "ocsf"] } }
+    guardduty    = { minimum_severity = "INFORMATIONAL" }
+    security_hub = { minimum_severity = "LOW", formats = ["asff", "ocsf"] }
   }
 
   assert {
@@ -70,7 +70,8 @@ run "critical_minimum_matches_the_top_band_only" {
   }
 
   variables {
-    sources = { guardduty = { minimum_severity = "CRITICAL" }, security_hub = { minimum_severity = "CRITICAL", formats = ["ocsf", "asff"] } }
+    guardduty    = { minimum_severity = "CRITICAL" }
+    security_hub = { minimum_severity = "CRITICAL", formats = ["ocsf", "asff"] }
   }
 
   assert {
@@ -83,7 +84,7 @@ run "critical_minimum_matches_the_top_band_only" {
   }
 }
 
-run "security_hub_alone_defaults_to_asff_from_medium" {
+run "security_hub_alone_gets_only_its_rules" {
   command = plan
 
   module {
@@ -91,21 +92,17 @@ run "security_hub_alone_defaults_to_asff_from_medium" {
   }
 
   variables {
-    sources = { security_hub = {} }
+    guardduty    = null
+    security_hub = { minimum_severity = "MEDIUM", formats = ["asff"] }
   }
 
   assert {
     condition     = keys(aws_cloudwatch_event_rule.this) == ["securityhub-asff"]
-    error_message = "Security Hub without formats must get the ASFF rule only, and GuardDuty left out no rule."
-  }
-
-  assert {
-    condition     = jsondecode(aws_cloudwatch_event_rule.this["securityhub-asff"].event_pattern).detail.findings.Severity.Normalized == [{ numeric = [">=", 40, "<=", 100] }]
-    error_message = "The default minimum severity must be MEDIUM (Normalized 40-100)."
+    error_message = "Security Hub with the ASFF format alone must get the ASFF rule only, and GuardDuty left out no rule."
   }
 }
 
-run "guardduty_alone_defaults_to_medium" {
+run "guardduty_alone_gets_only_its_rule" {
   command = plan
 
   module {
@@ -113,7 +110,8 @@ run "guardduty_alone_defaults_to_medium" {
   }
 
   variables {
-    sources = { guardduty = {} }
+    guardduty    = { minimum_severity = "MEDIUM" }
+    security_hub = null
   }
 
   assert {
@@ -261,7 +259,7 @@ run "table_without_sort_key_gives_no_incident_range_key" {
   }
 
   variables {
-    range_key = null
+    incident_table = { name = "Incident", arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/Incident" }
   }
 
   assert {
@@ -278,13 +276,15 @@ run "function_may_only_put_incidents_and_send_to_its_queue" {
   }
 
   assert {
-    condition = {
-      for statement in jsondecode(module.function.policy).Statement : statement.Sid => [statement.Action, statement.Resource]
-      } == {
-      IncidentTable   = [["dynamodb:PutItem"], [var.table_arn]]
-      DeadLetterQueue = [["sqs:SendMessage"], [aws_sqs_queue.this.arn]]
-      WriteOwnLogs    = [["logs:CreateLogStream", "logs:PutLogEvents"], ["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/mocked:*"]]
-    }
+    condition = toset(flatten([
+      for statement in jsondecode(module.function.policy).Statement :
+      [for grant in setproduct(statement.Action, statement.Resource) : join(" on ", grant)]
+      ])) == toset([
+      "dynamodb:PutItem on ${var.incident_table.arn}",
+      "sqs:SendMessage on ${aws_sqs_queue.this.arn}",
+      "logs:CreateLogStream on arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/mocked:*",
+      "logs:PutLogEvents on arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/mocked:*",
+    ])
     error_message = "The findings function may put items in the incident table, send to its queue and write its logs, nothing else."
   }
 }
@@ -306,10 +306,10 @@ run "customer_managed_key_encrypts_the_queue_and_lets_the_function_use_it" {
   }
 
   assert {
-    condition = [
-      for statement in jsondecode(module.function.policy).Statement : [statement.Action, statement.Resource]
-      if statement.Sid == "EncryptionKey"
-    ] == [[["kms:Decrypt", "kms:GenerateDataKey"], [var.kms_key_arn]]]
+    condition = toset(flatten([
+      for statement in jsondecode(module.function.policy).Statement :
+      [for grant in setproduct(statement.Action, statement.Resource) : join(" on ", grant)] if statement.Sid == "EncryptionKey"
+    ])) == toset(["kms:Decrypt on ${var.kms_key_arn}", "kms:GenerateDataKey on ${var.kms_key_arn}"])
     error_message = "The function writes the encrypted table and queue: kms:Decrypt and kms:GenerateDataKey on the key."
   }
 }
@@ -334,7 +334,12 @@ run "finding_sources_write_into_the_created_table_with_its_keys" {
   command = plan
 
   variables {
-    finding_sources = { guardduty = {}, security_hub = { minimum_severity = "HIGH", formats = ["ocsf"] } }
+    finding_sources = { guardduty = {}, security_hub = {} }
+  }
+
+  assert {
+    condition     = var.finding_sources.guardduty.minimum_severity == "MEDIUM" && var.finding_sources.security_hub.minimum_severity == "MEDIUM" && var.finding_sources.security_hub.formats == tolist(["asff"])
+    error_message = "A source switched on without settings must start at MEDIUM, and Security Hub must default to ASFF."
   }
 
   assert {
@@ -343,7 +348,7 @@ run "finding_sources_write_into_the_created_table_with_its_keys" {
   }
 
   assert {
-    condition     = keys(output.finding_rule_arns) == ["guardduty", "securityhub-ocsf"] && output.findings_dead_letter_queue_url != null
+    condition     = keys(output.finding_rule_arns) == ["guardduty", "securityhub-asff"] && output.findings_dead_letter_queue_url != null
     error_message = "The rules switched on and the findings queue must be outputs."
   }
 
@@ -404,7 +409,7 @@ run "findings_use_the_key_names_of_your_own_table" {
   }
 
   assert {
-    condition     = local.incident_table_keys == { hash = "pk", range = "sk" }
+    condition     = local.findings_incident_table.hash_key == "pk" && local.findings_incident_table.range_key == "sk"
     error_message = "The findings function must write with the key names read from your table."
   }
 }
@@ -428,7 +433,7 @@ run "findings_leave_out_the_sort_key_of_your_table_that_has_none" {
   }
 
   assert {
-    condition     = local.incident_table_keys.hash == "incident_id" && local.incident_table_keys.range == null
+    condition     = local.findings_incident_table.hash_key == "incident_id" && local.findings_incident_table.range_key == null
     error_message = "A table of your own without a sort key must give the findings function none."
   }
 }
@@ -534,10 +539,10 @@ run "findings_module_partition_key_named_like_an_incident_attribute_is_rejected"
   }
 
   variables {
-    hash_key = "severity"
+    incident_table = { name = "Incident", arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/Incident", hash_key = "severity" }
   }
 
-  expect_failures = [var.hash_key]
+  expect_failures = [var.incident_table]
 }
 
 run "findings_module_sort_key_named_like_an_incident_attribute_is_rejected" {
@@ -548,10 +553,10 @@ run "findings_module_sort_key_named_like_an_incident_attribute_is_rejected" {
   }
 
   variables {
-    range_key = "updated_at"
+    incident_table = { name = "Incident", arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/Incident", range_key = "updated_at" }
   }
 
-  expect_failures = [var.range_key]
+  expect_failures = [var.incident_table]
 }
 
 run "findings_module_sort_key_equal_to_the_partition_key_is_rejected" {
@@ -562,11 +567,10 @@ run "findings_module_sort_key_equal_to_the_partition_key_is_rejected" {
   }
 
   variables {
-    hash_key  = "pk"
-    range_key = "pk"
+    incident_table = { name = "Incident", arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/Incident", hash_key = "pk", range_key = "pk" }
   }
 
-  expect_failures = [var.range_key]
+  expect_failures = [var.incident_table]
 }
 
 run "findings_module_three_lambda_retries_are_rejected" {
@@ -611,7 +615,7 @@ run "findings_module_more_delivery_retries_than_eventbridge_allows_are_rejected"
   expect_failures = [var.delivery_retry_attempts]
 }
 
-run "findings_module_timeout_under_10_seconds_is_rejected" {
+run "findings_module_without_any_source_is_rejected" {
   command = plan
 
   module {
@@ -619,8 +623,9 @@ run "findings_module_timeout_under_10_seconds_is_rejected" {
   }
 
   variables {
-    timeout = 9
+    guardduty    = null
+    security_hub = null
   }
 
-  expect_failures = [var.timeout]
+  expect_failures = [var.security_hub]
 }
