@@ -7,8 +7,9 @@ mock_provider "aws" {
   source          = "./tests/terraform/mocks"
 }
 
-# modules/findings' inputs (the root module ignores the ones it does not declare).
+# Inputs of modules/findings and of the root module (each ignores the ones it does not declare).
 variables {
+  authorization  = { type = "none" }
   lambda         = { packages_dir = "functions/dist", runtime = "python3.12", architecture = "x86_64", memory_size = 256, log_retention_in_days = 30 }
   incident_table = { name = "Incident", arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/Incident", range_key = "entry_id" }
   guardduty      = { minimum_severity = "HIGH" }
