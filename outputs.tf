@@ -30,13 +30,14 @@ output "incident_stream_arn" {
 }
 
 output "function_names" {
-  description = "Lambda function names: `connect` and `disconnect` (maps keyed by channel), `authorizer` (map keyed by the channels with JWT authorization), `stream_processor` and `heartbeat` (strings)."
+  description = "Lambda function names: `connect` and `disconnect` (maps keyed by channel), `authorizer` (map keyed by the channels with JWT authorization), `stream_processor`, `heartbeat` and `findings` (strings; `findings` is `null` without `finding_sources`)."
   value = {
     connect          = { for key, channel in module.channel : key => channel.function_names.connect }
     disconnect       = { for key, channel in module.channel : key => channel.function_names.disconnect }
     authorizer       = { for key, channel in module.channel : key => channel.function_names.authorizer if channel.authorization_type == "jwt" }
     stream_processor = module.incident_stream.function_name
     heartbeat        = module.heartbeat.function_name
+    findings         = try(module.findings[0].function_name, null)
   }
 }
 
@@ -48,4 +49,14 @@ output "dead_letter_queue_url" {
 output "api_gateway_cloudwatch_role_arn" {
   description = "ARN of the role set as the account's API Gateway CloudWatch role when `create_api_gateway_account_role` is true, else `null`."
   value       = try(aws_iam_role.api_gateway_cloudwatch[0].arn, null)
+}
+
+output "finding_rule_arns" {
+  description = "ARNs of the EventBridge rules that turn findings into incidents, keyed `guardduty`, `securityhub-asff`, `securityhub-ocsf` (the ones `finding_sources` switches on; `{}` without any)."
+  value       = try(module.findings[0].rule_arns, {})
+}
+
+output "findings_dead_letter_queue_url" {
+  description = "URL of the SQS queue that receives the finding events that did not become incidents (undelivered by EventBridge, or failed after Lambda's retries); `null` without `finding_sources`."
+  value       = try(module.findings[0].dead_letter_queue_url, null)
 }

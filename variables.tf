@@ -196,11 +196,11 @@ variable "create_api_gateway_account_role" {
 ################################################################################
 
 variable "stream_routes" {
-  description = "Which channels receive which message type from the incident stream: keys `incident` and/or `remediation`, values lists of channel keys."
+  description = "Which channels receive which message type from the incident stream: keys `incident` and/or `remediation`, values lists of channel keys. The default gives every default channel a producer: incidents to `events` and `history`, remediation logs to `remediation` and `history`."
   type        = map(list(string))
   default = {
-    incident    = ["history"]
-    remediation = ["history"]
+    incident    = ["events", "history"]
+    remediation = ["remediation", "history"]
   }
 
   validation {
@@ -210,7 +210,7 @@ variable "stream_routes" {
 
   validation {
     condition     = alltrue([for key in flatten(values(var.stream_routes)) : contains(keys(var.channels), key)])
-    error_message = "stream_routes may only name channels defined in var.channels; add the channel to channels or remove it from the route."
+    error_message = "stream_routes may only name channels defined in var.channels (the default routes name events, remediation and history); add the channel to channels, or set stream_routes to routes between your channels."
   }
 
   validation {
@@ -237,7 +237,7 @@ variable "incident_table_name" {
 }
 
 variable "incident_table_hash_key" {
-  description = "Partition key (string) of the created incident table."
+  description = "Partition key (string) of the created incident table: the incident's id."
   type        = string
   default     = "incident_id"
 
@@ -248,9 +248,14 @@ variable "incident_table_hash_key" {
 }
 
 variable "incident_table_range_key" {
-  description = "Optional sort key (string) of the created incident table; `null` for none."
+  description = "Sort key (string) of the created incident table. With it, an incident is the item whose sort key is `incident` and each remediation log an item of its own beside it (`remediation#<timestamp>#<action>`); `null` for none, where a remediation log written with the incident's id replaces the incident. Changing it replaces the table."
   type        = string
-  default     = null
+  default     = "entry_id"
+
+  validation {
+    condition     = var.incident_table_range_key == null ? true : length(var.incident_table_range_key) > 0 && var.incident_table_range_key != var.incident_table_hash_key
+    error_message = "incident_table_range_key must be a name other than incident_table_hash_key, e.g. \"entry_id\", or null for a table without a sort key."
+  }
 }
 
 variable "incident_stream_view_type" {
@@ -377,11 +382,52 @@ variable "heartbeat_schedule_expression" {
 }
 
 ################################################################################
+# Findings
+################################################################################
+
+variable "finding_sources" {
+  description = <<-EOT
+    Security findings that become incidents in the incident table (and so reach the channels like any other incident), through EventBridge rules of the default event bus. Each source is off unless given:
+    `guardduty = { minimum_severity }` (GuardDuty findings); `security_hub = { minimum_severity, formats }` (Security Hub findings: `formats` lists `asff`, the events `Security Hub Findings - Imported`, and/or `ocsf`, the events `Findings Imported V2`; default `["asff"]`).
+    `minimum_severity` is one of `INFORMATIONAL`, `LOW`, `MEDIUM` (default), `HIGH`, `CRITICAL`; it is matched in the rules' event patterns, so findings below it never invoke anything.
+    With `kms_key_arn`, the key's policy must let `events.amazonaws.com` use it (`kms:GenerateDataKey`, `kms:Decrypt`) so that EventBridge can reach the findings dead-letter queue. With `create_incident_table = false`, your table's key names are read from it (`dynamodb:DescribeTable` at plan time); its keys must be strings.
+  EOT
+  type = object({
+    guardduty = optional(object({
+      minimum_severity = optional(string, "MEDIUM")
+    }))
+    security_hub = optional(object({
+      minimum_severity = optional(string, "MEDIUM")
+      formats          = optional(list(string), ["asff"])
+    }))
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition = alltrue([
+      for source in [var.finding_sources.guardduty, var.finding_sources.security_hub] :
+      contains(["INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL"], source.minimum_severity) if source != null
+    ])
+    error_message = "finding_sources: minimum_severity must be one of \"INFORMATIONAL\", \"LOW\", \"MEDIUM\", \"HIGH\" or \"CRITICAL\" (in capitals), e.g. { guardduty = { minimum_severity = \"HIGH\" } }."
+  }
+
+  validation {
+    condition = var.finding_sources.security_hub == null ? true : (
+      length(var.finding_sources.security_hub.formats) > 0 &&
+      length(distinct(var.finding_sources.security_hub.formats)) == length(var.finding_sources.security_hub.formats) &&
+      alltrue([for format in var.finding_sources.security_hub.formats : contains(["asff", "ocsf"], format)])
+    )
+    error_message = "finding_sources.security_hub.formats must name \"asff\" (events \"Security Hub Findings - Imported\") and/or \"ocsf\" (events \"Findings Imported V2\"), each at most once, e.g. [\"asff\", \"ocsf\"]; to turn Security Hub off, leave security_hub out."
+  }
+}
+
+################################################################################
 # Functions
 ################################################################################
 
 variable "function_packages_dir" {
-  description = "Directory with `connect.zip`, `disconnect.zip`, `authorizer.zip`, `stream_processor.zip` and `heartbeat.zip`; `null` uses the packages shipped in this module's `functions/dist`."
+  description = "Directory with `connect.zip`, `disconnect.zip`, `authorizer.zip`, `stream_processor.zip` and `heartbeat.zip` (and `findings.zip` with `finding_sources`); `null` uses the packages shipped in this module's `functions/dist`."
   type        = string
   default     = null
 }
@@ -420,13 +466,14 @@ variable "lambda_memory_size" {
 }
 
 variable "lambda_timeouts" {
-  description = "Timeout in seconds of each function: `connect`/`disconnect`/`authorizer` (1-29, API Gateway waits at most 29 s), `stream_processor` and `heartbeat` (10-900; they stop starting work 7.5 s before it, so that what is in flight ends in time)."
+  description = "Timeout in seconds of each function: `connect`/`disconnect`/`authorizer` (1-29, API Gateway waits at most 29 s), `stream_processor` and `heartbeat` (10-900; they stop starting work 7.5 s before it, so that what is in flight ends in time), `findings` (10-900)."
   type = object({
     connect          = optional(number, 10)
     disconnect       = optional(number, 10)
     authorizer       = optional(number, 10)
     stream_processor = optional(number, 60)
     heartbeat        = optional(number, 60)
+    findings         = optional(number, 30)
   })
   default = {}
 
@@ -438,6 +485,11 @@ variable "lambda_timeouts" {
   validation {
     condition     = var.lambda_timeouts.stream_processor >= 10 && var.lambda_timeouts.stream_processor <= 900 && var.lambda_timeouts.heartbeat >= 10 && var.lambda_timeouts.heartbeat <= 900
     error_message = "lambda_timeouts.stream_processor and .heartbeat must be between 10 and 900 seconds: they stop starting work 7.5 s before their timeout so that the requests in flight end in time."
+  }
+
+  validation {
+    condition     = var.lambda_timeouts.findings >= 10 && var.lambda_timeouts.findings <= 900
+    error_message = "lambda_timeouts.findings must be between 10 and 900 seconds: each finding's write is given up to three attempts of 7 s."
   }
 }
 

@@ -3,8 +3,9 @@ provider "aws" {
 }
 
 # The original system: three channels with their original table names, incident and remediation
-# changes of the `Incident` table broadcast to the history channel. Agents and services connect
-# with SigV4 (IAM); dashboards on the history channel sign in with Cognito (JWT).
+# changes of the `Incident` table broadcast to the history channel, and the account's high and
+# critical GuardDuty and Security Hub findings written into that table as incidents. Agents and
+# services connect with SigV4 (IAM); dashboards on the history channel sign in with Cognito (JWT).
 module "incident_ws" {
   source = "../../"
 
@@ -44,6 +45,7 @@ module "incident_ws" {
 
   incident_table_name           = "Incident"
   incident_table_hash_key       = "incident_id"
+  incident_table_range_key      = "entry_id"
   heartbeat_schedule_expression = "rate(5 minutes)"
   log_retention_in_days         = 30
 
@@ -51,6 +53,14 @@ module "incident_ws" {
   create_api_gateway_account_role = var.create_api_gateway_account_role
   kms_key_arn                     = var.kms_key_arn
   lambda_reserved_concurrency     = var.lambda_reserved_concurrency
+
+  finding_sources = {
+    guardduty = { minimum_severity = "HIGH" }
+    security_hub = {
+      minimum_severity = "HIGH"
+      formats          = ["asff", "ocsf"]
+    }
+  }
 
   tags = {
     Project = "incident-websocket"

@@ -32,3 +32,13 @@ output "api_gateway_cloudwatch_role_arn" {
   description = "The account's API Gateway CloudWatch role when the example creates it, else null."
   value       = module.incident_ws.api_gateway_cloudwatch_role_arn
 }
+
+output "finding_rule_arns" {
+  description = "ARNs of the EventBridge rules that turn findings into incidents, by source and format."
+  value       = module.incident_ws.finding_rule_arns
+}
+
+output "findings_dead_letter_queue_url" {
+  description = "URL of the queue of finding events that did not become incidents."
+  value       = module.incident_ws.findings_dead_letter_queue_url
+}

@@ -36,12 +36,17 @@ module "incident_ws" {
     accounts_claim = "accounts"
   }
 
-  # The default channels (events, remediation, history), and routes wider than the default
-  # (everything to history) so that every dashboard pane has traffic.
-  stream_routes = {
-    incident    = ["events", "history"]
-    remediation = ["remediation", "history"]
+  # The default channels (events, remediation, history) and routes, which give every dashboard
+  # pane traffic; GuardDuty and Security Hub findings (both formats) of the default minimum
+  # severity, MEDIUM, become incidents.
+  finding_sources = {
+    guardduty    = {}
+    security_hub = { formats = ["asff", "ocsf"] }
   }
+
+  # The incident table keyed by incident_id alone, as the demo's sample data and the end-to-end
+  # tests still write it (without an entry_id).
+  incident_table_range_key = null
 
   tags = {
     Project = "incident-websocket"

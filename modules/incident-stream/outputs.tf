@@ -8,6 +8,16 @@ output "table_arn" {
   value       = local.table_arn
 }
 
+output "hash_key" {
+  description = "Partition key of the created incident table; `null` for a table given by `stream_arn`."
+  value       = try(aws_dynamodb_table.this[0].hash_key, null)
+}
+
+output "range_key" {
+  description = "Sort key of the created incident table; `null` when it has none or for a table given by `stream_arn`."
+  value       = try(one(compact([aws_dynamodb_table.this[0].range_key])), null)
+}
+
 output "stream_arn" {
   description = "ARN of the incident table's stream read by the stream processor."
   value       = local.stream_arn

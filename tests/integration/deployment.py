@@ -31,6 +31,30 @@ ROUTED_CHANNELS = tuple(
 )
 LOG_RETENTION_DAYS = 30
 HISTORY_THROTTLING = {"ThrottlingBurstLimit": 200, "ThrottlingRateLimit": 100.0}
+# Its incident table: an incident and its remediation logs share the partition key.
+INCIDENT_KEY_SCHEMA = [
+    {"AttributeName": "incident_id", "KeyType": "HASH"},
+    {"AttributeName": "entry_id", "KeyType": "RANGE"},
+]
+# Its finding sources, GuardDuty and Security Hub (both formats) from HIGH up: each rule's
+# pattern by the rule's key.
+COMPLETE_FINDING_PATTERNS = {
+    "guardduty": {
+        "source": ["aws.guardduty"],
+        "detail-type": ["GuardDuty Finding"],
+        "detail": {"severity": [{"numeric": [">=", 7, "<=", 10]}]},
+    },
+    "securityhub-asff": {
+        "source": ["aws.securityhub"],
+        "detail-type": ["Security Hub Findings - Imported"],
+        "detail": {"findings": {"Severity": {"Normalized": [{"numeric": [">=", 70, "<=", 100]}]}}},
+    },
+    "securityhub-ocsf": {
+        "source": ["aws.securityhub"],
+        "detail-type": ["Findings Imported V2"],
+        "detail": {"findings": {"severity_id": [{"numeric": [">=", 4, "<=", 6]}]}},
+    },
+}
 
 # Who may connect: agents sign with SigV4 (the example's root setting), dashboards on history
 # bring a Cognito token (the example's placeholder pool and client).
@@ -105,9 +129,14 @@ class Deployment:
         )
 
     def dead_letter_queue_arn(self) -> str:
-        sqs = self.client("sqs")
-        attributes = sqs.get_queue_attributes(
-            QueueUrl=self.outputs["dead_letter_queue_url"], AttributeNames=["QueueArn"]
+        return self.queue_arn(self.outputs["dead_letter_queue_url"])
+
+    def findings_dead_letter_queue_arn(self) -> str:
+        return self.queue_arn(self.outputs["findings_dead_letter_queue_url"])
+
+    def queue_arn(self, url: str) -> str:
+        attributes = self.client("sqs").get_queue_attributes(
+            QueueUrl=url, AttributeNames=["QueueArn"]
         )
         return attributes["Attributes"]["QueueArn"]
 

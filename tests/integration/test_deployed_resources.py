@@ -67,6 +67,7 @@ def _all_function_names(deployment: Deployment) -> list[tuple[str, str]]:
         ),
         ("stream_processor", names["stream_processor"]),
         ("heartbeat", names["heartbeat"]),
+        ("findings", names["findings"]),
     ]
 
 

@@ -30,12 +30,15 @@ from tests.integration.deployment import (
 )
 from tests.support.authorizer_events import authorizer_event
 from tests.support.events import connect_event, disconnect_event, schedule_event
-from tests.support.lambda_zip import load_handler
+from tests.support.finding_events import sample_event
+from tests.support.lambda_zip import load_handler, load_module
 
 # The first test to run also waits for the apply (about a minute, more on a busy machine).
 pytestmark = [pytest.mark.terraform, pytest.mark.timeout(600)]
 
 LambdaRunner = Callable[..., Any]
+# The incident id the findings function derives from a finding id.
+finding_incident_id = load_module("findings", "incident_ws.findings.incident").incident_id_of
 
 
 @pytest.fixture(scope="module")
@@ -178,11 +181,12 @@ def test_stream_processor_delivers_an_incident_to_the_routed_channels_connection
         channel: _connect(run_lambda, deployment, channel) for channel in COMPLETE_CHANNELS
     }
     incident_id = f"inc-{uuid.uuid4().hex[:8]}"
+    key = {"incident_id": {"S": incident_id}, "entry_id": {"S": "incident"}}
     deployment.client("dynamodb").put_item(
         TableName=deployment.outputs["incident_table_name"],
-        Item={"incident_id": {"S": incident_id}, "severity": {"S": "HIGH"}},
+        Item={**key, "severity": {"S": "HIGH"}},
     )
-    event = _stream_event(deployment, {"incident_id": {"S": incident_id}})
+    event = _stream_event(deployment, key)
     assert [record["eventName"] for record in event["Records"]] == ["INSERT"]
 
     response = run_lambda(
@@ -222,3 +226,80 @@ def test_heartbeat_pings_connections_of_every_channel(run_lambda, deployment, co
         for channel, connection in listeners.items()
     }
     assert pings == {channel: ["ping"] for channel in COMPLETE_CHANNELS}
+
+
+def _guardduty_finding_event() -> dict:
+    """A high GuardDuty finding of its own: the sample with a fresh finding id."""
+    event = sample_event("guardduty/bitcoin-tool-high.json")
+    finding_id = uuid.uuid4().hex
+    event["detail"]["id"] = finding_id
+    event["detail"]["arn"] = event["detail"]["arn"].rsplit("/", 1)[0] + f"/{finding_id}"
+    return event
+
+
+def _entries(deployment: Deployment, incident_id: str) -> dict[str, dict]:
+    """Every item of one incident, by its entry_id."""
+    items = (
+        deployment.client("dynamodb")
+        .query(
+            TableName=deployment.outputs["incident_table_name"],
+            KeyConditionExpression="incident_id = :id",
+            ExpressionAttributeValues={":id": {"S": incident_id}},
+        )
+        .get("Items", [])
+    )
+    return {item["entry_id"]["S"]: item for item in items}
+
+
+def test_findings_function_writes_a_guardduty_finding_as_the_incident_item(run_lambda, deployment):
+    event = _guardduty_finding_event()
+
+    summary = run_lambda(deployment.functions["findings"], "findings", event)
+
+    assert (summary["written"], summary["failed"]) == (1, 0)
+    incident_id = finding_incident_id(event["detail"]["arn"])
+    incident = _entries(deployment, incident_id)["incident"]
+    assert (incident["severity"]["S"], incident["source"]["S"]) == ("HIGH", "guardduty")
+
+
+def test_remediation_log_is_kept_beside_its_incident_and_both_are_broadcast(
+    run_lambda, deployment, connections_api
+):
+    history = _connect(run_lambda, deployment, "history")
+    event = _guardduty_finding_event()
+    run_lambda(deployment.functions["findings"], "findings", event)
+    incident_id = finding_incident_id(event["detail"]["arn"])
+    remediation = {
+        "incident_id": {"S": incident_id},
+        "entry_id": {"S": "remediation#2026-11-30T08:15:02.120Z#isolate_instance"},
+        "action": {"S": "isolate_instance"},
+        "target": {"S": "i-99999999"},
+        "status": {"S": "SUCCEEDED"},
+        "timestamp": {"S": "2026-11-30T08:15:02.120Z"},
+    }
+    deployment.client("dynamodb").put_item(
+        TableName=deployment.outputs["incident_table_name"], Item=remediation
+    )
+
+    assert set(_entries(deployment, incident_id)) == {
+        "incident",
+        "remediation#2026-11-30T08:15:02.120Z#isolate_instance",
+    }
+    records = [
+        record
+        for entry in _entries(deployment, incident_id)
+        for record in _stream_event(
+            deployment, {"incident_id": {"S": incident_id}, "entry_id": {"S": entry}}
+        )["Records"]
+    ]
+    run_lambda(
+        deployment.functions["stream_processor"],
+        "stream_processor",
+        {"Records": records},
+        management_api_url=connections_api.url,
+    )
+    received = [json.loads(body) for body in connections_api.bodies(history)]
+    assert sorted((m["type"], m["incident_id"]) for m in received) == [
+        ("incident", incident_id),
+        ("remediation", incident_id),
+    ]

@@ -43,6 +43,7 @@ KEY_USE = {
     "authorizer": (),
     "stream_processor": ("kms:Decrypt", "kms:GenerateDataKey"),
     "heartbeat": ("kms:Decrypt",),
+    "findings": ("kms:Decrypt", "kms:GenerateDataKey"),
 }
 # What API Gateway uses the account's CloudWatch role for: the actions of the policy AWS provides
 # for it (AmazonAPIGatewayPushToCloudWatchLogs), which reads as well as writes.
@@ -61,12 +62,13 @@ FUNCTIONS = [
     *(("authorizer", channel) for channel in JWT_CHANNELS),
     ("stream_processor", None),
     ("heartbeat", None),
+    ("findings", None),
 ]
 FUNCTION_IDS = [f"{kind}-{channel}" if channel else kind for kind, channel in FUNCTIONS]
 
 
 class Function(NamedTuple):
-    kind: str  # the handler: connect, disconnect, authorizer, stream_processor, heartbeat
+    kind: str  # the handler: connect, disconnect, authorizer, stream_processor, heartbeat, findings
     channel: str | None  # for connect, disconnect and authorizer
     name: str
 
@@ -84,6 +86,9 @@ def _needed_grants(deployment: Deployment, function: Function) -> set[Grant]:
         return grants
     if function.channel:
         return grants | _grants(CHANNEL_TABLE[function.kind], [tables[function.channel]])
+    if function.kind == "findings":
+        grants |= _grants(("dynamodb:PutItem",), [deployment.outputs["incident_table_arn"]])
+        return grants | _grants(("sqs:SendMessage",), [deployment.findings_dead_letter_queue_arn()])
     reached = BROADCAST_CHANNELS[function.kind]
     grants |= _grants(BROADCAST_TABLE, [tables[key] for key in reached])
     grants |= _grants(

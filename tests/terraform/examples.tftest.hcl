@@ -35,6 +35,34 @@ run "complete_example_keeps_the_original_table_names" {
     condition     = keys(output.function_names.authorizer) == ["history"] && output.api_gateway_cloudwatch_role_arn == null
     error_message = "examples/complete must deploy one authorizer (history) and leave the account's CloudWatch role alone by default."
   }
+
+  assert {
+    condition     = keys(output.finding_rule_arns) == ["guardduty", "securityhub-asff", "securityhub-ocsf"] && output.findings_dead_letter_queue_url != null
+    error_message = "examples/complete must turn on GuardDuty and both Security Hub formats."
+  }
+}
+
+run "local_example_relies_on_the_default_routes_and_turns_findings_on" {
+  command = plan
+
+  module {
+    source = "./examples/local"
+  }
+
+  variables {
+    aws_endpoint = "http://127.0.0.1:5000"
+    oidc_issuer  = "http://127.0.0.1:8001"
+  }
+
+  assert {
+    condition     = keys(output.incident_ws.channels) == ["events", "history", "remediation"]
+    error_message = "examples/local must deploy the default channels."
+  }
+
+  assert {
+    condition     = output.incident_ws.function_names.findings == "incident-ws-findings" && length(output.incident_ws.finding_rule_arns) == 3
+    error_message = "examples/local must turn on GuardDuty and both Security Hub formats, so that the demo can publish findings."
+  }
 }
 
 run "minimal_example_has_one_channel" {

@@ -278,3 +278,17 @@ run "each_channel_chooses_what_data_its_messages_carry" {
     error_message = "CHANNELS must carry each channel's data_attributes: [] for no data, the list, or null for the whole item."
   }
 }
+
+run "default_routes_give_every_default_channel_a_producer" {
+  command = plan
+
+  assert {
+    condition     = module.fan_out["stream_processor"].channels == tolist(["events", "history", "remediation"])
+    error_message = "By default the stream processor must reach every channel: incidents to events and history, remediation logs to remediation and history."
+  }
+
+  assert {
+    condition     = jsondecode(module.fan_out["stream_processor"].environment_variables.CHANNELS).remediation.table == "incident-ws-remediation-connections"
+    error_message = "The remediation channel must be among the stream processor's CHANNELS by default."
+  }
+}

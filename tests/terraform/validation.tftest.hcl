@@ -861,7 +861,8 @@ run "unknown_authorization_type_of_a_channel_is_rejected" {
   command = plan
 
   variables {
-    channels = { history = { authorization = { type = "cognito" } } }
+    channels      = { history = { authorization = { type = "cognito" } } }
+    stream_routes = { incident = ["history"] }
   }
 
   expect_failures = [var.authorization]
@@ -901,7 +902,8 @@ run "none_with_allowed_origins_on_a_channel_is_rejected" {
   command = plan
 
   variables {
-    channels = { history = { authorization = { type = "none", allowed_origins = ["https://soc.example.com"] } } }
+    channels      = { history = { authorization = { type = "none", allowed_origins = ["https://soc.example.com"] } } }
+    stream_routes = { incident = ["history"] }
   }
 
   expect_failures = [var.authorization]

@@ -1,0 +1,14 @@
+output "rule_arns" {
+  description = "ARNs of the EventBridge rules that invoke the function, by source and format: `guardduty`, `securityhub-asff`, `securityhub-ocsf` (the ones switched on)."
+  value       = { for key, rule in aws_cloudwatch_event_rule.this : key => rule.arn }
+}
+
+output "dead_letter_queue_url" {
+  description = "URL of the SQS queue that receives the events that did not become incidents: undelivered by EventBridge, or failed after Lambda's retries."
+  value       = aws_sqs_queue.this.url
+}
+
+output "function_name" {
+  description = "Name of the findings function."
+  value       = module.function.function_name
+}
