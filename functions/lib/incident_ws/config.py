@@ -56,10 +56,9 @@ class ChannelConfig:
         if not isinstance(api_id, str) or not isinstance(stage, str) or not api_id or not stage:
             return False
         host, _, path = self.endpoint.partition("://")[2].partition("/")
-        segments = path.split("/")
         if path == stage:
-            return host.split(".", 1)[0] == api_id
-        return segments[-2:] == [api_id, stage]
+            return bool(_EXECUTE_API_HOST.match(host)) and host.startswith(f"{api_id}.")
+        return path.split("/")[-2:] == [api_id, stage]
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,9 @@ BREAKER_FAILED_POSTS = 10
 # unprocessed are sent again, with the posts' backoff.
 LOG_WRITE_BATCH_ITEMS = 25
 LOG_WRITE_MAX_RETRIES = 5
+LOG_WRITE_CONCURRENCY = 8
+# A replay's Query pages evaluate at least this many items: a scoped connection may accept few.
+REPLAY_MIN_PAGE_ITEMS = 100
 
 # The longest request that can be in flight when the deadline passes: a post attempt, or a
 # DynamoDB call with its retries and botocore's backoff before each (at most 2**(n-1) s

@@ -23,14 +23,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 from .config import ChannelConfig
 from .connection_poster import RetryPolicy
 from .deadline import NO_DEADLINE, Deadline
-from .limits import LOG_WRITE_BATCH_ITEMS, LOG_WRITE_MAX_RETRIES
+from .limits import LOG_WRITE_BATCH_ITEMS, LOG_WRITE_CONCURRENCY, LOG_WRITE_MAX_RETRIES
 from .logs import log_event
 from .messages import Message
 
 logger = logging.getLogger(__name__)
 
-# At most this many BatchWriteItem requests in flight at once per invocation.
-_MAX_WRITERS = 8
 # Items a BatchWriteItem left unprocessed are sent again with the posts' backoff.
 UNPROCESSED_RETRY = RetryPolicy(max_retries=LOG_WRITE_MAX_RETRIES)
 
@@ -85,7 +83,7 @@ class MessageLog:
         ]
         if not chunks:
             return counts
-        with ThreadPoolExecutor(min(len(chunks), _MAX_WRITERS)) as writers:
+        with ThreadPoolExecutor(min(len(chunks), LOG_WRITE_CONCURRENCY)) as writers:
             failures = writers.map(lambda chunk: self._write(chunk, expires, deadline), chunks)
             for chunk, failed in zip(chunks, failures, strict=True):
                 counts[chunk.channel].logged += len(chunk.messages) - failed

@@ -18,15 +18,17 @@ from .connection_store import Connection, ConnectionStore
 from .deadline import Deadline
 from .fanout import accepts
 from .http_keepalive import KeepAliveHttp
-from .limits import CLOSING_FRAME_MARGIN_SECONDS, REPLY_DEADLINE_MARGIN_SECONDS
+from .limits import (
+    CLOSING_FRAME_MARGIN_SECONDS,
+    REPLAY_MIN_PAGE_ITEMS,
+    REPLY_DEADLINE_MARGIN_SECONDS,
+)
 from .message_ids import is_message_id
 from .message_log import LogRead, LogReader
 from .messages import frame
 from .replies import Reply, error_frame
 
 ACTION = "replay"
-# The fewest items a Query page evaluates: a scoped connection may accept few of them.
-_MIN_PAGE_ITEMS = 100
 
 
 class BadRequest(ValueError):
@@ -132,10 +134,10 @@ class Replayer:
         if connection is None:
             replay.fail("connection not registered", "this connection is not registered")
         elif request.since is not None:
-            page = max(config.max_messages + 1, _MIN_PAGE_ITEMS)
+            page = max(config.max_messages + 1, REPLAY_MIN_PAGE_ITEMS)
             replay.since(connection, self._log.after(request.since, work.allows, page))
         else:
-            page = max(request.last, _MIN_PAGE_ITEMS)
+            page = max(request.last, REPLAY_MIN_PAGE_ITEMS)
             replay.last(connection, self._log.newest(work.allows, page), request.last)
         return replay.outcome
 
