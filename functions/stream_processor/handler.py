@@ -1,5 +1,6 @@
-"""DynamoDB stream of the incident table → each change's message on the channels it is routed
-to, as docs/handlers.md describes (messages, routing, filters, outcomes, partial batches)."""
+"""DynamoDB stream of the incident table → each change's message in the message logs and on the
+channels it is routed to, as docs/handlers.md describes (messages, ids, routing, filters,
+the message log, outcomes, partial batches)."""
 
 import logging
 import time
@@ -9,11 +10,13 @@ from incident_ws.config import load_stream_config
 from incident_ws.deadline import Deadline
 from incident_ws.fanout import FanOut
 from incident_ws.logs import log_event
+from incident_ws.message_log import MessageLog
 
 logger = logging.getLogger(__name__)
 
 CONFIG = load_stream_config()
 FAN_OUT = FanOut(CONFIG)
+MESSAGE_LOG = MessageLog(FAN_OUT.dynamodb, CONFIG.message_retention_seconds)
 
 
 def handler(event, context):
@@ -22,6 +25,7 @@ def handler(event, context):
     records = event.get("Records") if isinstance(event, dict) else None
     messages = stream.batch_messages(records)
     routed = stream.route(messages, CONFIG.message_routing, CONFIG.data_attributes)
+    logged = MESSAGE_LOG.append(CONFIG.channels, routed, deadline)  # before any post
     reports = FAN_OUT.send(routed, deadline)
     for report in reports.values():
         if report.error is not None:
@@ -30,13 +34,16 @@ def handler(event, context):
     retry = {
         message.sequence_number for report in reports.values() for message in report.unreached()
     }
+    summaries = {key: report.summary() for key, report in reports.items()}
+    for key, counts in logged.items():
+        summaries[key].update(logged=counts.logged, logFailed=counts.failed)
     log_event(
         logger,
         logging.INFO,
         "stream_batch_processed",
         records=len(records) if isinstance(records, list) else 0,
         messages=len(messages),
-        channels={key: report.summary() for key, report in reports.items()},
+        channels=summaries,
         failedRecords=len(retry),
         elapsedMs=round((time.monotonic() - started) * 1000, 1),
     )

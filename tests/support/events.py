@@ -92,6 +92,22 @@ def disconnect_event(
     }
 
 
+def route_event(
+    connection_id: str,
+    body: Any,
+    route_key: str = "replay",
+    api_id: str = API_ID,
+    stage: str = STAGE,
+) -> dict[str, Any]:
+    """A frame a client sent on a channel's route (`{"action": "replay", ...}`): `body` as
+    API Gateway passes it, the frame's text."""
+    now_ms = int(time.time() * 1000)
+    context = _request_context(connection_id, route_key, "MESSAGE", "203.0.113.10", now_ms)
+    context.update(messageId="Qp4LZdGcIAMCIeg=", apiId=api_id, stage=stage)
+    context["domainName"] = f"{api_id}.execute-api.{REGION}.amazonaws.com"
+    return {"requestContext": context, "body": body, "isBase64Encoded": False}
+
+
 def schedule_event() -> dict[str, Any]:
     """An EventBridge scheduled event (the heartbeat's trigger)."""
     return {

@@ -16,6 +16,17 @@ import boto3
 REGION = "us-east-1"
 
 
+# The `userIdentity` DynamoDB gives the REMOVE record of an item its TTL process deleted.
+TTL_SERVICE_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+
+
+def as_deleted_by_ttl(record: dict[str, Any]) -> dict[str, Any]:
+    """A REMOVE record as DynamoDB writes it when its TTL process deleted the item (moto never
+    expires items): the same record with the TTL service's `userIdentity`."""
+    assert record["eventName"] == "REMOVE"
+    return {**record, "userIdentity": dict(TTL_SERVICE_IDENTITY)}
+
+
 class IncidentTable:
     """A moto table with a stream; `records()` returns what changed since the last call."""
 
@@ -78,3 +89,10 @@ def _as_json(value: Any) -> Any:
     if isinstance(value, list):
         return [_as_json(member) for member in value]
     return value
+
+
+class ConnectionsTable(IncidentTable):
+    """A channel's connections table with the stream that presence reads."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name, hash_key="connectionId")

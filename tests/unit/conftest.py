@@ -27,6 +27,10 @@ HANDLER_VARIABLES = (
     "ROUTES",
     "MAX_CONCURRENCY",
     "WS_ENDPOINT",
+    "MESSAGE_RETENTION_SECONDS",
+    "MESSAGES_TABLE",
+    "MANAGEMENT_ENDPOINT",
+    "REPLAY_MAX_MESSAGES",
     *(
         f"{p}_{s}"
         for p in ("EVENT", "REMED", "HISTORY")
@@ -71,6 +75,27 @@ def make_connections_table(dynamodb) -> Callable[[str], Any]:
             TableName=name,
             KeySchema=[{"AttributeName": "connectionId", "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": "connectionId", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_messages_table(dynamodb) -> Callable[[str], Any]:
+    """A channel's message log table: partition key `channel`, sort key `id`."""
+
+    def make(name: str):
+        return dynamodb.create_table(
+            TableName=name,
+            KeySchema=[
+                {"AttributeName": "channel", "KeyType": "HASH"},
+                {"AttributeName": "id", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "channel", "AttributeType": "S"},
+                {"AttributeName": "id", "AttributeType": "S"},
+            ],
             BillingMode="PAY_PER_REQUEST",
         )
 

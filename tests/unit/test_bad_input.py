@@ -266,6 +266,75 @@ def test_stream_processor_sends_only_valid_messages_and_deletes_nothing(
         assert json.loads(received.body)["type"] in ("incident", "remediation")
 
 
+# -- presence -------------------------------------------------------------------------------
+
+PRESENCE_STREAM_ARN = (
+    f"arn:aws:dynamodb:us-east-1:123456789012:table/{CONNECTIONS_TABLE}/stream/2026-01-01T00:00"
+)
+connection_images = (
+    st.dictionaries(
+        st.sampled_from(
+            ["connectionId", "clientId", "account", "accounts", "region", "createdAt", "goneAt"]
+        ),
+        attribute_values,
+        max_size=7,
+    )
+    | odd_values
+)
+ttl_identity = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+
+
+@st.composite
+def connection_records(draw):
+    record = {
+        "eventID": "e",
+        "eventName": draw(st.sampled_from(["INSERT", "MODIFY", "REMOVE"]) | odd_values),
+        "eventSource": "aws:dynamodb",
+        "eventSourceARN": draw(st.just(PRESENCE_STREAM_ARN) | odd_values),
+        "userIdentity": draw(st.none() | st.just(ttl_identity) | odd_values),
+        "dynamodb": {
+            "ApproximateCreationDateTime": draw(st.integers(-5, 10**11) | odd_values),
+            "NewImage": draw(connection_images),
+            "OldImage": draw(connection_images),
+            "SequenceNumber": draw(st.from_regex(r"[0-9]{21}", fullmatch=True) | odd_values),
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
+        },
+    }
+    return scramble(draw, record)
+
+
+@pytest.fixture
+def presence(load, table, fake_api):
+    channels = {"history": {"table": CONNECTIONS_TABLE, "endpoint": fake_api.endpoint()}}
+    channels["history"]["presence"] = True
+    return load("presence", CHANNELS=json.dumps(channels))
+
+
+@given(
+    event=st.fixed_dictionaries({"Records": st.lists(connection_records(), max_size=5)})
+    | odd_values
+)
+@PROPERTY_SETTINGS
+def test_presence_sends_only_valid_events_and_deletes_nothing(presence, table, fake_api, event):
+    table.put_item(Item=connection("c1"))
+    fake_api.received.clear()
+
+    response = presence.handler(event, None)
+
+    assert response == {"batchItemFailures": []}
+    assert {item["connectionId"] for item in drain(table)} == {"c1"}
+    for received in fake_api.received:
+        message = json.loads(received.body)
+        assert message["type"] == "presence"
+        assert (message["event"], message["reason"]) in {
+            ("online", None),
+            ("offline", "expired"),
+            ("offline", "gone"),
+            ("offline", "disconnected"),
+        }
+        assert re.fullmatch(r"[0-9]{10}-[0-9]{40}", message["id"])
+
+
 # -- heartbeat ------------------------------------------------------------------------------
 
 # DynamoDB strings are UTF-8: a stored connectionId never holds a lone surrogate.

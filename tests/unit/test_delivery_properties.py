@@ -166,7 +166,12 @@ _serializer = TypeSerializer()
 
 def stream_record(item: dict[str, Any]) -> dict[str, Any]:
     image = {key: _serializer.serialize(value) for key, value in item.items()}
-    return {"eventName": "INSERT", "dynamodb": {"NewImage": image, "SequenceNumber": "1"}}
+    dynamodb = {
+        "ApproximateCreationDateTime": 1795444800,
+        "NewImage": image,
+        "SequenceNumber": "111000000000000000001",
+    }
+    return {"eventName": "INSERT", "dynamodb": dynamodb}
 
 
 @pytest.fixture(scope="module")

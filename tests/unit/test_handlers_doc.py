@@ -67,6 +67,16 @@ def test_every_environment_variable_is_documented(variable):
         f"{LIMITS.LONGEST_POST_ATTEMPT_SECONDS:g} s; a DynamoDB call",
         f"= {LIMITS.LONGEST_DYNAMODB_CALL_SECONDS:g} s",
         f"When {LIMITS.BREAKER_FAILED_POSTS} posts of a channel in a row",
+        f"`{LIMITS.DEFAULT_MESSAGE_RETENTION_SECONDS}` (24 h)",
+        f"whole seconds ≥ {LIMITS.MIN_MESSAGE_RETENTION_SECONDS} that a message log",
+        f"`{LIMITS.DEFAULT_REPLAY_MAX_MESSAGES}`",
+        f"at most {LIMITS.LOG_WRITE_BATCH_ITEMS} of one channel per request, up to"
+        f" {LIMITS.LOG_WRITE_CONCURRENCY} requests",
+        f"up to {LIMITS.LOG_WRITE_MAX_RETRIES} times",
+        f"pages of at least {LIMITS.REPLAY_MIN_PAGE_ITEMS} items",
+        f"later than {LIMITS.REPLY_DEADLINE_MARGIN_SECONDS:g} s before Lambda's timeout",
+        f"until {LIMITS.CLOSING_FRAME_MARGIN_SECONDS:g} s before it",
+        f"At most {LIMITS.MAX_PRESENCE_MEMBERS:,} members and {LIMITS.MAX_MESSAGE_BYTES:,} bytes",
     ],
 )
 def test_the_limits_quoted_are_those_of_limits_py(quoted):

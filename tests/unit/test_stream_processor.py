@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from decimal import Decimal
 
@@ -21,6 +22,7 @@ from tests.unit.helpers import (
 )
 
 ROUTES = json.dumps({"incident": ["history"], "remediation": ["history"]})
+MESSAGE_ID = re.compile(r"[0-9]{10}-[0-9]{40}")
 
 
 @pytest.fixture
@@ -121,6 +123,7 @@ def test_incident_message_has_every_field_and_the_whole_item(message_for):
 
     message = message_for(item)
 
+    assert MESSAGE_ID.fullmatch(message.pop("id"))
     assert message == {
         "type": "incident",
         "event": "created",
@@ -150,6 +153,7 @@ def test_item_with_action_is_a_remediation_even_with_an_incident_id(message_for)
 
     message = message_for(item)
 
+    assert MESSAGE_ID.fullmatch(message.pop("id"))
     assert message == {"type": "remediation", "event": "created", **item, "data": item}
 
 

@@ -10,11 +10,16 @@ validation         the `$connect` query parameters
 registration       the connections-table item of a `$connect`, and the answer to it
 connection_store   a channel's connections table: put, delete, scan the live ones
 records            DynamoDB stream records and values → plain Python
+message_ids        a message's id, from its stream record: a resume point that sorts in order
 messages           the messages clients receive, their `data` and their encoding
 stream             a stream batch → its messages, routed to channel keys
+message_log        a channel's message log: appended by the stream processor, read by replay
 fanout             messages → the live connections of channels (the delivery policy, scopes)
 deadline           when a broadcast stops starting work (Lambda's remaining time)
 connection_poster  one signed, retried post to `@connections` (the transport)
+replies            frames posted to the one connection that asked (replay, presence)
+replay             the `replay` route: a connection's missed messages from the log
+presence           who is connected: online/offline events, and the member list
 http_keepalive     kept-alive HTTP connections per worker thread
 logs               one structured log line per event
 auth/              the `$connect` Lambda authorizer (OIDC JWTs)

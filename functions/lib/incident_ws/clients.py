@@ -28,8 +28,8 @@ def dynamodb_client():
 
 
 def fan_out_dynamodb_client(max_pool_connections: int):
-    """The DynamoDB client of the stream processor and the heartbeat: every call, retries
-    included, ends within the deadline's margin (limits.py)."""
+    """The DynamoDB client of the stream processor, the heartbeat, replay and presence: every
+    call, retries included, ends within the deadline's margin (limits.py)."""
     return _dynamodb_client(
         FAN_OUT_DYNAMODB_CONNECT_TIMEOUT_SECONDS,
         FAN_OUT_DYNAMODB_READ_TIMEOUT_SECONDS,

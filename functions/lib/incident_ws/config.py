@@ -12,7 +12,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .limits import DEFAULT_CONNECTION_TTL_SECONDS, DEFAULT_MAX_CONCURRENCY
+from .limits import (
+    DEFAULT_CONNECTION_TTL_SECONDS,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MESSAGE_RETENTION_SECONDS,
+    DEFAULT_REPLAY_MAX_MESSAGES,
+    MIN_MESSAGE_RETENTION_SECONDS,
+)
 
 MESSAGE_TYPES = ("incident", "remediation")
 # How a channel's `$connect` route is authorized: a Lambda authorizer verifying a JWT, SigV4
@@ -32,14 +38,27 @@ class ConfigError(RuntimeError):
 
 @dataclass(frozen=True)
 class ChannelConfig:
-    """Where one channel lives (its connections table and its `@connections` endpoint), and
-    what a message's `data` carries there."""
+    """Where one channel lives (its connections table, its `@connections` endpoint, its
+    message log), what a message's `data` carries there, and whether presence is on."""
 
     key: str
     table: str
     endpoint: str  # normalised: scheme://host[:port][/prefix], no trailing slash
     region: str  # signing region: the execute-api host's, else AWS_REGION
     data_attributes: tuple[str, ...] | None = None  # None: the whole item; (): no `data`
+    messages_table: str | None = None  # None: no message log
+    presence: bool = False
+
+    def serves(self, api_id: object, stage: object) -> bool:
+        """Whether the endpoint is the `@connections` API of that API stage: AWS's
+        `https://{api_id}.execute-api.{region}.amazonaws.com/{stage}`, or one whose path ends
+        in `/{api_id}/{stage}` (the local emulator's)."""
+        if not isinstance(api_id, str) or not isinstance(stage, str) or not api_id or not stage:
+            return False
+        host, _, path = self.endpoint.partition("://")[2].partition("/")
+        if path == stage:
+            return bool(_EXECUTE_API_HOST.match(host)) and host.startswith(f"{api_id}.")
+        return path.split("/")[-2:] == [api_id, stage]
 
 
 @dataclass(frozen=True)
@@ -67,14 +86,28 @@ class FanOutConfig:
 
 @dataclass(frozen=True)
 class StreamConfig(FanOutConfig):
-    """Also which channel keys receive which message type (ROUTES)."""
+    """Also which channel keys receive which message type (ROUTES), and how long a message
+    log keeps a message."""
 
     message_routing: dict[str, tuple[str, ...]]
+    message_retention_seconds: int = DEFAULT_MESSAGE_RETENTION_SECONDS
 
     @property
     def data_attributes(self) -> dict[str, tuple[str, ...] | None]:
         """What `data` carries on each channel key."""
         return {key: channel.data_attributes for key, channel in self.channels.items()}
+
+
+@dataclass(frozen=True)
+class ReplayConfig:
+    """The one channel a replay function answers for."""
+
+    channel: str
+    connections_table: str
+    messages_table: str
+    endpoint: str
+    region: str
+    max_messages: int
 
 
 def normalise_endpoint(value: str, variable: str) -> str:
@@ -116,7 +149,13 @@ def load_stream_config(env: Mapping[str, str] = os.environ) -> StreamConfig:
     concurrency = _max_concurrency(env)
     if "CHANNELS" in env:
         channels = _channels(env)
-        return StreamConfig(channels, concurrency, _message_routing(env, channels))
+        retention = _int(
+            env,
+            "MESSAGE_RETENTION_SECONDS",
+            DEFAULT_MESSAGE_RETENTION_SECONDS,
+            minimum=MIN_MESSAGE_RETENTION_SECONDS,
+        )
+        return StreamConfig(channels, concurrency, _message_routing(env, channels), retention)
     if "CONNECTIONS_TABLE" not in env and "WS_ENDPOINT" not in env:
         raise ConfigError(
             "CHANNELS is not set (nor the legacy variables CONNECTIONS_TABLE and WS_ENDPOINT)"
@@ -148,17 +187,37 @@ def load_heartbeat_config(env: Mapping[str, str] = os.environ) -> FanOutConfig:
     return FanOutConfig(channels, concurrency)
 
 
+def load_presence_config(env: Mapping[str, str] = os.environ) -> FanOutConfig:
+    """The channels of CHANNELS whose `presence` is true."""
+    channels = {key: c for key, c in _channels(env).items() if c.presence}
+    if not channels:
+        raise ConfigError('CHANNELS has no channel with "presence": true')
+    return FanOutConfig(channels, _max_concurrency(env))
+
+
+def load_replay_config(env: Mapping[str, str] = os.environ) -> ReplayConfig:
+    endpoint = normalise_endpoint(_required(env, "MANAGEMENT_ENDPOINT"), "MANAGEMENT_ENDPOINT")
+    return ReplayConfig(
+        channel=_required(env, "CHANNEL_NAME"),
+        connections_table=_required(env, "CONNECTIONS_TABLE"),
+        messages_table=_required(env, "MESSAGES_TABLE"),
+        endpoint=endpoint,
+        region=_signing_region(env, endpoint),
+        max_messages=_int(env, "REPLAY_MAX_MESSAGES", DEFAULT_REPLAY_MAX_MESSAGES, minimum=1),
+    )
+
+
 def _channel_config(
-    env: Mapping[str, str],
-    key: str,
-    table: str,
-    endpoint: str,
-    data_attributes: tuple[str, ...] | None = None,
+    env: Mapping[str, str], key: str, table: str, endpoint: str, **options: object
 ) -> ChannelConfig:
+    return ChannelConfig(key, table, endpoint, _signing_region(env, endpoint), **options)
+
+
+def _signing_region(env: Mapping[str, str], endpoint: str) -> str:
     region = region_of_endpoint(endpoint) or env.get("AWS_REGION", "").strip()
     if not region:
         raise ConfigError(f"AWS_REGION is required to sign posts to {endpoint}")
-    return ChannelConfig(key, table, endpoint, region, data_attributes)
+    return region
 
 
 def _authorization_type(env: Mapping[str, str]) -> str:
@@ -226,11 +285,34 @@ def _channels(env: Mapping[str, str]) -> dict[str, ChannelConfig]:
             if not isinstance(settings.get(field), str) or not settings[field].strip():
                 raise ConfigError(f"CHANNELS[{key!r}].{field} must be a non-empty string")
         endpoint = normalise_endpoint(settings["endpoint"], f"CHANNELS[{key!r}].endpoint")
-        data_attributes = _data_attributes(key, settings.get("data_attributes"))
         channels[key] = _channel_config(
-            env, key, settings["table"].strip(), endpoint, data_attributes
+            env,
+            key,
+            settings["table"].strip(),
+            endpoint,
+            data_attributes=_data_attributes(key, settings.get("data_attributes")),
+            messages_table=_messages_table(key, settings.get("messages_table")),
+            presence=_presence(key, settings.get("presence", False)),
         )
     return channels
+
+
+def _messages_table(key: str, value: object) -> str | None:
+    """null (or absent): the channel keeps no message log."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(
+            f"CHANNELS[{key!r}].messages_table must be null (no message log) or a table name, "
+            f"got {value!r}"
+        )
+    return value.strip()
+
+
+def _presence(key: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"CHANNELS[{key!r}].presence must be true or false, got {value!r}")
+    return value
 
 
 def _data_attributes(key: str, value: object) -> tuple[str, ...] | None:

@@ -15,16 +15,24 @@ from .records import decode_item
 _serializer = TypeSerializer()
 
 
+# What the fan-out reads of a connection, and what presence also shows of it.
+_DELIVERY_ATTRIBUTES = "connectionId, account, accounts, #region, #ttl"
+_MEMBER_ATTRIBUTES = f"{_DELIVERY_ATTRIBUTES}, clientId, createdAt"
+
+
 @dataclass(frozen=True)
 class Connection:
     """A client's WebSocket connection as its channel's table holds it: its id, the account
     and region it registered to receive (None: every one), and the accounts its principal may
-    see (None: unscoped, every account)."""
+    see (None: unscoped, every account); its clientId and connect time (epoch milliseconds)
+    when they were read."""
 
     connection_id: str
     account: str | None = None
     region: str | None = None
     accounts: frozenset[str] | None = None
+    client_id: str | None = None
+    created_at: int | None = None
 
 
 class ConnectionStore:
@@ -42,6 +50,36 @@ class ConnectionStore:
     def put(self, item: Mapping[str, Any]) -> None:
         self._client.put_item(TableName=self._table, Item=_serialise(item))
 
+    def get(self, connection_id: str, now: float | None = None) -> Connection | None:
+        """The live connection (its `ttl` not passed) with that id, read consistently: a
+        connection asks right after its `$connect` stored it."""
+        response = self._client.get_item(
+            TableName=self._table,
+            Key=_serialise({"connectionId": connection_id}),
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        now = time.time() if now is None else now
+        return _live_connection(decode_item(item), now) if item else None
+
+    def mark_gone(self, connection_id: str, now: float) -> bool:
+        """Set `goneAt` (epoch milliseconds) on the connection's item before it is deleted
+        after a 410, so that the stream's REMOVE says why; False when there is no such item
+        (it is never created here)."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=_serialise({"connectionId": connection_id}),
+                UpdateExpression="SET goneAt = :now",
+                ConditionExpression="attribute_exists(connectionId)",
+                ExpressionAttributeValues={":now": {"N": str(int(now * 1000))}},
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def delete(self, connection_id: str) -> dict[str, Any] | None:
         """Delete the item and return it as it was (None when there was none)."""
         response = self._client.delete_item(
@@ -53,19 +91,24 @@ class ConnectionStore:
         return decode_item(old) if old else None
 
     def scan_live(
-        self, now: float | None = None, keep_reading: Callable[[], bool] = lambda: True
+        self,
+        now: float | None = None,
+        keep_reading: Callable[[], bool] = lambda: True,
+        members: bool = False,
     ) -> ConnectionScan:
         """One lazy pass, page by page, over the connections whose `ttl` has not passed: the
         fan-out consumes each page as it arrives instead of waiting for the whole table. No
-        page is asked for once `keep_reading()` is False."""
+        page is asked for once `keep_reading()` is False. `members` also reads each one's
+        clientId and connect time."""
         now = time.time() if now is None else now
-        return ConnectionScan(self._pages(), now, keep_reading)
+        attributes = _MEMBER_ATTRIBUTES if members else _DELIVERY_ATTRIBUTES
+        return ConnectionScan(self._pages(attributes), now, keep_reading)
 
-    def _pages(self) -> Iterable[dict[str, Any]]:
+    def _pages(self, attributes: str) -> Iterable[dict[str, Any]]:
         pagination = {"PageSize": self._page_size} if self._page_size else {}
         return self._client.get_paginator("scan").paginate(
             TableName=self._table,
-            ProjectionExpression="connectionId, account, accounts, #region, #ttl",
+            ProjectionExpression=attributes,
             ExpressionAttributeNames={"#region": "region", "#ttl": "ttl"},
             PaginationConfig=pagination,
         )
@@ -117,18 +160,27 @@ def _serialise(item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _live_connection(item: Mapping[str, Any], now: float) -> Connection | None:
-    connection_id = item.get("connectionId")
-    if not isinstance(connection_id, str) or not connection_id:
-        return None
     ttl = item.get("ttl")
     if isinstance(ttl, int | float) and not isinstance(ttl, bool) and ttl <= now:
         return None
+    return connection_from_item(item)
+
+
+def connection_from_item(item: Mapping[str, Any]) -> Connection | None:
+    """The connection a decoded item holds, whatever its `ttl`; None without a connectionId.
+    A value of an odd type reads as absent, except the scope (`_scope`)."""
+    connection_id = item.get("connectionId")
+    if not isinstance(connection_id, str) or not connection_id:
+        return None
     account, region = item.get("account"), item.get("region")
+    client_id, created_at = item.get("clientId"), item.get("createdAt")
     return Connection(
         connection_id,
         account if isinstance(account, str) else None,
         region if isinstance(region, str) else None,
         _scope(item),
+        client_id if isinstance(client_id, str) else None,
+        created_at if isinstance(created_at, int) and not isinstance(created_at, bool) else None,
     )
 
 

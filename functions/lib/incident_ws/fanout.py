@@ -1,8 +1,9 @@
 """Sending messages to the live connections of channels: the delivery policy.
 
 Who receives what and in which order is decided here: a connection gets the messages its
-principal's account scope and its own account and region filters accept, one after another
-in the order given (stream order); a 410 deletes the connection and ends its deliveries. How
+principal's account scope and its own account and region filters accept (`accepts`, the one
+rule live delivery, replay and presence share), one after another in the order given (stream
+order); a 410 marks the connection gone, deletes it and ends its deliveries. How
 far a channel's pass went is decided here too: it stops starting work at the invocation's
 deadline, and on a channel whose endpoint fails post after post (its circuit breaker); what
 was not attempted is counted, and a `ChannelReport` says which messages reached no connection
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -190,15 +192,22 @@ class FanOut:
     delivery to one pool of `max_concurrency` posting workers as soon as the connection is
     read, so posting starts with the first page and channels proceed side by side. The
     pools live for one `send`; the clients (built here unless given) for the container's.
+    With `forget_gone` False a connection answered 410 is counted gone but left in its table
+    (for a function that may not write it: the stream processor and heartbeat delete it).
     """
 
     def __init__(
-        self, config: FanOutConfig, dynamodb: Any = None, http: KeepAliveHttp | None = None
+        self,
+        config: FanOutConfig,
+        dynamodb: Any = None,
+        http: KeepAliveHttp | None = None,
+        forget_gone: bool = True,
     ) -> None:
         self._config = config
         self.dynamodb = dynamodb or fan_out_dynamodb_client(config.max_concurrency)
         self.http = http or keepalive_http()
         self._session = boto3.session.Session()
+        self._forget_gone = forget_gone
 
     def send(
         self, messages: Mapping[str, Sequence[Message]], deadline: Deadline = NO_DEADLINE
@@ -236,7 +245,7 @@ class FanOut:
         budget = _Budget(deadline, CircuitBreaker(settings))
         connections = store.scan_live(keep_reading=deadline.allows)
         tasks = [
-            posts.submit(_deliver, d, poster, store, budget)
+            posts.submit(_deliver, d, poster, store, budget, self._forget_gone)
             for d in _deliveries(messages, connections)
         ]
         counts, reached, failure = DeliveryCounts(), set(), None
@@ -275,12 +284,12 @@ def _deliveries(
     """Connection by connection as they are read: the messages its filters accept, in order;
     connections that accept none are passed over."""
     for connection in connections:
-        bodies = tuple((n, m.body) for n, m in enumerate(messages) if _accepts(connection, m))
+        bodies = tuple((n, m.body) for n, m in enumerate(messages) if accepts(connection, m))
         if bodies:
             yield Delivery(connection, bodies)
 
 
-def _accepts(connection: Connection, message: Message) -> bool:
+def accepts(connection: Connection, message: Message) -> bool:
     """A scoped connection receives only the messages of an account in its scope; within
     that, a connection that registered an account (region) receives the messages of that
     account (region) and those with none. A message to everyone ignores both."""
@@ -302,7 +311,11 @@ def _matches(registered: str | None, value: Any) -> bool:
 
 
 def _deliver(
-    delivery: Delivery, poster: ConnectionPoster, store: ConnectionStore, budget: _Budget
+    delivery: Delivery,
+    poster: ConnectionPoster,
+    store: ConnectionStore,
+    budget: _Budget,
+    forget_gone: bool,
 ) -> ConnectionDeliveries:
     deliveries = ConnectionDeliveries()
     counts = deliveries.counts
@@ -320,7 +333,8 @@ def _deliver(
             deliveries.received.append(position)
         elif result.outcome is PostOutcome.GONE:
             counts.gone += 1
-            _forget(store, connection_id, budget.deadline)
+            if forget_gone:
+                _forget(store, connection_id, budget.deadline)
             return deliveries  # the rest of its messages would be gone too
         else:
             counts.failed += 1
@@ -338,8 +352,22 @@ def _deliver(
 
 
 def _forget(store: ConnectionStore, connection_id: str, deadline: Deadline) -> None:
-    """Delete a gone connection, unless the deadline has passed: a later broadcast or heartbeat
-    then finds it gone again. A failed delete never stops the other deliveries."""
+    """Mark a gone connection (`goneAt`, so that presence says why it went offline), then
+    delete it, each unless the deadline has passed: a later broadcast or heartbeat then finds
+    it gone again. A failed mark never stops the delete, nor a failed delete the other
+    deliveries."""
+    if not deadline.passed:
+        try:
+            store.mark_gone(connection_id, time.time())
+        except (BotoCoreError, ClientError) as failure:
+            log_event(
+                logger,
+                logging.WARNING,
+                "gone_connection_mark_failed",
+                table=store.table,
+                connectionId=connection_id,
+                error=repr(failure),
+            )
     if deadline.passed:
         error = "deadline reached before the delete"
     else:

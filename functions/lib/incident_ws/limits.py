@@ -14,6 +14,14 @@ MAX_NESTING_LEVELS = 32
 DEFAULT_CONNECTION_TTL_SECONDS = 3 * 60 * 60
 # dev/bench/results.md: the knee of the concurrency sweep at 20 ms per post.
 DEFAULT_MAX_CONCURRENCY = 64
+# How long a channel's message log keeps a message for replay (the module's default: 24 h),
+# and the least it accepts.
+DEFAULT_MESSAGE_RETENTION_SECONDS = 24 * 60 * 60
+MIN_MESSAGE_RETENTION_SECONDS = 60
+# The most messages one replay request sends before its `replay_truncated` marker.
+DEFAULT_REPLAY_MAX_MESSAGES = 500
+# The most members one `presence_members` frame lists.
+MAX_PRESENCE_MEMBERS = 1000
 
 # connect and disconnect: one DynamoDB request each, answered to API Gateway within 29 s.
 DYNAMODB_CONNECT_TIMEOUT_SECONDS = 2
@@ -34,6 +42,13 @@ POST_BACKOFF_BASE_SECONDS = 0.05
 POST_BACKOFF_CAP_SECONDS = 1.0
 # This many posts of a channel in a row failed after their retries: its endpoint is down.
 BREAKER_FAILED_POSTS = 10
+# Message log writes: DynamoDB's largest BatchWriteItem, and how often the items it leaves
+# unprocessed are sent again, with the posts' backoff.
+LOG_WRITE_BATCH_ITEMS = 25
+LOG_WRITE_MAX_RETRIES = 5
+LOG_WRITE_CONCURRENCY = 8
+# A replay's Query pages evaluate at least this many items: a scoped connection may accept few.
+REPLAY_MIN_PAGE_ITEMS = 100
 
 # The longest request that can be in flight when the deadline passes: a post attempt, or a
 # DynamoDB call with its retries and botocore's backoff before each (at most 2**(n-1) s
@@ -44,3 +59,9 @@ LONGEST_DYNAMODB_CALL_SECONDS = FAN_OUT_DYNAMODB_MAX_ATTEMPTS * (
 ) + sum(2**retry for retry in range(FAN_OUT_DYNAMODB_MAX_ATTEMPTS - 1))
 # Nothing starts later than this before Lambda's timeout; the rest is for the summary.
 DEADLINE_MARGIN_SECONDS = max(LONGEST_POST_ATTEMPT_SECONDS, LONGEST_DYNAMODB_CALL_SECONDS) + 0.5
+# The answer to a route (replay, presence) stops reading and sending this long before Lambda's
+# timeout, so that whatever is in flight ends and two closing frames (a replay's
+# `replay_truncated` and `replay_complete`) still go out; a closing frame is attempted until
+# CLOSING_FRAME_MARGIN_SECONDS before the end.
+CLOSING_FRAME_MARGIN_SECONDS = LONGEST_POST_ATTEMPT_SECONDS + 0.5
+REPLY_DEADLINE_MARGIN_SECONDS = DEADLINE_MARGIN_SECONDS + 2 * LONGEST_POST_ATTEMPT_SECONDS

@@ -31,6 +31,7 @@ class Message:
     account: Any = None
     region: Any = None
     sequence_number: str | None = None  # of the stream record it was built from
+    id: str | None = None  # the message id (message_ids.py); None for a ping
     to_everyone: bool = False  # whatever a connection's scope and filters (the heartbeat's ping)
     # What `body` encodes, `data` and all; None for a message no channel encodes otherwise.
     content: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
@@ -60,6 +61,7 @@ def build_message(change: Change) -> dict[str, Any] | None:
     if message_type == "incident":
         return {
             "type": "incident",
+            "id": change.message_id,
             "event": change.event,
             **{field: item.get(field) for field in INCIDENT_FIELDS},
             "timestamp": _first(item, "timestamp", "updated_at", "created_at"),
@@ -69,6 +71,7 @@ def build_message(change: Change) -> dict[str, Any] | None:
     if message_type == "remediation":
         return {
             "type": "remediation",
+            "id": change.message_id,
             "event": change.event,
             **{field: item.get(field) for field in REMEDIATION_FIELDS},
             "target": _first(item, "target", "arn", "resource", "sg"),
@@ -93,6 +96,11 @@ def restrict_data(message: Mapping[str, Any], attributes: DataAttributes) -> dic
 def ping(now: float) -> Message:
     """The heartbeat's message, to every connection whatever its scope and filters."""
     return Message("ping", encode({"type": "ping", "timestamp": int(now)}), to_everyone=True)
+
+
+def frame(content: Mapping[str, Any]) -> bytes:
+    """A message that is not an incident's: compact UTF-8 JSON, as every message is."""
+    return _dumps(content)
 
 
 def encode(message: Mapping[str, Any]) -> bytes:

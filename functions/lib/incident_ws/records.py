@@ -11,6 +11,7 @@ from typing import Any
 from boto3.dynamodb.types import Binary, TypeDeserializer
 
 from .limits import MAX_NESTING_LEVELS
+from .message_ids import NoMessageId, message_id
 
 
 class _Deserializer(TypeDeserializer):
@@ -37,11 +38,12 @@ class RecordError(ValueError):
 
 @dataclass(frozen=True)
 class Change:
-    """An INSERT or MODIFY from the stream, its new image decoded."""
+    """An INSERT or MODIFY from the stream, its new image decoded, and the id of its message."""
 
     sequence_number: str
     event: str  # "created" | "updated"
     item: dict[str, Any]
+    message_id: str
 
 
 def decode_item(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -71,26 +73,55 @@ def read_change(record: Any) -> Change | None:
 
     Raises RecordError when the record is not a readable INSERT/MODIFY.
     """
+    event_name = event_name_of(record)
+    if event_name == "REMOVE":
+        return None
+    if event_name not in EVENT_NAMES:
+        raise RecordError(f"unknown eventName {event_name!r}")
+    dynamodb = stream_section(record)
+    identifier = record_id(dynamodb)
+    item = decoded_image(dynamodb, "NewImage")
+    return Change(dynamodb["SequenceNumber"], EVENT_NAMES[event_name], item, identifier)
+
+
+def event_name_of(record: Any) -> str:
+    """The eventName of a record that is an object no deeper than DynamoDB allows; raises
+    RecordError otherwise."""
     if not isinstance(record, Mapping):
         raise RecordError("record is not an object")
     if _deeper_than(record, MAX_RECORD_DEPTH):
         raise RecordError(f"record nests deeper than DynamoDB's {MAX_NESTING_LEVELS} levels")
     event_name = record.get("eventName")
-    if event_name == "REMOVE":
-        return None
-    if not isinstance(event_name, str) or event_name not in EVENT_NAMES:
+    if not isinstance(event_name, str):
         raise RecordError(f"unknown eventName {event_name!r}")
+    return event_name
+
+
+def stream_section(record: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The record's `dynamodb` section; raises RecordError."""
     dynamodb = record.get("dynamodb")
     if not isinstance(dynamodb, Mapping):
         raise RecordError("record has no dynamodb section")
-    image = dynamodb.get("NewImage")
+    return dynamodb
+
+
+def decoded_image(dynamodb: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """The record's `NewImage` or `OldImage`, decoded; raises RecordError."""
+    image = dynamodb.get(name)
     if not isinstance(image, Mapping):
-        raise RecordError("record has no NewImage (stream view type must include new images)")
+        raise RecordError(f"record has no {name} (the stream view type must include it)")
     try:
-        item = decode_item(image)
+        return decode_item(image)
     except (TypeError, ValueError, ArithmeticError, AttributeError, KeyError) as error:
-        raise RecordError(f"NewImage cannot be decoded: {error!r}") from None
-    return Change(str(dynamodb.get("SequenceNumber", "")), EVENT_NAMES[event_name], item)
+        raise RecordError(f"{name} cannot be decoded: {error!r}") from None
+
+
+def record_id(dynamodb: Mapping[str, Any]) -> str:
+    """The message id of the record (message_ids.py); raises RecordError."""
+    try:
+        return message_id(dynamodb)
+    except NoMessageId as error:
+        raise RecordError(f"no message id: {error}") from None
 
 
 def _deeper_than(value: Any, limit: int) -> bool:

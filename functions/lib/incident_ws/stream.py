@@ -14,11 +14,11 @@ logger = logging.getLogger(__name__)
 
 
 def batch_messages(records: Any) -> list[Message]:
-    """The batch's messages in stream order, each encoded with the whole item as `data`.
-    Records that can never become a message (REMOVE, unreadable, unclassified, too big) are
-    skipped and logged, not failed: retrying them would not help. Every other choice of `data`
-    encodes to no more bytes than the whole item, so what encodes here encodes for every
-    channel."""
+    """The batch's messages in stream order, each with its id (message_ids.py) and encoded with
+    the whole item as `data`. Records that can never become a message (REMOVE, unreadable or
+    without what an id is made of, unclassified, too big) are skipped and logged, not failed:
+    retrying them would not help. Every other choice of `data` encodes to no more bytes than
+    the whole item, so what encodes here encodes for every channel."""
     if not isinstance(records, list):
         log_event(
             logger, logging.ERROR, "stream_event_without_records", type=type(records).__name__
@@ -56,6 +56,7 @@ def batch_messages(records: Any) -> list[Message]:
                 message.get("account"),
                 message.get("region"),
                 change.sequence_number,
+                change.message_id,
                 content=message,
             )
         )
