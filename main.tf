@@ -39,9 +39,10 @@ module "channel" {
   authorization   = each.value.authorization != null ? each.value.authorization : var.authorization
   data_attributes = each.value.data_attributes
 
-  create_message_log     = var.message_log.enabled
-  messages_table_name    = each.value.messages_table_name
-  replay_max_messages    = var.message_log.replay_max_messages
+  message_log = var.message_log.enabled ? {
+    table_name          = each.value.messages_table_name
+    replay_max_messages = var.message_log.replay_max_messages
+  } : null
   presence_function_name = each.value.presence ? local.presence_function_name : null
 
   access_log_group_arn            = try(aws_cloudwatch_log_group.access[each.key].arn, null)

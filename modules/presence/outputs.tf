@@ -12,8 +12,3 @@ output "dead_letter_queue_url" {
   description = "URL of the SQS queue that receives the connection changes the function could not announce."
   value       = aws_sqs_queue.this.url
 }
-
-output "dead_letter_queue_arn" {
-  description = "ARN of the dead-letter queue."
-  value       = aws_sqs_queue.this.arn
-}

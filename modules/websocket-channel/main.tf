@@ -27,7 +27,7 @@ locals {
   ]))
 
   jwt         = var.authorization.type == "jwt"
-  message_log = var.create_message_log
+  message_log = var.message_log != null
   presence    = var.presence_function_name != null
 
   # What every function of the channel is told; each function adds its own settings.
@@ -64,7 +64,7 @@ locals {
         environment = merge(local.channel_environment, {
           MESSAGES_TABLE      = aws_dynamodb_table.messages[0].name
           MANAGEMENT_ENDPOINT = local.management_endpoint
-          REPLAY_MAX_MESSAGES = tostring(var.replay_max_messages)
+          REPLAY_MAX_MESSAGES = tostring(var.message_log.replay_max_messages)
         })
         policy_statements = {
           ConnectionsTable  = { actions = ["dynamodb:GetItem"], resources = [aws_dynamodb_table.this.arn] }
@@ -183,7 +183,7 @@ resource "aws_dynamodb_table" "this" {
 resource "aws_dynamodb_table" "messages" {
   count = local.message_log ? 1 : 0
 
-  name         = coalesce(var.messages_table_name, "${local.name}-messages")
+  name         = coalesce(var.message_log.table_name, "${local.name}-messages")
   billing_mode = "PAY_PER_REQUEST"
   hash_key     = "channel"
   range_key    = "id"

@@ -15,12 +15,12 @@ output "websocket_url" {
 
 output "management_endpoint" {
   description = "`@connections` management endpoint: `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}`."
-  value       = local.management_endpoint
+  value       = "https://${local.api_host}/${aws_apigatewayv2_stage.this.name}"
 }
 
 output "manage_connections_arn" {
   description = "The only resource `execute-api:ManageConnections` needs to post to this channel's clients: `<execution-arn>/<stage>/POST/@connections/*`."
-  value       = local.manage_connections_arn
+  value       = "${aws_apigatewayv2_api.this.execution_arn}/${aws_apigatewayv2_stage.this.name}/POST/@connections/*"
 }
 
 output "connections_table_name" {

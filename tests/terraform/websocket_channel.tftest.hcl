@@ -517,12 +517,12 @@ run "given_messages_table_name_is_kept" {
   }
 
   variables {
-    messages_table_name = "IncidentWebSocketMessages"
+    message_log = { table_name = "IncidentWebSocketMessages" }
   }
 
   assert {
     condition     = aws_dynamodb_table.messages[0].name == "IncidentWebSocketMessages" && module.function["replay"].environment_variables.MESSAGES_TABLE == "IncidentWebSocketMessages"
-    error_message = "messages_table_name must name the message log replay reads."
+    error_message = "message_log.table_name must name the message log replay reads."
   }
 }
 
@@ -557,8 +557,8 @@ run "replay_gets_its_environment_and_exactly_its_permissions" {
   }
 
   variables {
-    replay_max_messages = 200
-    timeouts            = { replay = 20 }
+    message_log = { replay_max_messages = 200 }
+    timeouts    = { replay = 20 }
   }
 
   assert {
@@ -598,7 +598,7 @@ run "message_log_off_creates_no_table_route_or_function" {
   }
 
   variables {
-    create_message_log = false
+    message_log = null
   }
 
   assert {
