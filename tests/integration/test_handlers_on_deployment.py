@@ -61,8 +61,9 @@ def run_lambda(
                 environment["CHANNELS"], connections_api.url
             )
         if "MANAGEMENT_ENDPOINT" in environment:
-            path = urlsplit(environment["MANAGEMENT_ENDPOINT"]).path
-            environment["MANAGEMENT_ENDPOINT"] = connections_api.url + path
+            environment["MANAGEMENT_ENDPOINT"] = _on_fake_api(
+                environment["MANAGEMENT_ENDPOINT"], connections_api.url
+            )
         with _lambda_environment(environment, deployment.region, moto_endpoint):
             return load_handler(code).handler(event, None)
 
@@ -83,11 +84,18 @@ def _lambda_environment(variables: dict[str, str], region: str, aws_endpoint: st
 
 
 def _with_management_api_url(channels_json: str, url: str) -> str:
-    """The CHANNELS value with each endpoint's scheme and host replaced by `url`'s."""
+    """The CHANNELS value with each endpoint moved onto the fake API at `url`."""
     channels = json.loads(channels_json)
     for channel in channels.values():
-        channel["endpoint"] = url + urlsplit(channel["endpoint"]).path
+        channel["endpoint"] = _on_fake_api(channel["endpoint"], url)
     return json.dumps(channels)
+
+
+def _on_fake_api(endpoint: str, url: str) -> str:
+    """`https://{api-id}.execute-api.{region}.amazonaws.com/{stage}` as `{url}/{api-id}/{stage}`,
+    the form a local stage has: the handlers still tell which API stage it is."""
+    parts = urlsplit(endpoint)
+    return f"{url}/{parts.hostname.split('.')[0]}{parts.path}"
 
 
 def _connect(run_lambda: LambdaRunner, deployment: Deployment, channel: str) -> str:
@@ -223,10 +231,17 @@ def test_heartbeat_pings_connections_of_every_channel(run_lambda, deployment, co
     assert pings == {channel: ["ping"] for channel in COMPLETE_CHANNELS}
 
 
-def _frame_event(connection_id: str, frame: dict) -> dict:
-    """What API Gateway passes a route's function for a frame a connected client sent."""
+def _frame_event(deployment: Deployment, channel: str, connection_id: str, frame: dict) -> dict:
+    """What the channel's API passes a route's function for a frame a connected client sent."""
     event = disconnect_event(connection_id)
-    event["requestContext"].update(routeKey=frame["action"], eventType="MESSAGE")
+    api = deployment.channels[channel]
+    event["requestContext"].update(
+        routeKey=frame["action"],
+        eventType="MESSAGE",
+        apiId=api["api_id"],
+        stage=api["stage_name"],
+        domainName=urlsplit(api["management_endpoint"]).hostname,
+    )
     return {**event, "body": json.dumps(frame), "isBase64Encoded": False}
 
 
@@ -245,7 +260,7 @@ def test_replay_sends_a_connection_the_messages_logged_after_its_last_id(
     response = run_lambda(
         deployment.functions["replay"]["history"],
         "replay",
-        _frame_event(connection, {"action": "replay", "since": last_seen}),
+        _frame_event(deployment, "history", connection, {"action": "replay", "since": last_seen}),
     )
 
     assert response == {"statusCode": 200}
@@ -282,7 +297,7 @@ def test_presence_route_lists_the_channels_members(run_lambda, deployment, conne
     response = run_lambda(
         deployment.functions["presence"],
         "presence",
-        _frame_event(connection, {"action": "presence"}),
+        _frame_event(deployment, "history", connection, {"action": "presence"}),
     )
 
     assert response == {"statusCode": 200}
