@@ -184,7 +184,7 @@ variable "channels" {
 variable "message_log" {
   description = <<-EOT
     Each channel's message log, from which clients replay what they missed (`{"action": "replay", "since": "<id>"}` or `{"action": "replay", "last": N}`): `enabled` (default true) gives every channel a table `<prefix>-<channel>-messages` that the stream processor appends each of the channel's messages to (one write per message per channel), a `replay` route and its function `<prefix>-<channel>-replay`;
-    `retention_in_hours` (default 24, a whole number >= 1) is how long a message stays replayable (DynamoDB TTL, which removes expired items within a few days: replay skips them);
+    `retention_in_hours` (default 24, a whole number >= 1) is how long a message is kept for replay (DynamoDB TTL on `ttl`: an expired message is deleted within a few days, and until then a replay may still return it);
     `replay_max_messages` (default 500, 1-1000) is the most messages one replay sends, after which it sends `{"type": "replay_truncated"}` and the client replays again from there.
   EOT
   type = object({
