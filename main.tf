@@ -10,6 +10,10 @@ locals {
     log_group_kms_key_arn     = var.kms_key_arn
     role_permissions_boundary = var.iam_role_permissions_boundary
   }
+
+  # One function tells every channel with presence who is connected.
+  presence_channels      = [for key, channel in var.channels : key if channel.presence]
+  presence_function_name = "${var.name_prefix}-presence"
 }
 
 ################################################################################
@@ -35,6 +39,12 @@ module "channel" {
   authorization   = each.value.authorization != null ? each.value.authorization : var.authorization
   data_attributes = each.value.data_attributes
 
+  message_log = var.message_log.enabled ? {
+    table_name          = each.value.messages_table_name
+    replay_max_messages = var.message_log.replay_max_messages
+  } : null
+  presence_function_name = each.value.presence ? local.presence_function_name : null
+
   access_log_group_arn            = try(aws_cloudwatch_log_group.access[each.key].arn, null)
   api_gateway_cloudwatch_role_arn = one(aws_api_gateway_account.this[*].cloudwatch_role_arn)
 
@@ -48,15 +58,22 @@ module "channel" {
 # Fan-out: the channels each broadcasting function reaches
 ################################################################################
 
+# The stream processor delivers messages to the routed channels and logs them; the heartbeat pings
+# every channel; the presence function announces who joins and leaves the channels with presence.
 module "fan_out" {
   source = "./modules/fan-out"
-  for_each = {
-    stream_processor = distinct(flatten(values(var.stream_routes)))
-    heartbeat        = keys(var.channels)
-  }
+  for_each = merge(
+    {
+      stream_processor = { channels = distinct(flatten(values(var.stream_routes))), message_log = { retention_seconds = var.message_log.retention_in_hours * 3600 }, presence = false }
+      heartbeat        = { channels = keys(var.channels), message_log = null, presence = false }
+    },
+    length(local.presence_channels) == 0 ? {} : { presence = { channels = local.presence_channels, message_log = null, presence = true } },
+  )
 
-  channels        = { for key in each.value : key => module.channel[key] }
+  channels        = { for key in each.value.channels : key => module.channel[key] }
   max_concurrency = var.max_concurrency
+  message_log     = each.value.message_log
+  presence        = each.value.presence
 }
 
 ################################################################################
@@ -106,6 +123,24 @@ module "heartbeat" {
 
   lambda  = local.lambda
   timeout = var.lambda_timeouts.heartbeat
+  tags    = var.tags
+}
+
+################################################################################
+# Presence
+################################################################################
+
+module "presence" {
+  source = "./modules/presence"
+  count  = length(local.presence_channels) == 0 ? 0 : 1
+
+  function_name = local.presence_function_name
+  channels      = { for key in local.presence_channels : key => module.channel[key] }
+  fan_out       = module.fan_out["presence"]
+  kms_key_arn   = var.kms_key_arn
+
+  lambda  = local.lambda
+  timeout = var.lambda_timeouts.presence
   tags    = var.tags
 }
 

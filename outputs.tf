@@ -1,5 +1,5 @@
 output "channels" {
-  description = "Per channel: `websocket_url` (wss://, for clients), `management_endpoint` (https://, for `@connections` posts), `api_id`, `stage_name`, `connections_table_name`, `connections_table_arn`, `authorization_type` (`jwt`, `iam` or `none`), `access_log_group_name` (`null` when access logs are off)."
+  description = "Per channel: `websocket_url` (wss://, for clients), `management_endpoint` (https://, for `@connections` posts), `api_id`, `stage_name`, `connections_table_name`, `connections_table_arn`, `messages_table_name` and `messages_table_arn` (the message log; `null` when `message_log` is off), `presence` (true or false), `authorization_type` (`jwt`, `iam` or `none`), `access_log_group_name` (`null` when access logs are off)."
   value = {
     for key, channel in module.channel : key => {
       websocket_url          = channel.websocket_url
@@ -8,6 +8,9 @@ output "channels" {
       stage_name             = channel.stage_name
       connections_table_name = channel.connections_table_name
       connections_table_arn  = channel.connections_table_arn
+      messages_table_name    = channel.messages_table_name
+      messages_table_arn     = channel.messages_table_arn
+      presence               = contains(local.presence_channels, key)
       authorization_type     = channel.authorization_type
       access_log_group_name  = try(aws_cloudwatch_log_group.access[key].name, null)
     }
@@ -30,13 +33,15 @@ output "incident_stream_arn" {
 }
 
 output "function_names" {
-  description = "Lambda function names: `connect` and `disconnect` (maps keyed by channel), `authorizer` (map keyed by the channels with JWT authorization), `stream_processor`, `heartbeat` and `findings` (strings; `findings` is `null` without `finding_sources`)."
+  description = "Lambda function names: `connect` and `disconnect` (maps keyed by channel), `authorizer` (map keyed by the channels with JWT authorization), `replay` (map keyed by channel; `{}` when `message_log` is off), `stream_processor`, `heartbeat`, `presence` and `findings` (strings; `presence` is `null` without a channel with presence, `findings` without `finding_sources`)."
   value = {
     connect          = { for key, channel in module.channel : key => channel.function_names.connect }
     disconnect       = { for key, channel in module.channel : key => channel.function_names.disconnect }
     authorizer       = { for key, channel in module.channel : key => channel.function_names.authorizer if channel.authorization_type == "jwt" }
+    replay           = { for key, channel in module.channel : key => channel.function_names.replay if var.message_log.enabled }
     stream_processor = module.incident_stream.function_name
     heartbeat        = module.heartbeat.function_name
+    presence         = try(module.presence[0].function_name, null)
     findings         = try(module.findings[0].function_name, null)
   }
 }
@@ -44,6 +49,11 @@ output "function_names" {
 output "dead_letter_queue_url" {
   description = "URL of the SQS queue that receives stream batches the stream processor could not handle."
   value       = module.incident_stream.dead_letter_queue_url
+}
+
+output "presence_dead_letter_queue_url" {
+  description = "URL of the SQS queue that receives the connection changes the presence function could not announce; `null` without a channel with presence."
+  value       = try(module.presence[0].dead_letter_queue_url, null)
 }
 
 output "api_gateway_cloudwatch_role_arn" {

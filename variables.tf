@@ -88,7 +88,9 @@ variable "channels" {
     `throttling_burst_limit` (requests, default 100) and `throttling_rate_limit` (requests per second, default 50), both greater than 0,
     `connection_ttl_seconds` (default 10800 = 3 h, `0` turns TTL off), `store_source_ip` (default true), `point_in_time_recovery` (default false),
     `authorization` (default `null`: the root `authorization`; an object of the same shape replaces it for this channel),
-    `data_attributes` (what a message's `data` carries: `null`, the default, the whole item; `[]` no `data`; a list only those attributes of the item).
+    `data_attributes` (what a message's `data` carries: `null`, the default, the whole item; `[]` no `data`; a list only those attributes of the item),
+    `messages_table_name` (default `<prefix>-<channel>-messages`: the channel's message log, see `message_log`),
+    `presence` (default false; true: the channel's clients are told who joins and leaves it and may ask who is connected, through its connections table's stream and the function `<prefix>-presence`).
   EOT
   type = map(object({
     connections_table_name = optional(string)
@@ -105,7 +107,9 @@ variable "channels" {
       accounts_claim  = optional(string)
       allowed_origins = optional(list(string), [])
     }))
-    data_attributes = optional(list(string))
+    data_attributes     = optional(list(string))
+    messages_table_name = optional(string)
+    presence            = optional(bool, false)
   }))
   default = {
     events      = {}
@@ -150,13 +154,55 @@ variable "channels" {
   }
 
   validation {
-    condition     = length(distinct(compact([for channel in values(var.channels) : channel.connections_table_name]))) == length(compact([for channel in values(var.channels) : channel.connections_table_name]))
-    error_message = "Every channel needs its own connections table: two channels have the same connections_table_name."
+    condition = alltrue([
+      for channel in values(var.channels) : channel.messages_table_name == null || can(regex("^[A-Za-z0-9_.-]{3,255}$", channel.messages_table_name))
+    ])
+    error_message = "messages_table_name must be 3-255 letters, digits, '_', '-' or '.' (DynamoDB table name rules), or omitted for \"<name_prefix>-<channel>-messages\"."
+  }
+
+  # Every table the channels create, connections table or message log, has a name of its own.
+  validation {
+    condition = alltrue([
+      for names in [concat(
+        [for key, channel in var.channels : coalesce(channel.connections_table_name, "${var.name_prefix}-${key}-connections")],
+        [for key, channel in var.channels : coalesce(channel.messages_table_name, "${var.name_prefix}-${key}-messages") if var.message_log.enabled],
+      )] : length(distinct(names)) == length(names)
+    ])
+    error_message = "Every channel needs its own connections table and message log: two channels' connections_table_name or messages_table_name (or their defaults, <name_prefix>-<channel>-connections and -messages) are the same."
   }
 
   validation {
     condition     = alltrue([for channel in values(var.channels) : alltrue([for name in coalesce(channel.data_attributes, []) : length(trimspace(name)) > 0])])
     error_message = "data_attributes must name item attributes (non-empty strings), e.g. [\"incident_id\", \"severity\"]; use [] to send no data, or leave it out (null) to send the whole item."
+  }
+}
+
+################################################################################
+# Message log
+################################################################################
+
+variable "message_log" {
+  description = <<-EOT
+    Each channel's message log, from which clients replay what they missed (`{"action": "replay", "since": "<id>"}` or `{"action": "replay", "last": N}`): `enabled` (default true) gives every channel a table `<prefix>-<channel>-messages` that the stream processor appends each of the channel's messages to (one write per message per channel), a `replay` route and its function `<prefix>-<channel>-replay`;
+    `retention_in_hours` (default 24, a whole number >= 1) is how long a message is kept for replay (DynamoDB TTL on `ttl`: an expired message is deleted within a few days, and until then a replay may still return it);
+    `replay_max_messages` (default 500, 1-1000) is the most messages one replay sends, after which it sends `{"type": "replay_truncated"}` and the client replays again from there.
+  EOT
+  type = object({
+    enabled             = optional(bool, true)
+    retention_in_hours  = optional(number, 24)
+    replay_max_messages = optional(number, 500)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.message_log.retention_in_hours >= 1 && floor(var.message_log.retention_in_hours) == var.message_log.retention_in_hours
+    error_message = "message_log.retention_in_hours must be a whole number of hours >= 1, e.g. 24 (a day of messages to replay)."
+  }
+
+  validation {
+    condition     = var.message_log.replay_max_messages >= 1 && var.message_log.replay_max_messages <= 1000 && floor(var.message_log.replay_max_messages) == var.message_log.replay_max_messages
+    error_message = "message_log.replay_max_messages must be a whole number between 1 and 1000: replay posts the messages one by one while API Gateway waits at most 29 s for the route."
   }
 }
 
@@ -427,7 +473,7 @@ variable "finding_sources" {
 ################################################################################
 
 variable "function_packages_dir" {
-  description = "Directory with `connect.zip`, `disconnect.zip`, `authorizer.zip`, `stream_processor.zip` and `heartbeat.zip` (and `findings.zip` with `finding_sources`); `null` uses the packages shipped in this module's `functions/dist`."
+  description = "Directory with `connect.zip`, `disconnect.zip`, `authorizer.zip`, `stream_processor.zip` and `heartbeat.zip` (and `replay.zip` with `message_log`, `presence.zip` with a channel's `presence`, `findings.zip` with `finding_sources`); `null` uses the packages shipped in this module's `functions/dist`."
   type        = string
   default     = null
 }
@@ -466,25 +512,27 @@ variable "lambda_memory_size" {
 }
 
 variable "lambda_timeouts" {
-  description = "Timeout in seconds of each function: `connect`/`disconnect`/`authorizer` (1-29, API Gateway waits at most 29 s), `stream_processor` and `heartbeat` (10-900; they stop starting work 7.5 s before it, so that what is in flight ends in time), `findings` (10-900)."
+  description = "Timeout in seconds of each function: `connect`/`disconnect`/`authorizer`/`replay` (1-29, API Gateway waits at most 29 s), `stream_processor`, `heartbeat` and `presence` (10-900; they stop starting work 7.5 s before it, so that what is in flight ends in time), `findings` (10-900)."
   type = object({
     connect          = optional(number, 10)
     disconnect       = optional(number, 10)
     authorizer       = optional(number, 10)
+    replay           = optional(number, 29)
     stream_processor = optional(number, 60)
     heartbeat        = optional(number, 60)
+    presence         = optional(number, 60)
     findings         = optional(number, 30)
   })
   default = {}
 
   validation {
-    condition     = alltrue([for timeout in [var.lambda_timeouts.connect, var.lambda_timeouts.disconnect, var.lambda_timeouts.authorizer] : timeout >= 1 && timeout <= 29])
-    error_message = "lambda_timeouts.connect, .disconnect and .authorizer must be between 1 and 29 seconds: API Gateway gives up on an integration or authorizer after 29 s."
+    condition     = alltrue([for timeout in [var.lambda_timeouts.connect, var.lambda_timeouts.disconnect, var.lambda_timeouts.authorizer, var.lambda_timeouts.replay] : timeout >= 1 && timeout <= 29])
+    error_message = "lambda_timeouts.connect, .disconnect, .authorizer and .replay must be between 1 and 29 seconds: API Gateway gives up on an integration or authorizer after 29 s."
   }
 
   validation {
-    condition     = var.lambda_timeouts.stream_processor >= 10 && var.lambda_timeouts.stream_processor <= 900 && var.lambda_timeouts.heartbeat >= 10 && var.lambda_timeouts.heartbeat <= 900
-    error_message = "lambda_timeouts.stream_processor and .heartbeat must be between 10 and 900 seconds: they stop starting work 7.5 s before their timeout so that the requests in flight end in time."
+    condition     = alltrue([for timeout in [var.lambda_timeouts.stream_processor, var.lambda_timeouts.heartbeat, var.lambda_timeouts.presence] : timeout >= 10 && timeout <= 900])
+    error_message = "lambda_timeouts.stream_processor, .heartbeat and .presence must be between 10 and 900 seconds: they stop starting work 7.5 s before their timeout so that the requests in flight end in time."
   }
 
   validation {
@@ -509,7 +557,7 @@ variable "lambda_reserved_concurrency" {
 }
 
 variable "max_concurrency" {
-  description = "Posts to `@connections` in flight at once in the stream processor and the heartbeat (`MAX_CONCURRENCY`, 1-256)."
+  description = "Posts to `@connections` in flight at once in the stream processor, the heartbeat and the presence function (`MAX_CONCURRENCY`, 1-256)."
   type        = number
   default     = 64
 
@@ -551,7 +599,7 @@ variable "iam_role_permissions_boundary" {
 ################################################################################
 
 variable "kms_key_arn" {
-  description = "ARN of a customer managed KMS key for the connections tables, the incident table, the dead-letter queue and every log group (the functions' and the access logs'); `null` uses AWS managed encryption. The functions get only the KMS actions they need on this key; the key policy must allow CloudWatch Logs (`logs.<region>.amazonaws.com`) to use it."
+  description = "ARN of a customer managed KMS key for the connections tables, the message logs, the incident table, the dead-letter queues and every log group (the functions' and the access logs'); `null` uses AWS managed encryption. The functions get only the KMS actions they need on this key; the key policy must allow CloudWatch Logs (`logs.<region>.amazonaws.com`) to use it."
   type        = string
   default     = null
 

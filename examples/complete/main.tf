@@ -6,6 +6,8 @@ provider "aws" {
 # changes of the `Incident` table broadcast to the history channel, and the account's high and
 # critical GuardDuty and Security Hub findings written into that table as incidents. Agents and
 # services connect with SigV4 (IAM); dashboards on the history channel sign in with Cognito (JWT).
+# Every channel keeps a day of messages for clients that reconnect (the default message log);
+# the remediation agents and the history dashboards see who else is connected (presence).
 module "incident_ws" {
   source = "../../"
 
@@ -21,11 +23,15 @@ module "incident_ws" {
     }
     remediation = {
       connections_table_name = "RemediationWebSocketConnections"
+
+      # Agent status monitoring: every agent that connects or drops off is announced.
+      presence = true
     }
     history = {
       connections_table_name = "IncidentWebSocketConnections"
       throttling_burst_limit = 200
       throttling_rate_limit  = 100
+      presence               = true
 
       # Dashboards: a Cognito user pool's tokens; each user sees the accounts in the token's
       # `custom:accounts` claim (`*` for all).
@@ -41,6 +47,12 @@ module "incident_ws" {
   stream_routes = {
     incident    = ["history"]
     remediation = ["history"]
+  }
+
+  # Each channel's messages stay replayable for three days (a weekend), 200 per replay frame.
+  message_log = {
+    retention_in_hours  = 72
+    replay_max_messages = 200
   }
 
   incident_table_name           = "Incident"

@@ -1,5 +1,5 @@
 output "channels" {
-  description = "Per channel: websocket_url, management_endpoint, api_id, stage_name, connections_table_name, connections_table_arn, authorization_type, access_log_group_name."
+  description = "Per channel: websocket_url, management_endpoint, api_id, stage_name, connections_table_name, connections_table_arn, messages_table_name, messages_table_arn, presence, authorization_type, access_log_group_name."
   value       = module.incident_ws.channels
 }
 
@@ -19,13 +19,18 @@ output "incident_stream_arn" {
 }
 
 output "function_names" {
-  description = "Lambda function names (connect, disconnect, authorizer, stream_processor, heartbeat)."
+  description = "Lambda function names (connect, disconnect, authorizer, replay, stream_processor, heartbeat, presence, findings)."
   value       = module.incident_ws.function_names
 }
 
 output "dead_letter_queue_url" {
   description = "URL of the stream processor's dead-letter queue."
   value       = module.incident_ws.dead_letter_queue_url
+}
+
+output "presence_dead_letter_queue_url" {
+  description = "URL of the queue of connection changes the presence function could not announce."
+  value       = module.incident_ws.presence_dead_letter_queue_url
 }
 
 output "api_gateway_cloudwatch_role_arn" {

@@ -37,8 +37,15 @@ module "incident_ws" {
   }
 
   # The default channels (events, remediation, history) and routes, which give every dashboard
-  # pane traffic; GuardDuty and Security Hub findings (both formats) of the default minimum
-  # severity, MEDIUM, become incidents.
+  # pane traffic, each showing who is online; GuardDuty and Security Hub findings (both formats)
+  # of the default minimum severity, MEDIUM, become incidents. The message log (on by default)
+  # lets the dashboard replay what was sent before it opened.
+  channels = {
+    events      = { presence = true }
+    remediation = { presence = true }
+    history     = { presence = true }
+  }
+
   finding_sources = {
     guardduty    = {}
     security_hub = { formats = ["asff", "ocsf"] }

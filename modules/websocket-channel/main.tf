@@ -7,8 +7,15 @@ locals {
   # region from it keeps off data.aws_region, whose `name` provider 6 deprecates (its
   # replacement, `region`, does not exist in 5.x).
   region      = split(":", aws_apigatewayv2_api.this.execution_arn)[3]
+  account_id  = split(":", aws_apigatewayv2_api.this.execution_arn)[4]
   api_host    = "${aws_apigatewayv2_api.this.id}.execute-api.${local.region}.${data.aws_partition.current.dns_suffix}"
   ttl_enabled = var.connection_ttl_seconds > 0
+
+  # Built from the stage's name rather than the stage: the functions that post to the channel's
+  # clients are created before the deployment that routes to them.
+  stage_path             = "${aws_apigatewayv2_api.this.execution_arn}/${var.stage_name}"
+  management_endpoint    = "https://${local.api_host}/${var.stage_name}"
+  manage_connections_arn = "${local.stage_path}/POST/@connections/*"
 
   # Any change to a route, an integration or the authorizer must produce a new deployment, or the
   # stage keeps serving the old configuration. `region`, which provider 6 adds to every resource,
@@ -19,59 +26,95 @@ locals {
     }
   ]))
 
-  jwt = var.authorization.type == "jwt"
+  jwt         = var.authorization.type == "jwt"
+  message_log = var.message_log != null
+  presence    = var.presence_function_name != null
 
-  # What every function of the channel is told; each route's function adds its own settings.
+  # What every function of the channel is told; each function adds its own settings.
   channel_environment = {
     CONNECTIONS_TABLE = aws_dynamodb_table.this.name
     CHANNEL_NAME      = var.channel
   }
 
-  # One function per lifecycle route, each allowed exactly the one table action it performs.
-  # Only $connect can carry authorization in a WebSocket API.
-  routes = {
-    connect = {
-      route_key          = "$connect"
-      authorization_type = { jwt = "CUSTOM", iam = "AWS_IAM", none = "NONE" }[var.authorization.type]
-      description        = "Stores a new connection of the ${var.channel} channel"
-      environment = merge(local.channel_environment, {
-        CONNECTION_TTL_SECONDS = tostring(var.connection_ttl_seconds)
-        STORE_SOURCE_IP        = tostring(var.store_source_ip)
-        AUTHORIZATION_TYPE     = var.authorization.type
-      })
-      table_actions = ["dynamodb:PutItem"]
-      kms_actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-    }
-    disconnect = {
-      route_key          = "$disconnect"
-      authorization_type = "NONE"
-      description        = "Removes a closed connection of the ${var.channel} channel"
-      environment        = local.channel_environment
-      table_actions      = ["dynamodb:DeleteItem"]
-      kms_actions        = ["kms:Decrypt"]
-    }
-  }
+  # The channel's own functions, each allowed exactly what it does. Only $connect can carry
+  # authorization in a WebSocket API; the authorizer calls no AWS API and may only write its logs.
+  functions = merge(
+    {
+      connect = {
+        description = "Stores a new connection of the ${var.channel} channel"
+        environment = merge(local.channel_environment, {
+          CONNECTION_TTL_SECONDS = tostring(var.connection_ttl_seconds)
+          STORE_SOURCE_IP        = tostring(var.store_source_ip)
+          AUTHORIZATION_TYPE     = var.authorization.type
+        })
+        policy_statements = { ConnectionsTable = { actions = ["dynamodb:PutItem"], resources = [aws_dynamodb_table.this.arn] } }
+        kms_actions       = ["kms:Decrypt", "kms:GenerateDataKey"]
+      }
+      disconnect = {
+        description       = "Removes a closed connection of the ${var.channel} channel"
+        environment       = local.channel_environment
+        policy_statements = { ConnectionsTable = { actions = ["dynamodb:DeleteItem"], resources = [aws_dynamodb_table.this.arn] } }
+        kms_actions       = ["kms:Decrypt"]
+      }
+    },
+    # Replay reads the requester's row (its filters and scope), then the log, and posts to it.
+    local.message_log ? {
+      replay = {
+        description = "Sends a client of the ${var.channel} channel the logged messages it missed"
+        environment = merge(local.channel_environment, {
+          MESSAGES_TABLE      = aws_dynamodb_table.messages[0].name
+          MANAGEMENT_ENDPOINT = local.management_endpoint
+          REPLAY_MAX_MESSAGES = tostring(var.message_log.replay_max_messages)
+        })
+        policy_statements = {
+          ConnectionsTable  = { actions = ["dynamodb:GetItem"], resources = [aws_dynamodb_table.this.arn] }
+          MessageLog        = { actions = ["dynamodb:Query"], resources = [aws_dynamodb_table.messages[0].arn] }
+          PostToConnections = { actions = ["execute-api:ManageConnections"], resources = [local.manage_connections_arn] }
+        }
+        kms_actions = ["kms:Decrypt"]
+      }
+    } : {},
+    local.jwt ? {
+      authorizer = {
+        description = "Verifies the OIDC token of a new connection of the ${var.channel} channel"
+        environment = merge(
+          {
+            OIDC_ISSUER    = var.authorization.issuer
+            OIDC_AUDIENCES = join(",", var.authorization.audiences)
+          },
+          var.authorization.accounts_claim == null ? {} : { ACCOUNTS_CLAIM = var.authorization.accounts_claim },
+          length(var.authorization.allowed_origins) == 0 ? {} : { ALLOWED_ORIGINS = join(",", var.authorization.allowed_origins) },
+        )
+        policy_statements = {}
+        kms_actions       = []
+      }
+    } : {},
+  )
 
-  # With JWT authorization, a third function verifies the token of every new connection. It calls
-  # no AWS API: it reads nothing of the channel and may only write its own logs.
-  authorizer = {
-    description = "Verifies the OIDC token of a new connection of the ${var.channel} channel"
-    environment = merge(
-      {
-        OIDC_ISSUER    = var.authorization.issuer
-        OIDC_AUDIENCES = join(",", var.authorization.audiences)
-      },
-      var.authorization.accounts_claim == null ? {} : { ACCOUNTS_CLAIM = var.authorization.accounts_claim },
-      length(var.authorization.allowed_origins) == 0 ? {} : { ALLOWED_ORIGINS = join(",", var.authorization.allowed_origins) },
-    )
-    table_actions = []
-    kms_actions   = []
-  }
-  functions = merge(local.routes, local.jwt ? { authorizer = local.authorizer } : {})
+  # The API's routes, keyed like the functions they invoke. `replay` and `presence` are frames a
+  # client sends ({"action": "replay", ...}); other actions keep API Gateway's own answer.
+  routes = merge(
+    {
+      connect    = { route_key = "$connect", authorization_type = { jwt = "CUSTOM", iam = "AWS_IAM", none = "NONE" }[var.authorization.type] }
+      disconnect = { route_key = "$disconnect", authorization_type = "NONE" }
+    },
+    local.message_log ? { replay = { route_key = "replay", authorization_type = "NONE" } } : {},
+    local.presence ? { presence = { route_key = "presence", authorization_type = "NONE" } } : {},
+  )
 
-  # Who may invoke each function: its route of this stage, or the API's authorizer.
+  # The shared presence function is addressed by its name: it reads this channel's table, stream
+  # and endpoint, so a reference to the function itself would be a cycle. Its module grants the
+  # invoke permission for this route.
+  integration_uris = merge(
+    { for key, function in module.function : key => function.invoke_arn },
+    local.presence ? {
+      presence = "arn:${data.aws_partition.current.partition}:apigateway:${local.region}:lambda:path/2015-03-31/functions/arn:${data.aws_partition.current.partition}:lambda:${local.region}:${local.account_id}:function:${var.presence_function_name}/invocations"
+    } : {},
+  )
+
+  # Who may invoke each of the channel's functions: its route of this stage, or the authorizer.
   invoke_source_arns = merge(
-    { for key, route in local.routes : key => "${aws_apigatewayv2_api.this.execution_arn}/${aws_apigatewayv2_stage.this.name}/${route.route_key}" },
+    { for key, route in local.routes : key => "${local.stage_path}/${route.route_key}" if contains(keys(local.functions), key) },
     { for authorizer in aws_apigatewayv2_authorizer.this : "authorizer" => "${aws_apigatewayv2_api.this.execution_arn}/authorizers/${authorizer.id}" },
   )
 
@@ -103,6 +146,10 @@ resource "aws_dynamodb_table" "this" {
   billing_mode = "PAY_PER_REQUEST"
   hash_key     = "connectionId"
 
+  # With presence, every connect and disconnect (and TTL expiry) reaches the presence function.
+  stream_enabled   = local.presence
+  stream_view_type = local.presence ? "NEW_AND_OLD_IMAGES" : null
+
   attribute {
     name = "connectionId"
     type = "S"
@@ -128,6 +175,48 @@ resource "aws_dynamodb_table" "this" {
 }
 
 ################################################################################
+# Message log
+################################################################################
+
+# Every message the stream processor posted on this channel, kept until `ttl` for clients that
+# replay what they missed: one item per message, in id order within the channel's partition.
+resource "aws_dynamodb_table" "messages" {
+  count = local.message_log ? 1 : 0
+
+  name         = coalesce(var.message_log.table_name, "${local.name}-messages")
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "channel"
+  range_key    = "id"
+
+  attribute {
+    name = "channel"
+    type = "S"
+  }
+
+  attribute {
+    name = "id"
+    type = "S"
+  }
+
+  ttl {
+    enabled        = true
+    attribute_name = "ttl"
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = var.kms_key_arn
+  }
+
+  # Messages live for the retention only: a backup would outlive them.
+  point_in_time_recovery {
+    enabled = false
+  }
+
+  tags = var.tags
+}
+
+################################################################################
 # Functions
 ################################################################################
 
@@ -143,14 +232,9 @@ module "function" {
 
   reserved_concurrent_executions = lookup(var.reserved_concurrency, each.key, null)
 
-  policy_statements = length(each.value.table_actions) == 0 ? {} : {
-    ConnectionsTable = {
-      actions   = each.value.table_actions
-      resources = [aws_dynamodb_table.this.arn]
-    }
-  }
-  kms_key_arn = var.kms_key_arn
-  kms_actions = each.value.kms_actions
+  policy_statements = each.value.policy_statements
+  kms_key_arn       = var.kms_key_arn
+  kms_actions       = each.value.kms_actions
 
   lambda = var.lambda
   tags   = var.tags
@@ -185,7 +269,7 @@ resource "aws_apigatewayv2_integration" "this" {
   api_id             = aws_apigatewayv2_api.this.id
   integration_type   = "AWS_PROXY"
   integration_method = "POST"
-  integration_uri    = module.function[each.key].invoke_arn
+  integration_uri    = local.integration_uris[each.key]
 }
 
 resource "aws_apigatewayv2_route" "this" {

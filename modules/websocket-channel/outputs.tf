@@ -33,13 +33,33 @@ output "connections_table_arn" {
   value       = aws_dynamodb_table.this.arn
 }
 
+output "connections_table_stream_arn" {
+  description = "ARN of the connections table's stream (new and old images), which feeds the presence function; `null` without presence."
+  value       = local.presence ? aws_dynamodb_table.this.stream_arn : null
+}
+
+output "messages_table_name" {
+  description = "Name of the channel's message log table (keys `channel` and `id`, TTL on `ttl`); `null` without the message log."
+  value       = try(aws_dynamodb_table.messages[0].name, null)
+}
+
+output "messages_table_arn" {
+  description = "ARN of the channel's message log table; `null` without the message log."
+  value       = try(aws_dynamodb_table.messages[0].arn, null)
+}
+
+output "presence_source_arn" {
+  description = "What API Gateway invokes the presence function as for this channel, `<execution-arn>/<stage>/presence` (the source ARN of its invoke permission); `null` without presence."
+  value       = local.presence ? "${local.stage_path}/presence" : null
+}
+
 output "execution_arn" {
   description = "Execution ARN of the WebSocket API, `arn:<partition>:execute-api:<region>:<account>:<api-id>`."
   value       = aws_apigatewayv2_api.this.execution_arn
 }
 
 output "function_names" {
-  description = "Names of the channel's functions: `{ connect = ..., disconnect = ... }`, and `authorizer` with JWT authorization."
+  description = "Names of the channel's functions: `{ connect = ..., disconnect = ... }`, `replay` with the message log, and `authorizer` with JWT authorization."
   value       = { for key, function in module.function : key => function.function_name }
 }
 

@@ -133,9 +133,47 @@ variable "data_attributes" {
 }
 
 variable "kms_key_arn" {
-  description = "ARN of a customer managed KMS key for the connections table; `null` uses the AWS managed key. The functions get only the KMS actions they need on it."
+  description = "ARN of a customer managed KMS key for the connections table and the message log; `null` uses the AWS managed key. The functions get only the KMS actions they need on it."
   type        = string
   default     = null
+}
+
+################################################################################
+# Message log
+################################################################################
+
+variable "message_log" {
+  description = "The channel's message log, the table the stream processor appends the channel's messages to, and the `replay` route with its function `<prefix>-<channel>-replay`: `table_name` (3-255 letters, digits, `_`, `-` or `.`; `null` for `<prefix>-<channel>-messages`) and `replay_max_messages` (`REPLAY_MAX_MESSAGES`, the most messages one replay sends, 1-1000, default 500). `null` for no message log."
+  type = object({
+    table_name          = optional(string)
+    replay_max_messages = optional(number, 500)
+  })
+  default = {}
+
+  validation {
+    condition     = try(var.message_log.table_name == null || can(regex("^[A-Za-z0-9_.-]{3,255}$", var.message_log.table_name)), true)
+    error_message = "message_log.table_name must be 3-255 letters, digits, '_', '-' or '.' (DynamoDB table name rules), or null for \"<name_prefix>-<channel>-messages\"."
+  }
+
+  validation {
+    condition     = try(contains(range(1, 1001), var.message_log.replay_max_messages), true)
+    error_message = "message_log.replay_max_messages must be a whole number between 1 and 1000: replay posts the messages one by one while API Gateway waits at most 29 s for the route."
+  }
+}
+
+################################################################################
+# Presence
+################################################################################
+
+variable "presence_function_name" {
+  description = "Name of the function that tells the channel's clients who is connected (the root module's `<prefix>-presence`): with it the connections table streams its changes and the API routes `presence` frames to that function, whose module grants API Gateway the invoke permission; `null` for no presence."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.presence_function_name == null || can(regex("^[A-Za-z0-9_-]{1,64}$", var.presence_function_name))
+    error_message = "presence_function_name must be a Lambda function name (1-64 letters, digits, '-' or '_'), or null for no presence."
+  }
 }
 
 ################################################################################
@@ -143,22 +181,23 @@ variable "kms_key_arn" {
 ################################################################################
 
 variable "lambda" {
-  description = "Settings the channel's functions share, as modules/lambda-function takes them (`packages_dir` with `connect.zip`, `disconnect.zip` and `authorizer.zip`, `runtime`, `architecture`, `memory_size`, `log_retention_in_days`, `log_group_kms_key_arn`, `role_permissions_boundary`)."
+  description = "Settings the channel's functions share, as modules/lambda-function takes them (`packages_dir` with `connect.zip`, `disconnect.zip`, `replay.zip` and `authorizer.zip`, `runtime`, `architecture`, `memory_size`, `log_retention_in_days`, `log_group_kms_key_arn`, `role_permissions_boundary`)."
   type        = any
 }
 
 variable "timeouts" {
-  description = "Timeout in seconds of each function: `connect`, `disconnect` and `authorizer`, 1-29 (API Gateway waits at most 29 s). Other keys are ignored."
+  description = "Timeout in seconds of each function: `connect`, `disconnect`, `authorizer` and `replay`, 1-29 (API Gateway waits at most 29 s). Other keys are ignored."
   type = object({
     connect    = optional(number, 10)
     disconnect = optional(number, 10)
     authorizer = optional(number, 10)
+    replay     = optional(number, 29)
   })
   default = {}
 
   validation {
     condition     = alltrue([for timeout in values(var.timeouts) : timeout >= 1 && timeout <= 29])
-    error_message = "timeouts.connect, .disconnect and .authorizer must be between 1 and 29 seconds: API Gateway gives up on an integration or authorizer after 29 s."
+    error_message = "timeouts.connect, .disconnect, .authorizer and .replay must be between 1 and 29 seconds: API Gateway gives up on an integration or authorizer after 29 s."
   }
 }
 

@@ -67,6 +67,16 @@ HISTORY_AUTHORIZER_ENVIRONMENT = {
 }
 ACCESS_LOG_RETENTION_DAYS = 365
 
+# Clients that reconnect: every channel's message log (kept three days, replayed 200 messages per
+# frame) and presence on the agents' and the dashboards' channels.
+MESSAGE_RETENTION_SECONDS = 3 * 24 * 3600
+REPLAY_MAX_MESSAGES = 200
+MESSAGES_KEY_SCHEMA = [
+    {"AttributeName": "channel", "KeyType": "HASH"},
+    {"AttributeName": "id", "KeyType": "RANGE"},
+]
+PRESENCE_CHANNELS = ("remediation", "history")
+
 # What tests/integration/terraform/complete_on_moto turns on beyond the example's defaults.
 KMS_KEY_ALIAS = "alias/incident-ws-complete"
 RESERVED_CONCURRENCY = {"connect": 5, "authorizer": 5}
@@ -144,6 +154,20 @@ class Deployment:
         """The event source mapping of the incident stream (moto filters only by source ARN)."""
         (mapping,) = self.client("lambda").list_event_source_mappings(
             EventSourceArn=self.outputs["incident_stream_arn"]
+        )["EventSourceMappings"]
+        return mapping
+
+    def connections_stream_arn(self, channel: str) -> str | None:
+        """The latest stream of the channel's connections table, `None` when it streams nothing."""
+        table = self.client("dynamodb").describe_table(
+            TableName=self.channels[channel]["connections_table_name"]
+        )["Table"]
+        return table.get("LatestStreamArn") if table.get("StreamSpecification") else None
+
+    def presence_mapping(self, channel: str) -> dict[str, Any]:
+        """The event source mapping of the channel's connections stream."""
+        (mapping,) = self.client("lambda").list_event_source_mappings(
+            EventSourceArn=self.connections_stream_arn(channel)
         )["EventSourceMappings"]
         return mapping
 

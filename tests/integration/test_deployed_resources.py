@@ -18,6 +18,10 @@ from tests.integration.deployment import (
     HISTORY_THROTTLING,
     JWT_CHANNELS,
     LOG_RETENTION_DAYS,
+    MESSAGE_RETENTION_SECONDS,
+    MESSAGES_KEY_SCHEMA,
+    PRESENCE_CHANNELS,
+    REPLAY_MAX_MESSAGES,
     RESERVED_CONCURRENCY,
     ROUTED_CHANNELS,
     Deployment,
@@ -28,6 +32,10 @@ from tests.support.lambda_zip import DIST_DIR
 pytestmark = [pytest.mark.terraform, pytest.mark.timeout(600)]
 
 STREAM_EVENT_FILTER = {"eventName": ["INSERT", "MODIFY"]}
+# Connects and disconnects (and TTL expiries) reach the presence function; the gone marker does not.
+PRESENCE_EVENT_FILTER = {"eventName": ["INSERT", "REMOVE"]}
+# The presence mappings give up after 3 retries or 10 minutes: a later announcement is stale.
+PRESENCE_RETRIES = {"MaximumRetryAttempts": 3, "MaximumRecordAgeInSeconds": 600}
 # examples/complete keeps the channel defaults: 3 h TTL, source IP stored.
 CONNECTION_DEFAULTS = {"CONNECTION_TTL_SECONDS": "10800", "STORE_SOURCE_IP": "true"}
 CONNECT_ROUTE_AUTHORIZATION = {"jwt": "CUSTOM", "iam": "AWS_IAM", "none": "NONE"}
@@ -65,8 +73,10 @@ def _all_function_names(deployment: Deployment) -> list[tuple[str, str]]:
             for kind in ("connect", "disconnect", "authorizer")
             for channel in names[kind]
         ),
+        *(("replay", name) for name in names["replay"].values()),
         ("stream_processor", names["stream_processor"]),
         ("heartbeat", names["heartbeat"]),
+        ("presence", names["presence"]),
         ("findings", names["findings"]),
     ]
 
@@ -106,10 +116,13 @@ def test_example_deploys_the_original_channels_with_their_table_names(deployment
     assert tables == COMPLETE_CHANNEL_TABLES
 
 
+@pytest.mark.parametrize("table", ["connections_table_name", "messages_table_name"])
 @pytest.mark.parametrize("channel", COMPLETE_CHANNELS)
-def test_connections_table_expires_items_through_the_ttl_attribute(deployment, channel):
+def test_connections_table_and_message_log_expire_items_through_the_ttl_attribute(
+    deployment, channel, table
+):
     ttl = deployment.client("dynamodb").describe_time_to_live(
-        TableName=deployment.channels[channel]["connections_table_name"]
+        TableName=deployment.channels[channel][table]
     )["TimeToLiveDescription"]
     assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", "ttl")
 
@@ -434,6 +447,155 @@ def test_dead_letter_queue_is_encrypted(deployment):
         QueueUrl=deployment.outputs["dead_letter_queue_url"], AttributeNames=["All"]
     )["Attributes"]
     assert attributes.get("SqsManagedSseEnabled") == "true" or attributes.get("KmsMasterKeyId")
+
+
+# -- message log and replay ------------------------------------------------------------
+
+
+def _table(deployment: Deployment, name: str) -> dict:
+    return deployment.client("dynamodb").describe_table(TableName=name)["Table"]
+
+
+def _invokers(deployment: Deployment, function_name: str) -> set[tuple[str, str]]:
+    statements = deployment.permission_statements(function_name)
+    return {(s["Principal"]["Service"], _source_arn(s)) for s in statements}
+
+
+def _route_arn(deployment: Deployment, channel: str, route_key: str) -> str:
+    stage = deployment.channels[channel]["stage_name"]
+    return f"{deployment.execution_arn(channel)}/{stage}/{route_key}"
+
+
+@pytest.mark.parametrize("channel", COMPLETE_CHANNELS)
+def test_every_channel_logs_its_messages_in_a_table_keyed_by_channel_and_id(deployment, channel):
+    table = _table(deployment, deployment.channels[channel]["messages_table_name"])
+    assert table["TableName"] == f"incident-ws-{channel}-messages"
+    assert table["KeySchema"] == MESSAGES_KEY_SCHEMA
+    assert {(a["AttributeName"], a["AttributeType"]) for a in table["AttributeDefinitions"]} == {
+        ("channel", "S"),
+        ("id", "S"),
+    }
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+
+
+@pytest.mark.parametrize("channel", COMPLETE_CHANNELS)
+def test_message_log_is_encrypted_with_the_customer_managed_key(deployment, channel):
+    sse = _table(deployment, deployment.channels[channel]["messages_table_name"])["SSEDescription"]
+    assert (sse["Status"], sse["SSEType"]) == ("ENABLED", "KMS")
+    assert sse["KMSMasterKeyArn"] == deployment.kms_key_arn()
+
+
+def test_stream_processor_logs_the_routed_channels_messages_for_the_retention(deployment):
+    environment = deployment.environment(deployment.functions["stream_processor"])
+    logs = {key: c["messages_table"] for key, c in json.loads(environment["CHANNELS"]).items()}
+    assert logs == {key: deployment.channels[key]["messages_table_name"] for key in ROUTED_CHANNELS}
+    assert environment["MESSAGE_RETENTION_SECONDS"] == str(MESSAGE_RETENTION_SECONDS)
+
+
+@pytest.mark.parametrize("channel", COMPLETE_CHANNELS)
+def test_replay_route_proxies_to_the_channels_replay_function(deployment, channel):
+    integration = _routes(deployment, channel)["replay"]
+    function_arn = deployment.function_arn(deployment.functions["replay"][channel])
+    assert integration["IntegrationType"] == "AWS_PROXY"
+    assert integration["IntegrationUri"].endswith(f"/functions/{function_arn}/invocations")
+
+
+@pytest.mark.parametrize("channel", COMPLETE_CHANNELS)
+def test_no_channel_answers_unknown_actions_itself(deployment, channel):
+    assert "$default" not in _routes(deployment, channel)
+
+
+@pytest.mark.parametrize("channel", COMPLETE_CHANNELS)
+def test_replay_function_may_be_invoked_only_by_its_channels_replay_route(deployment, channel):
+    invokers = _invokers(deployment, deployment.functions["replay"][channel])
+    assert invokers == {("apigateway.amazonaws.com", _route_arn(deployment, channel, "replay"))}
+
+
+@pytest.mark.parametrize("channel", COMPLETE_CHANNELS)
+def test_replay_function_reads_its_channels_tables_and_posts_to_its_stage(deployment, channel):
+    environment = deployment.environment(deployment.functions["replay"][channel])
+    assert environment == {
+        "CHANNEL_NAME": channel,
+        "CONNECTIONS_TABLE": deployment.channels[channel]["connections_table_name"],
+        "MESSAGES_TABLE": deployment.channels[channel]["messages_table_name"],
+        "MANAGEMENT_ENDPOINT": deployment.management_endpoint(channel),
+        "REPLAY_MAX_MESSAGES": str(REPLAY_MAX_MESSAGES),
+    }
+
+
+# -- presence --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("channel", PRESENCE_CHANNELS)
+def test_presence_channel_streams_its_connections_with_both_images(deployment, channel):
+    table = _table(deployment, deployment.channels[channel]["connections_table_name"])
+    assert table["StreamSpecification"] == {
+        "StreamEnabled": True,
+        "StreamViewType": "NEW_AND_OLD_IMAGES",
+    }
+
+
+@pytest.mark.parametrize("channel", [c for c in COMPLETE_CHANNELS if c not in PRESENCE_CHANNELS])
+def test_channel_without_presence_streams_nothing_and_routes_no_presence(deployment, channel):
+    assert deployment.connections_stream_arn(channel) is None
+    assert "presence" not in _routes(deployment, channel)
+    assert deployment.channels[channel]["presence"] is False
+
+
+@pytest.mark.parametrize("channel", PRESENCE_CHANNELS)
+def test_presence_route_proxies_to_the_shared_presence_function(deployment, channel):
+    integration = _routes(deployment, channel)["presence"]
+    function_arn = deployment.function_arn(deployment.functions["presence"])
+    assert integration["IntegrationType"] == "AWS_PROXY"
+    assert integration["IntegrationUri"].endswith(f"/functions/{function_arn}/invocations")
+
+
+def test_presence_function_may_be_invoked_only_by_the_presence_routes(deployment):
+    invokers = _invokers(deployment, deployment.functions["presence"])
+    assert invokers == {
+        ("apigateway.amazonaws.com", _route_arn(deployment, channel, "presence"))
+        for channel in PRESENCE_CHANNELS
+    }
+
+
+@pytest.mark.parametrize("channel", PRESENCE_CHANNELS)
+def test_presence_mapping_feeds_the_channels_connects_and_disconnects(deployment, channel):
+    mapping = deployment.presence_mapping(channel)
+    patterns = [json.loads(f["Pattern"]) for f in mapping["FilterCriteria"]["Filters"]]
+    assert mapping["FunctionArn"] == deployment.function_arn(deployment.functions["presence"])
+    assert patterns == [PRESENCE_EVENT_FILTER]
+
+
+@pytest.mark.parametrize("channel", PRESENCE_CHANNELS)
+def test_presence_mapping_reports_partial_failures_and_gives_up_on_stale_records(
+    deployment, channel
+):
+    mapping = deployment.presence_mapping(channel)
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["BisectBatchOnFunctionError"] is True
+    assert {key: mapping[key] for key in PRESENCE_RETRIES} == PRESENCE_RETRIES
+    destination = mapping["DestinationConfig"]["OnFailure"]["Destination"]
+    assert destination == deployment.queue_arn(deployment.outputs["presence_dead_letter_queue_url"])
+
+
+def test_presence_function_reaches_the_presence_channels_only(deployment):
+    environment = deployment.environment(deployment.functions["presence"])
+    channels = json.loads(environment["CHANNELS"])
+    assert {key: (c["table"], c["endpoint"], c["presence"]) for key, c in channels.items()} == {
+        key: (
+            deployment.channels[key]["connections_table_name"],
+            deployment.management_endpoint(key),
+            True,
+        )
+        for key in PRESENCE_CHANNELS
+    }
+
+
+def test_presence_dead_letter_queue_is_encrypted_with_the_customer_managed_key(deployment):
+    attributes = deployment.client("sqs").get_queue_attributes(
+        QueueUrl=deployment.outputs["presence_dead_letter_queue_url"], AttributeNames=["All"]
+    )["Attributes"]
+    assert attributes["KmsMasterKeyId"] == deployment.kms_key_arn()
 
 
 # -- heartbeat -------------------------------------------------------------------------

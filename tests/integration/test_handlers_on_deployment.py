@@ -48,16 +48,21 @@ def connections_api() -> Iterator[FakeConnectionsApi]:
 
 
 @pytest.fixture
-def run_lambda(deployment: Deployment, moto_endpoint: str) -> LambdaRunner:
-    """Invokes a deployed function's handler with the function's own environment."""
+def run_lambda(
+    deployment: Deployment, moto_endpoint: str, connections_api: FakeConnectionsApi
+) -> LambdaRunner:
+    """Invokes a deployed function's handler with the function's own environment, its
+    `@connections` posts sent to the fake API."""
 
-    def run(
-        function_name: str, code: str, event: dict, management_api_url: str | None = None
-    ) -> Any:
+    def run(function_name: str, code: str, event: dict) -> Any:
         environment = dict(deployment.environment(function_name))
-        if management_api_url:
+        if "CHANNELS" in environment:
             environment["CHANNELS"] = _with_management_api_url(
-                environment["CHANNELS"], management_api_url
+                environment["CHANNELS"], connections_api.url
+            )
+        if "MANAGEMENT_ENDPOINT" in environment:
+            environment["MANAGEMENT_ENDPOINT"] = _on_fake_api(
+                environment["MANAGEMENT_ENDPOINT"], connections_api.url
             )
         with _lambda_environment(environment, deployment.region, moto_endpoint):
             return load_handler(code).handler(event, None)
@@ -79,11 +84,18 @@ def _lambda_environment(variables: dict[str, str], region: str, aws_endpoint: st
 
 
 def _with_management_api_url(channels_json: str, url: str) -> str:
-    """The CHANNELS value with each endpoint's scheme and host replaced by `url`'s."""
+    """The CHANNELS value with each endpoint moved onto the fake API at `url`."""
     channels = json.loads(channels_json)
     for channel in channels.values():
-        channel["endpoint"] = url + urlsplit(channel["endpoint"]).path
+        channel["endpoint"] = _on_fake_api(channel["endpoint"], url)
     return json.dumps(channels)
+
+
+def _on_fake_api(endpoint: str, url: str) -> str:
+    """`https://{api-id}.execute-api.{region}.amazonaws.com/{stage}` as `{url}/{api-id}/{stage}`,
+    the form a local stage has: the handlers still tell which API stage it is."""
+    parts = urlsplit(endpoint)
+    return f"{url}/{parts.hostname.split('.')[0]}{parts.path}"
 
 
 def _connect(run_lambda: LambdaRunner, deployment: Deployment, channel: str) -> str:
@@ -117,9 +129,10 @@ def _stored(deployment: Deployment, channel: str, connection_id: str) -> dict | 
     )
 
 
-def _stream_event(deployment: Deployment, key: dict) -> dict:
-    """The mapped stream's records for one item, as the event source mapping delivers them."""
-    stream_arn = deployment.stream_mapping()["EventSourceArn"]
+def _stream_event(deployment: Deployment, key: dict, stream_arn: str | None = None) -> dict:
+    """A stream's records for one item, as the event source mapping delivers them (by default
+    the incident stream's)."""
+    stream_arn = stream_arn or deployment.stream_mapping()["EventSourceArn"]
     streams = deployment.client("dynamodbstreams")
     records = []
     for shard in streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]:
@@ -189,12 +202,7 @@ def test_stream_processor_delivers_an_incident_to_the_routed_channels_connection
     event = _stream_event(deployment, key)
     assert [record["eventName"] for record in event["Records"]] == ["INSERT"]
 
-    response = run_lambda(
-        deployment.functions["stream_processor"],
-        "stream_processor",
-        event,
-        management_api_url=connections_api.url,
-    )
+    response = run_lambda(deployment.functions["stream_processor"], "stream_processor", event)
 
     assert response == {"batchItemFailures": []}
     received = {
@@ -212,12 +220,7 @@ def test_heartbeat_pings_connections_of_every_channel(run_lambda, deployment, co
         channel: _connect(run_lambda, deployment, channel) for channel in COMPLETE_CHANNELS
     }
 
-    result = run_lambda(
-        deployment.functions["heartbeat"],
-        "heartbeat",
-        schedule_event(),
-        management_api_url=connections_api.url,
-    )
+    result = run_lambda(deployment.functions["heartbeat"], "heartbeat", schedule_event())
 
     assert set(result) == set(COMPLETE_CHANNELS)
     assert all(entry["sent"] >= 1 and entry["failed"] == 0 for entry in result.values())
@@ -226,6 +229,81 @@ def test_heartbeat_pings_connections_of_every_channel(run_lambda, deployment, co
         for channel, connection in listeners.items()
     }
     assert pings == {channel: ["ping"] for channel in COMPLETE_CHANNELS}
+
+
+def _frame_event(deployment: Deployment, channel: str, connection_id: str, frame: dict) -> dict:
+    """What the channel's API passes a route's function for a frame a connected client sent."""
+    event = disconnect_event(connection_id)
+    api = deployment.channels[channel]
+    event["requestContext"].update(
+        routeKey=frame["action"],
+        eventType="MESSAGE",
+        apiId=api["api_id"],
+        stage=api["stage_name"],
+        domainName=urlsplit(api["management_endpoint"]).hostname,
+    )
+    return {**event, "body": json.dumps(frame), "isBase64Encoded": False}
+
+
+def test_replay_sends_a_connection_the_messages_logged_after_its_last_id(
+    run_lambda, deployment, connections_api
+):
+    connection = _connect(run_lambda, deployment, "history")
+    # Ids are `<epoch seconds>-<sequence number, 40 digits>`: these sort after any real message.
+    last_seen, missed = "9999999998-" + "0" * 40, "9999999999-" + "0" * 39 + "1"
+    body = json.dumps({"type": "incident", "id": missed, "incident_id": "inc-replayed"})
+    deployment.client("dynamodb").put_item(
+        TableName=deployment.channels["history"]["messages_table_name"],
+        Item={"channel": {"S": "history"}, "id": {"S": missed}, "body": {"S": body}},
+    )
+
+    response = run_lambda(
+        deployment.functions["replay"]["history"],
+        "replay",
+        _frame_event(deployment, "history", connection, {"action": "replay", "since": last_seen}),
+    )
+
+    assert response == {"statusCode": 200}
+    assert [json.loads(frame) for frame in connections_api.bodies(connection)] == [
+        json.loads(body),
+        {"type": "replay_complete", "count": 1, "lastId": missed},
+    ]
+
+
+def test_presence_announces_a_new_connection_to_its_channel(
+    run_lambda, deployment, connections_api
+):
+    listener = _connect(run_lambda, deployment, "remediation")
+    newcomer = _connect(run_lambda, deployment, "remediation")
+    event = _stream_event(
+        deployment,
+        {"connectionId": {"S": newcomer}},
+        stream_arn=deployment.connections_stream_arn("remediation"),
+    )
+    assert [record["eventName"] for record in event["Records"]] == ["INSERT"]
+
+    response = run_lambda(deployment.functions["presence"], "presence", event)
+
+    assert response == {"batchItemFailures": []}
+    announced = [json.loads(frame) for frame in connections_api.bodies(listener)]
+    assert [(m["type"], m["event"], m["clientId"]) for m in announced] == [
+        ("presence", "online", "soc-dashboard")
+    ]
+
+
+def test_presence_route_lists_the_channels_members(run_lambda, deployment, connections_api):
+    connection = _connect(run_lambda, deployment, "history")
+
+    response = run_lambda(
+        deployment.functions["presence"],
+        "presence",
+        _frame_event(deployment, "history", connection, {"action": "presence"}),
+    )
+
+    assert response == {"statusCode": 200}
+    (frame,) = [json.loads(body) for body in connections_api.bodies(connection)]
+    assert frame["type"] == "presence_members"
+    assert "soc-dashboard" in {member["clientId"] for member in frame["members"]}
 
 
 def _guardduty_finding_event() -> dict:
@@ -292,12 +370,7 @@ def test_remediation_log_is_kept_beside_its_incident_and_both_are_broadcast(
             deployment, {"incident_id": {"S": incident_id}, "entry_id": {"S": entry}}
         )["Records"]
     ]
-    run_lambda(
-        deployment.functions["stream_processor"],
-        "stream_processor",
-        {"Records": records},
-        management_api_url=connections_api.url,
-    )
+    run_lambda(deployment.functions["stream_processor"], "stream_processor", {"Records": records})
     received = [json.loads(body) for body in connections_api.bodies(history)]
     assert sorted((m["type"], m["incident_id"]) for m in received) == [
         ("incident", incident_id),

@@ -16,6 +16,7 @@ import pytest
 from tests.integration.deployment import (
     COMPLETE_CHANNELS,
     JWT_CHANNELS,
+    PRESENCE_CHANNELS,
     ROUTED_CHANNELS,
     Deployment,
 )
@@ -32,17 +33,32 @@ STREAM_READ = (
     "dynamodb:GetShardIterator",
     "dynamodb:ListStreams",
 )
-CHANNEL_TABLE = {"connect": ("dynamodb:PutItem",), "disconnect": ("dynamodb:DeleteItem",)}
-BROADCAST_TABLE = ("dynamodb:Scan", "dynamodb:DeleteItem")
+CHANNEL_TABLE = {
+    "connect": ("dynamodb:PutItem",),
+    "disconnect": ("dynamodb:DeleteItem",),
+    "replay": ("dynamodb:GetItem",),
+}
+# Delivering functions mark (UpdateItem) and remove the connections that are gone; presence reads.
+BROADCAST_TABLE = {
+    "stream_processor": ("dynamodb:Scan", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
+    "heartbeat": ("dynamodb:Scan", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
+    "presence": ("dynamodb:Scan", "dynamodb:GetItem"),
+}
 MANAGE_CONNECTIONS = ("execute-api:ManageConnections",)
-BROADCAST_CHANNELS = {"stream_processor": ROUTED_CHANNELS, "heartbeat": COMPLETE_CHANNELS}
+BROADCAST_CHANNELS = {
+    "stream_processor": ROUTED_CHANNELS,
+    "heartbeat": COMPLETE_CHANNELS,
+    "presence": PRESENCE_CHANNELS,
+}
 # On the customer managed key: what each function's reads and writes of encrypted data need.
 KEY_USE = {
     "connect": ("kms:Decrypt", "kms:GenerateDataKey"),
     "disconnect": ("kms:Decrypt",),
     "authorizer": (),
+    "replay": ("kms:Decrypt",),
     "stream_processor": ("kms:Decrypt", "kms:GenerateDataKey"),
     "heartbeat": ("kms:Decrypt",),
+    "presence": ("kms:Decrypt", "kms:GenerateDataKey"),
     "findings": ("kms:Decrypt", "kms:GenerateDataKey"),
 }
 # What API Gateway uses the account's CloudWatch role for: the actions of the policy AWS provides
@@ -60,16 +76,18 @@ FUNCTIONS = [
     *(("connect", channel) for channel in COMPLETE_CHANNELS),
     *(("disconnect", channel) for channel in COMPLETE_CHANNELS),
     *(("authorizer", channel) for channel in JWT_CHANNELS),
+    *(("replay", channel) for channel in COMPLETE_CHANNELS),
     ("stream_processor", None),
     ("heartbeat", None),
+    ("presence", None),
     ("findings", None),
 ]
 FUNCTION_IDS = [f"{kind}-{channel}" if channel else kind for kind, channel in FUNCTIONS]
 
 
 class Function(NamedTuple):
-    kind: str  # the handler: connect, disconnect, authorizer, stream_processor, heartbeat, findings
-    channel: str | None  # for connect, disconnect and authorizer
+    kind: str  # the handler: connect, disconnect, authorizer, replay, stream_processor, ...
+    channel: str | None  # for connect, disconnect, authorizer and replay
     name: str
 
 
@@ -80,23 +98,33 @@ def _grants(actions: tuple[str, ...], resources: list[str]) -> set[Grant]:
 def _needed_grants(deployment: Deployment, function: Function) -> set[Grant]:
     """What README's least-privilege table gives each function, on the ARNs of this deployment."""
     tables = {key: c["connections_table_arn"] for key, c in deployment.channels.items()}
+    logs = {key: c["messages_table_arn"] for key, c in deployment.channels.items()}
     grants = _grants(LOG_WRITE, [f"{deployment.log_group_arn(function.name)}:*"])
     grants |= _grants(KEY_USE[function.kind], [deployment.kms_key_arn()])
     if function.kind == "authorizer":
         return grants
+    if function.kind == "replay":
+        grants |= _grants(("dynamodb:Query",), [logs[function.channel]])
+        grants |= _grants(MANAGE_CONNECTIONS, [deployment.manage_connections_arn(function.channel)])
     if function.channel:
         return grants | _grants(CHANNEL_TABLE[function.kind], [tables[function.channel]])
     if function.kind == "findings":
         grants |= _grants(("dynamodb:PutItem",), [deployment.outputs["incident_table_arn"]])
         return grants | _grants(("sqs:SendMessage",), [deployment.findings_dead_letter_queue_arn()])
     reached = BROADCAST_CHANNELS[function.kind]
-    grants |= _grants(BROADCAST_TABLE, [tables[key] for key in reached])
+    grants |= _grants(BROADCAST_TABLE[function.kind], [tables[key] for key in reached])
     grants |= _grants(
         MANAGE_CONNECTIONS, [deployment.manage_connections_arn(key) for key in reached]
     )
     if function.kind == "stream_processor":
+        grants |= _grants(("dynamodb:BatchWriteItem",), [logs[key] for key in reached])
         grants |= _grants(STREAM_READ, [deployment.outputs["incident_stream_arn"]])
         grants |= _grants(("sqs:SendMessage",), [deployment.dead_letter_queue_arn()])
+    if function.kind == "presence":
+        streams = [deployment.connections_stream_arn(key) for key in reached]
+        grants |= _grants(STREAM_READ, streams)
+        presence_queue = deployment.queue_arn(deployment.outputs["presence_dead_letter_queue_url"])
+        grants |= _grants(("sqs:SendMessage",), [presence_queue])
     return grants
 
 

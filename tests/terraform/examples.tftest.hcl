@@ -40,6 +40,16 @@ run "complete_example_keeps_the_original_table_names" {
     condition     = keys(output.finding_rule_arns) == ["guardduty", "securityhub-asff", "securityhub-ocsf"] && output.findings_dead_letter_queue_url != null
     error_message = "examples/complete must turn on GuardDuty and both Security Hub formats."
   }
+
+  assert {
+    condition     = { for key, channel in output.channels : key => channel.presence } == { events = false, remediation = true, history = true } && output.function_names.presence == "incident-ws-presence"
+    error_message = "examples/complete must show who is connected on remediation (agent status) and history (dashboards)."
+  }
+
+  assert {
+    condition     = alltrue([for channel in values(output.channels) : channel.messages_table_name != null]) && keys(output.function_names.replay) == ["events", "history", "remediation"]
+    error_message = "examples/complete must keep every channel's message log for replay."
+  }
 }
 
 run "local_example_relies_on_the_default_routes_and_turns_findings_on" {
@@ -103,5 +113,23 @@ run "local_example_accepts_the_local_issuers_tokens_on_every_channel" {
   assert {
     condition     = [for channel in values(output.incident_ws.channels) : channel.authorization_type] == ["jwt", "jwt", "jwt"]
     error_message = "examples/local must put the JWT authorizer on every channel, as make demo shows it."
+  }
+}
+
+run "local_example_shows_who_is_online_and_replays_on_every_channel" {
+  command = plan
+
+  module {
+    source = "./examples/local"
+  }
+
+  variables {
+    aws_endpoint = "http://127.0.0.1:5000"
+    oidc_issuer  = "http://127.0.0.1:8001"
+  }
+
+  assert {
+    condition     = alltrue([for channel in values(output.incident_ws.channels) : channel.presence && channel.messages_table_name != null])
+    error_message = "examples/local must turn presence and the message log on for every channel: the demo dashboard shows who is online and replays what it missed."
   }
 }

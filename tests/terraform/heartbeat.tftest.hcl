@@ -68,7 +68,7 @@ run "heartbeat_is_configured_for_and_allowed_on_every_channel" {
       events  = { table = "WebSocketConnections_v2", endpoint = "https://ev1.execute-api.eu-west-1.amazonaws.com/prod", data_attributes = null }
       history = { table = "IncidentWebSocketConnections", endpoint = "https://hi1.execute-api.eu-west-1.amazonaws.com/prod", data_attributes = null }
     }
-    error_message = "CHANNELS must list every channel with its table and management endpoint."
+    error_message = "CHANNELS must list every channel with its table and management endpoint (and no message log: the heartbeat sends only pings)."
   }
 
   assert {
@@ -80,11 +80,11 @@ run "heartbeat_is_configured_for_and_allowed_on_every_channel" {
     condition = {
       for statement in jsondecode(module.function.policy).Statement : statement.Sid => [statement.Action, statement.Resource]
       } == {
-      ConnectionsTables = [["dynamodb:Scan", "dynamodb:DeleteItem"], [for channel in var.channels : channel.connections_table_arn]]
+      ConnectionsTables = [["dynamodb:Scan", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], [for channel in var.channels : channel.connections_table_arn]]
       PostToConnections = [["execute-api:ManageConnections"], [for channel in var.channels : channel.manage_connections_arn]]
       WriteOwnLogs      = [["logs:CreateLogStream", "logs:PutLogEvents"], ["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/mocked:*"]]
     }
-    error_message = "The heartbeat's policy must be exactly Scan+DeleteItem and ManageConnections on every channel, plus its own logs."
+    error_message = "The heartbeat's policy must be exactly Scan+UpdateItem+DeleteItem and ManageConnections on every channel, plus its own logs."
   }
 }
 

@@ -12,18 +12,21 @@ variables {
   message_routing = { incident = ["history"], remediation = ["history"] }
   lambda          = { packages_dir = "functions/dist", runtime = "python3.12", architecture = "x86_64", memory_size = 256, log_retention_in_days = 30 }
 
-  # What modules/fan-out builds for the history channel alone (see fan_out.tftest.hcl).
+  # What modules/fan-out builds for the history channel alone, with its message log (see
+  # fan_out.tftest.hcl).
   fan_out = {
     channels = ["history"]
     environment_variables = {
-      CHANNELS        = jsonencode({ history = { table = "IncidentWebSocketConnections", endpoint = "https://hi1.execute-api.eu-west-1.amazonaws.com/prod" } })
-      MAX_CONCURRENCY = "32"
+      CHANNELS                  = jsonencode({ history = { table = "IncidentWebSocketConnections", endpoint = "https://hi1.execute-api.eu-west-1.amazonaws.com/prod", messages_table = "incident-ws-history-messages" } })
+      MAX_CONCURRENCY           = "32"
+      MESSAGE_RETENTION_SECONDS = "86400"
     }
     policy_statements = {
-      ConnectionsTables = { actions = ["dynamodb:Scan", "dynamodb:DeleteItem"], resources = ["arn:aws:dynamodb:eu-west-1:123456789012:table/IncidentWebSocketConnections"] }
+      ConnectionsTables = { actions = ["dynamodb:Scan", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], resources = ["arn:aws:dynamodb:eu-west-1:123456789012:table/IncidentWebSocketConnections"] }
       PostToConnections = { actions = ["execute-api:ManageConnections"], resources = ["arn:aws:execute-api:eu-west-1:123456789012:hi1/prod/POST/@connections/*"] }
+      MessageLogs       = { actions = ["dynamodb:BatchWriteItem"], resources = ["arn:aws:dynamodb:eu-west-1:123456789012:table/incident-ws-history-messages"] }
     }
-    kms_actions = ["kms:Decrypt"]
+    kms_actions = ["kms:Decrypt", "kms:GenerateDataKey"]
   }
 }
 
@@ -149,10 +152,16 @@ run "processor_is_configured_for_and_allowed_on_its_fan_out_channels_only" {
 
   assert {
     condition = jsondecode(module.function.environment_variables.CHANNELS).history == {
-      table    = "IncidentWebSocketConnections"
-      endpoint = "https://hi1.execute-api.eu-west-1.amazonaws.com/prod"
+      table          = "IncidentWebSocketConnections"
+      endpoint       = "https://hi1.execute-api.eu-west-1.amazonaws.com/prod"
+      messages_table = "incident-ws-history-messages"
     }
-    error_message = "Each CHANNELS entry must carry the channel's table and management endpoint."
+    error_message = "Each CHANNELS entry must carry the channel's table, management endpoint and message log."
+  }
+
+  assert {
+    condition     = module.function.environment_variables.MESSAGE_RETENTION_SECONDS == "86400"
+    error_message = "MESSAGE_RETENTION_SECONDS must be passed to the function."
   }
 
   assert {
@@ -170,12 +179,13 @@ run "processor_is_configured_for_and_allowed_on_its_fan_out_channels_only" {
       for statement in jsondecode(module.function.policy).Statement : statement.Sid => [statement.Action, statement.Resource]
       } == {
       ReadIncidentStream = [["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"], [aws_dynamodb_table.this[0].stream_arn]]
-      ConnectionsTables  = [["dynamodb:Scan", "dynamodb:DeleteItem"], ["arn:aws:dynamodb:eu-west-1:123456789012:table/IncidentWebSocketConnections"]]
+      ConnectionsTables  = [["dynamodb:Scan", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], ["arn:aws:dynamodb:eu-west-1:123456789012:table/IncidentWebSocketConnections"]]
       PostToConnections  = [["execute-api:ManageConnections"], ["arn:aws:execute-api:eu-west-1:123456789012:hi1/prod/POST/@connections/*"]]
+      MessageLogs        = [["dynamodb:BatchWriteItem"], ["arn:aws:dynamodb:eu-west-1:123456789012:table/incident-ws-history-messages"]]
       DeadLetterQueue    = [["sqs:SendMessage"], [aws_sqs_queue.this.arn]]
       WriteOwnLogs       = [["logs:CreateLogStream", "logs:PutLogEvents"], ["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/mocked:*"]]
     }
-    error_message = "The stream processor's policy must be exactly: stream read, Scan+DeleteItem and ManageConnections on routed channels only, SendMessage on its queue, its own logs."
+    error_message = "The stream processor's policy must be exactly: stream read, Scan+UpdateItem+DeleteItem and ManageConnections on routed channels only, BatchWriteItem on their message logs, SendMessage on its queue, its own logs."
   }
 }
 

@@ -292,3 +292,133 @@ run "default_routes_give_every_default_channel_a_producer" {
     error_message = "The remediation channel must be among the stream processor's CHANNELS by default."
   }
 }
+
+run "every_channel_logs_its_messages_for_replay_by_default" {
+  command = plan
+
+  variables {
+    stream_routes = { incident = ["events", "history"] }
+  }
+
+  assert {
+    condition     = { for key, channel in output.channels : key => channel.messages_table_name } == { events = "incident-ws-events-messages", history = "incident-ws-history-messages", remediation = "incident-ws-remediation-messages" }
+    error_message = "Every channel must have a message log named <name_prefix>-<channel>-messages by default."
+  }
+
+  assert {
+    condition     = output.function_names.replay == { events = "incident-ws-events-replay", history = "incident-ws-history-replay", remediation = "incident-ws-remediation-replay" }
+    error_message = "Every channel must have its own replay function named <prefix>-<channel>-replay."
+  }
+
+  assert {
+    condition     = { for key, channel in jsondecode(module.fan_out["stream_processor"].environment_variables.CHANNELS) : key => channel.messages_table } == { events = "incident-ws-events-messages", history = "incident-ws-history-messages" }
+    error_message = "The stream processor's CHANNELS must name the routed channels' message logs."
+  }
+
+  assert {
+    condition     = module.fan_out["stream_processor"].policy_statements.MessageLogs.resources == [module.channel["events"].messages_table_arn, module.channel["history"].messages_table_arn]
+    error_message = "The stream processor may BatchWriteItem on the routed channels' message logs only."
+  }
+
+  assert {
+    condition     = module.fan_out["stream_processor"].environment_variables.MESSAGE_RETENTION_SECONDS == "86400" && module.channel["history"].messages_table_name != null
+    error_message = "Messages must be kept 24 h (MESSAGE_RETENTION_SECONDS = 86400) by default."
+  }
+
+  assert {
+    condition     = !strcontains(module.fan_out["heartbeat"].environment_variables.CHANNELS, "messages_table") && !contains(keys(module.fan_out["heartbeat"].policy_statements), "MessageLogs")
+    error_message = "The heartbeat sends only pings: it must be told of no message log and may write none."
+  }
+}
+
+run "message_log_settings_reach_the_stream_processor" {
+  command = plan
+
+  variables {
+    channels = {
+      events      = { messages_table_name = "IncidentWebSocketMessages" }
+      remediation = {}
+      history     = {}
+    }
+    message_log = { retention_in_hours = 48 }
+  }
+
+  assert {
+    condition     = module.fan_out["stream_processor"].environment_variables.MESSAGE_RETENTION_SECONDS == "172800"
+    error_message = "retention_in_hours must reach the stream processor in seconds."
+  }
+
+  assert {
+    condition     = output.channels.events.messages_table_name == "IncidentWebSocketMessages" && jsondecode(module.fan_out["stream_processor"].environment_variables.CHANNELS).events.messages_table == "IncidentWebSocketMessages"
+    error_message = "A channel's messages_table_name must name its message log."
+  }
+}
+
+run "message_log_can_be_turned_off" {
+  command = plan
+
+  variables {
+    message_log = { enabled = false }
+  }
+
+  assert {
+    condition     = alltrue([for channel in values(output.channels) : channel.messages_table_name == null && channel.messages_table_arn == null]) && output.function_names.replay == {}
+    error_message = "message_log.enabled = false must create no message log and no replay function."
+  }
+
+  assert {
+    condition     = alltrue([for channel in values(jsondecode(module.fan_out["stream_processor"].environment_variables.CHANNELS)) : channel.messages_table == null]) && !contains(keys(module.fan_out["stream_processor"].policy_statements), "MessageLogs")
+    error_message = "Without a message log the stream processor must be told messages_table = null and may write no log."
+  }
+}
+
+run "presence_is_off_unless_a_channel_asks_for_it" {
+  command = plan
+
+  assert {
+    condition     = length(module.presence) == 0 && output.function_names.presence == null && output.presence_dead_letter_queue_url == null
+    error_message = "Without a channel with presence there must be no presence function or queue."
+  }
+
+  assert {
+    condition     = alltrue([for channel in values(output.channels) : !channel.presence]) && alltrue([for channel in values(module.channel) : channel.connections_table_stream_arn == null])
+    error_message = "Without presence no connections table may stream."
+  }
+}
+
+run "channels_with_presence_share_one_presence_function" {
+  command = plan
+
+  variables {
+    channels = {
+      events      = {}
+      remediation = { presence = true }
+      history     = { presence = true }
+    }
+  }
+
+  assert {
+    condition     = output.function_names.presence == "incident-ws-presence" && output.presence_dead_letter_queue_url != null
+    error_message = "The channels with presence must share one function, <prefix>-presence, and its queue."
+  }
+
+  assert {
+    condition     = { for key, channel in output.channels : key => channel.presence } == { events = false, history = true, remediation = true }
+    error_message = "The channels output must say which channels have presence."
+  }
+
+  assert {
+    condition     = module.fan_out["presence"].channels == tolist(["history", "remediation"]) && module.fan_out["presence"].policy_statements.ConnectionsTables.actions == tolist(["dynamodb:Scan", "dynamodb:GetItem"])
+    error_message = "The presence function must reach the channels with presence only, reading their tables."
+  }
+
+  assert {
+    condition     = keys(module.presence[0].event_source_mapping_uuids) == ["history", "remediation"]
+    error_message = "Each channel with presence must feed its stream to the presence function."
+  }
+
+  assert {
+    condition     = module.channel["events"].connections_table_stream_arn == null && module.channel["history"].presence_source_arn == "${module.channel["history"].execution_arn}/prod/presence"
+    error_message = "Only the channels with presence may stream their connections and route presence frames."
+  }
+}

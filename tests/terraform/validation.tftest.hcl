@@ -1042,3 +1042,164 @@ run "lambda_function_module_fractional_reserved_concurrency_is_rejected" {
 
   expect_failures = [var.reserved_concurrent_executions]
 }
+
+run "message_retention_of_zero_hours_is_rejected" {
+  command = plan
+
+  variables {
+    message_log = { retention_in_hours = 0 }
+  }
+
+  expect_failures = [var.message_log]
+}
+
+run "fractional_message_retention_is_rejected" {
+  command = plan
+
+  variables {
+    message_log = { retention_in_hours = 1.5 }
+  }
+
+  expect_failures = [var.message_log]
+}
+
+run "replay_of_more_than_1000_messages_is_rejected" {
+  command = plan
+
+  variables {
+    message_log = { replay_max_messages = 1001 }
+  }
+
+  expect_failures = [var.message_log]
+}
+
+run "too_short_messages_table_name_is_rejected" {
+  command = plan
+
+  variables {
+    channels      = { history = { messages_table_name = "ab" } }
+    stream_routes = { incident = ["history"] }
+  }
+
+  expect_failures = [var.channels]
+}
+
+run "message_log_named_like_another_channels_connections_table_is_rejected" {
+  command = plan
+
+  variables {
+    channels = {
+      events  = { messages_table_name = "incident-ws-history-connections" }
+      history = {}
+    }
+    stream_routes = { incident = ["history"] }
+  }
+
+  expect_failures = [var.channels]
+}
+
+run "replay_timeout_beyond_api_gateways_limit_is_rejected" {
+  command = plan
+
+  variables {
+    lambda_timeouts = { replay = 30 }
+  }
+
+  expect_failures = [var.lambda_timeouts]
+}
+
+run "presence_timeout_shorter_than_its_safety_margin_is_rejected" {
+  command = plan
+
+  variables {
+    lambda_timeouts = { presence = 9 }
+  }
+
+  expect_failures = [var.lambda_timeouts]
+}
+
+run "websocket_channel_module_replay_of_no_message_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/websocket-channel"
+  }
+
+  variables {
+    message_log = { replay_max_messages = 0 }
+  }
+
+  expect_failures = [var.message_log]
+}
+
+run "websocket_channel_module_too_short_messages_table_name_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/websocket-channel"
+  }
+
+  variables {
+    message_log = { table_name = "ab" }
+  }
+
+  expect_failures = [var.message_log]
+}
+
+run "websocket_channel_module_presence_function_arn_instead_of_name_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/websocket-channel"
+  }
+
+  variables {
+    presence_function_name = "arn:aws:lambda:eu-west-1:123456789012:function:incident-ws-presence"
+  }
+
+  expect_failures = [var.presence_function_name]
+}
+
+run "fan_out_module_message_retention_under_a_minute_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/fan-out"
+  }
+
+  variables {
+    channels    = { history = { connections_table_name = "t", connections_table_arn = "arn", management_endpoint = "https://h", manage_connections_arn = "arn/*" } }
+    message_log = { retention_seconds = 59 }
+  }
+
+  expect_failures = [var.message_log]
+}
+
+run "presence_module_without_channels_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/presence"
+  }
+
+  variables {
+    channels = {}
+  }
+
+  expect_failures = [var.channels]
+}
+
+run "presence_module_timeout_shorter_than_its_safety_margin_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/presence"
+  }
+
+  variables {
+    channels = { history = { connections_table_stream_arn = "arn/stream/1", presence_source_arn = "arn/prod/presence" } }
+    timeout  = 9
+  }
+
+  expect_failures = [var.timeout]
+}

@@ -1,5 +1,5 @@
-# modules/websocket-channel: the API, its stage, the connections table and the two lifecycle
-# functions with exactly the permissions they need.
+# modules/websocket-channel: the API, its stage, the connections table, the message log, the
+# lifecycle and replay functions with exactly the permissions they need, and the presence route.
 
 mock_provider "aws" {
   override_during = plan
@@ -82,8 +82,16 @@ run "customer_managed_key_encrypts_the_table_and_scopes_kms_actions" {
   }
 
   assert {
-    condition     = aws_dynamodb_table.this.server_side_encryption[0].kms_key_arn == var.kms_key_arn
-    error_message = "kms_key_arn must encrypt the connections table."
+    condition     = aws_dynamodb_table.this.server_side_encryption[0].kms_key_arn == var.kms_key_arn && aws_dynamodb_table.messages[0].server_side_encryption[0].kms_key_arn == var.kms_key_arn
+    error_message = "kms_key_arn must encrypt the connections table and the message log."
+  }
+
+  assert {
+    condition = [
+      for statement in jsondecode(module.function["replay"].policy).Statement : statement.Action
+      if statement.Sid == "EncryptionKey"
+    ] == [["kms:Decrypt"]]
+    error_message = "replay only reads the encrypted tables: kms:Decrypt."
   }
 
   assert {
@@ -121,13 +129,13 @@ run "lifecycle_routes_proxy_to_their_functions_through_one_deployment" {
   }
 
   assert {
-    condition     = sort([for route in aws_apigatewayv2_route.this : route.route_key]) == tolist(["$connect", "$disconnect"])
-    error_message = "The API must have exactly the $connect and $disconnect routes."
+    condition     = sort([for route in aws_apigatewayv2_route.this : route.route_key]) == tolist(["$connect", "$disconnect", "replay"])
+    error_message = "The API must have exactly the $connect, $disconnect and replay routes (no $default: unknown actions keep API Gateway's answer)."
   }
 
   assert {
     condition     = alltrue([for integration in aws_apigatewayv2_integration.this : integration.integration_type == "AWS_PROXY"])
-    error_message = "Both routes must be AWS_PROXY integrations."
+    error_message = "Every route must be an AWS_PROXY integration."
   }
 
   assert {
@@ -411,7 +419,7 @@ run "iam_requires_signed_handshakes_and_deploys_no_authorizer" {
   }
 
   assert {
-    condition     = length(aws_apigatewayv2_authorizer.this) == 0 && keys(module.function) == ["connect", "disconnect"] && keys(aws_lambda_permission.this) == ["connect", "disconnect"]
+    condition     = length(aws_apigatewayv2_authorizer.this) == 0 && keys(module.function) == ["connect", "disconnect", "replay"] && keys(aws_lambda_permission.this) == ["connect", "disconnect", "replay"]
     error_message = "iam must deploy no authorizer and no authorizer function."
   }
 
@@ -466,5 +474,190 @@ run "stage_without_access_log_group_logs_nothing" {
   assert {
     condition     = length(aws_apigatewayv2_stage.this.access_log_settings) == 0
     error_message = "Without access_log_group_arn the stage must not log access."
+  }
+}
+
+run "message_log_is_keyed_by_channel_and_id_expires_on_ttl_and_keeps_no_backup" {
+  command = plan
+
+  module {
+    source = "./modules/websocket-channel"
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.messages[0].name == "incident-ws-history-messages" && output.messages_table_name == aws_dynamodb_table.messages[0].name && output.messages_table_arn == aws_dynamodb_table.messages[0].arn
+    error_message = "The message log must be named <name_prefix>-<channel>-messages and output."
+  }
+
+  assert {
+    condition = (
+      aws_dynamodb_table.messages[0].billing_mode == "PAY_PER_REQUEST" &&
+      aws_dynamodb_table.messages[0].hash_key == "channel" && aws_dynamodb_table.messages[0].range_key == "id" &&
+      aws_dynamodb_table.messages[0].attribute == toset([{ name = "channel", type = "S" }, { name = "id", type = "S" }])
+    )
+    error_message = "The message log must be on demand, keyed by channel (S) and id (S)."
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.messages[0].ttl[0].enabled && aws_dynamodb_table.messages[0].ttl[0].attribute_name == "ttl"
+    error_message = "Logged messages must expire through TTL on `ttl`."
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.messages[0].server_side_encryption[0].enabled && !aws_dynamodb_table.messages[0].point_in_time_recovery[0].enabled
+    error_message = "The message log must be encrypted with KMS and keep no point-in-time backup."
+  }
+}
+
+run "given_messages_table_name_is_kept" {
+  command = plan
+
+  module {
+    source = "./modules/websocket-channel"
+  }
+
+  variables {
+    message_log = { table_name = "IncidentWebSocketMessages" }
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.messages[0].name == "IncidentWebSocketMessages" && module.function["replay"].environment_variables.MESSAGES_TABLE == "IncidentWebSocketMessages"
+    error_message = "message_log.table_name must name the message log replay reads."
+  }
+}
+
+run "replay_route_proxies_to_the_channels_replay_function_only" {
+  command = plan
+
+  module {
+    source = "./modules/websocket-channel"
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_route.this["replay"].route_key == "replay" && aws_apigatewayv2_route.this["replay"].authorization_type == "NONE"
+    error_message = "The replay route must take the frames {\"action\": \"replay\"} of connected clients."
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_integration.this["replay"].integration_uri == module.function["replay"].invoke_arn && aws_apigatewayv2_route.this["replay"].target == "integrations/${aws_apigatewayv2_integration.this["replay"].id}"
+    error_message = "The replay route must be integrated with the channel's replay function."
+  }
+
+  assert {
+    condition     = aws_lambda_permission.this["replay"].function_name == "incident-ws-history-replay" && aws_lambda_permission.this["replay"].source_arn == "${aws_apigatewayv2_api.this.execution_arn}/prod/replay"
+    error_message = "The replay function <prefix>-<channel>-replay may be invoked by the replay route of the stage only."
+  }
+}
+
+run "replay_gets_its_environment_and_exactly_its_permissions" {
+  command = plan
+
+  module {
+    source = "./modules/websocket-channel"
+  }
+
+  variables {
+    message_log = { replay_max_messages = 200 }
+    timeouts    = { replay = 20 }
+  }
+
+  assert {
+    condition = module.function["replay"].environment_variables == tomap({
+      CHANNEL_NAME        = "history"
+      CONNECTIONS_TABLE   = "IncidentWebSocketConnections"
+      MESSAGES_TABLE      = "incident-ws-history-messages"
+      MANAGEMENT_ENDPOINT = output.management_endpoint
+      REPLAY_MAX_MESSAGES = "200"
+    })
+    error_message = "replay must get CHANNEL_NAME, CONNECTIONS_TABLE, MESSAGES_TABLE, MANAGEMENT_ENDPOINT and REPLAY_MAX_MESSAGES."
+  }
+
+  assert {
+    condition = {
+      for statement in jsondecode(module.function["replay"].policy).Statement : statement.Sid => [statement.Action, statement.Resource]
+      } == {
+      ConnectionsTable  = [["dynamodb:GetItem"], [aws_dynamodb_table.this.arn]]
+      MessageLog        = [["dynamodb:Query"], [aws_dynamodb_table.messages[0].arn]]
+      PostToConnections = [["execute-api:ManageConnections"], [output.manage_connections_arn]]
+      WriteOwnLogs      = [["logs:CreateLogStream", "logs:PutLogEvents"], ["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/mocked:*"]]
+    }
+    error_message = "replay may only GetItem on its channel's table, Query its message log, post to its own stage's connections and write its logs."
+  }
+
+  assert {
+    condition     = output.function_names.replay == "incident-ws-history-replay"
+    error_message = "The outputs must name the replay function."
+  }
+}
+
+run "message_log_off_creates_no_table_route_or_function" {
+  command = plan
+
+  module {
+    source = "./modules/websocket-channel"
+  }
+
+  variables {
+    message_log = null
+  }
+
+  assert {
+    condition     = length(aws_dynamodb_table.messages) == 0 && output.messages_table_name == null && output.messages_table_arn == null
+    error_message = "Without the message log no table may be created."
+  }
+
+  assert {
+    condition     = keys(aws_apigatewayv2_route.this) == ["connect", "disconnect"] && keys(module.function) == ["connect", "disconnect"]
+    error_message = "Without the message log there must be no replay route or function."
+  }
+}
+
+run "presence_streams_the_table_and_routes_presence_to_the_shared_function" {
+  command = plan
+
+  module {
+    source = "./modules/websocket-channel"
+  }
+
+  variables {
+    presence_function_name = "incident-ws-presence"
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.this.stream_enabled && aws_dynamodb_table.this.stream_view_type == "NEW_AND_OLD_IMAGES" && output.connections_table_stream_arn == aws_dynamodb_table.this.stream_arn
+    error_message = "With presence the connections table must stream new and old images, and output the stream."
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_route.this["presence"].route_key == "presence" && aws_apigatewayv2_route.this["presence"].authorization_type == "NONE" && aws_apigatewayv2_integration.this["presence"].integration_type == "AWS_PROXY"
+    error_message = "With presence the API must route {\"action\": \"presence\"} frames through an AWS_PROXY integration."
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_integration.this["presence"].integration_uri == "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:incident-ws-presence/invocations"
+    error_message = "The presence route must invoke the function named presence_function_name in the API's region and account."
+  }
+
+  assert {
+    condition     = output.presence_source_arn == "${aws_apigatewayv2_api.this.execution_arn}/prod/presence" && !contains(keys(aws_lambda_permission.this), "presence") && !contains(keys(module.function), "presence")
+    error_message = "The channel must output the source ARN of its presence route and leave the function and its permission to the presence module."
+  }
+}
+
+run "without_presence_the_table_streams_nothing" {
+  command = plan
+
+  module {
+    source = "./modules/websocket-channel"
+  }
+
+  assert {
+    condition     = !aws_dynamodb_table.this.stream_enabled
+    error_message = "Without presence the connections table must not stream."
+  }
+
+  assert {
+    condition     = !contains(keys(aws_apigatewayv2_route.this), "presence") && output.connections_table_stream_arn == null && output.presence_source_arn == null
+    error_message = "Without presence there must be no presence route, stream or source ARN."
   }
 }
