@@ -166,6 +166,11 @@ class AsyncInvoker:
         record = invocation_record(function_arn, event, outcome, self._clock())
         await send_to_queue(self._sqs, destination, record)
 
+    async def idle(self) -> None:
+        """Wait until every queued event has run to its end (retries and destination included)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
     async def close(self) -> None:
         """Drop what is still queued or waiting for a retry, as a stopped emulator must."""
         tasks = list(self._tasks)

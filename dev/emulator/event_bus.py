@@ -318,6 +318,11 @@ class EventBridge:
         }
         await send_to_queue(self._sqs, queue, event, attributes)
 
+    async def idle(self) -> None:
+        """Wait until every accepted event has been handed to its targets (or dead-lettered)."""
+        while self._deliveries:
+            await asyncio.gather(*list(self._deliveries), return_exceptions=True)
+
     async def close(self) -> None:
         tasks = list(self._deliveries)
         for task in tasks:

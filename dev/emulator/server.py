@@ -32,7 +32,7 @@ from dev.emulator.event_bus import AwsJsonEndpoint, EventBridge, aws_json_routes
 from dev.emulator.lambda_api import LambdaApi, lambda_routes
 from dev.emulator.lambda_runner import Invocation, LambdaRunner
 from dev.emulator.management_endpoint import ManagementEndpoint, management_routes
-from dev.emulator.quotas import ConnectionTimeouts
+from dev.emulator.quotas import SYNC_INVOKE_PAYLOAD_BYTES, ConnectionTimeouts
 from dev.emulator.scheduler import Scheduler
 from dev.emulator.signatures import IamCallers
 from dev.emulator.sockets import SocketRegistry
@@ -105,7 +105,8 @@ class Emulator:
         return await self._functions.invoke(function_name, event, request_id)
 
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=4 * 1024 * 1024)
+        # Room for the largest request an emulated API accepts, so that the API refuses it.
+        app = web.Application(client_max_size=2 * SYNC_INVOKE_PAYLOAD_BYTES)
         app.add_routes(self._routes())
         return app
 
