@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from dev.demo import DASHBOARD_CLIENT_ID
 from dev.demo.samples import inject_samples
 from dev.emulator.endpoints import management_path
 from dev.harness.paths import REPO_ROOT
@@ -35,7 +36,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-DASHBOARD_CLIENT_ID = "dashboard"
 SCREENSHOT = REPO_ROOT / "test-artifacts" / "dashboard.png"
 DOCS_SCREENSHOT = REPO_ROOT / "docs" / "dashboard.png"
 
