@@ -28,13 +28,13 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from dev.emulator.async_invocations import AsyncInvoker
 from dev.emulator.aws_proxy import AwsProxy
@@ -68,6 +68,10 @@ class RequestRefused(Exception):
         super().__init__(message)
         self.error_type = error_type
         self.message = message
+
+
+class UnsupportedTarget(ValueError):
+    """A target setting the emulator does not apply: the event is not delivered to it."""
 
 
 class EntryRefused(Exception):
@@ -145,15 +149,15 @@ def entry_time(entry: Mapping[str, Any], now: float) -> datetime:
 
 def target_payload(target: RuleTarget, event: dict[str, Any]) -> Any:
     """What the target receives: the event, its constant `Input`, or the part `InputPath`
-    selects. Raises UnsupportedFilter for what the emulator does not transform."""
+    selects. Raises UnsupportedTarget for what the emulator does not transform."""
     if target.input_transformer:
-        raise UnsupportedFilter(f"target {target.target_id}: InputTransformer is not emulated")
+        raise UnsupportedTarget(f"target {target.target_id}: InputTransformer is not emulated")
     if target.input is not None:
         return json.loads(target.input)
     if target.input_path is None or target.input_path == "$":
         return event
     if not target.input_path.startswith("$."):
-        raise UnsupportedFilter(f"target {target.target_id}: InputPath {target.input_path}")
+        raise UnsupportedTarget(f"target {target.target_id}: InputPath {target.input_path}")
     selected: Any = event
     for part in target.input_path.removeprefix("$.").split("."):
         selected = selected.get(part) if isinstance(selected, Mapping) else None
@@ -232,7 +236,7 @@ class EventBridge:
             raise EntryRefused("ResourceNotFoundException", f"Event bus {name} does not exist.")
         return bus
 
-    def _start(self, delivery: Any) -> None:
+    def _start(self, delivery: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(delivery)
         self._deliveries.add(task)
         task.add_done_callback(self._deliveries.discard)
@@ -262,7 +266,7 @@ class EventBridge:
             return
         try:
             payload = target_payload(target, event)
-        except UnsupportedFilter as unsupported:
+        except UnsupportedTarget as unsupported:
             log.warning("rule %s: %s; not delivered", rule.name, unsupported)
             return
         refusal = await self._refusal(bus, rule, function_name)
@@ -359,6 +363,9 @@ class AwsJsonEndpoint:
             answer = await self._bridge.put_events(body)
         except RequestRefused as refused:
             return json_error(400, refused.error_type, refused.message)
+        except (BotoCoreError, ClientError) as error:
+            log.error("PutEvents: cannot read the event buses: %s", error)
+            return json_error(500, "InternalException", "The event buses cannot be read")
         return web.json_response(answer, content_type=JSON_CONTENT_TYPE)
 
 

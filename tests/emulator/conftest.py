@@ -12,6 +12,7 @@ import boto3
 import pytest
 
 from dev.emulator import EMULATOR_CREDENTIALS
+from dev.emulator.control_plane import DeployedFunction
 from dev.emulator.lambda_runner import Invocation
 from dev.harness.moto import start_moto
 
@@ -41,6 +42,21 @@ class StubInvoker:
 
     def events_of(self, function_name: str) -> list[Any]:
         return [event for name, event in self.calls if name == function_name]
+
+
+def deployed_function(name: str) -> DeployedFunction:
+    """A deployed function for code that only needs its name and ARN (a stub runs it)."""
+    return DeployedFunction(
+        name=name,
+        arn=f"arn:aws:lambda:{REGION}:123456789012:function:{name}",
+        handler="handler.handler",
+        runtime="python3.12",
+        timeout_seconds=3,
+        memory_mb=128,
+        environment={},
+        code_sha256="",
+        zip_bytes=b"",
+    )
 
 
 def zip_of(files: dict[str, str]) -> bytes:

@@ -19,7 +19,7 @@ from dev.emulator.async_invocations import (
 )
 from dev.emulator.control_plane import AsyncInvokeConfig, DeployedFunction
 
-from .conftest import REGION, StubInvoker
+from .conftest import REGION, StubInvoker, deployed_function
 
 FUNCTION = "worker"
 ARN = f"arn:aws:lambda:{REGION}:123456789012:function:{FUNCTION}"
@@ -29,18 +29,7 @@ TIME_SCALE = 10_000
 
 
 def deployed() -> dict[str, DeployedFunction]:
-    function = DeployedFunction(
-        name=FUNCTION,
-        arn=ARN,
-        handler="handler.handler",
-        runtime="python3.12",
-        timeout_seconds=3,
-        memory_mb=128,
-        environment={},
-        code_sha256="",
-        zip_bytes=b"",
-    )
-    return {FUNCTION: function}
+    return {FUNCTION: deployed_function(FUNCTION)}
 
 
 @pytest.fixture

@@ -19,10 +19,10 @@ from botocore.exceptions import ClientError
 from dev.emulator import EMULATOR_CREDENTIALS
 from dev.emulator.async_invocations import AsyncInvoker
 from dev.emulator.aws_proxy import AwsProxy
-from dev.emulator.control_plane import DeployedFunction, read_async_invoke_config
+from dev.emulator.control_plane import read_async_invoke_config
 from dev.emulator.event_bus import AwsJsonEndpoint, EventBridge, aws_json_routes
 
-from .conftest import REGION, StubInvoker, zip_of
+from .conftest import REGION, StubInvoker, deployed_function, zip_of
 
 FUNCTION = "ingest"
 GUARDDUTY = {"source": ["aws.guardduty"], "detail-type": ["GuardDuty Finding"]}
@@ -160,7 +160,7 @@ async def serving(
 ) -> AsyncIterator[ServedBridge]:
     invoke = StubInvoker(respond)
     lambda_client, sqs = deployed.aws("lambda"), deployed.aws("sqs")
-    known = {name: function(name) for name in functions}
+    known = {name: deployed_function(name) for name in functions}
     invoker = AsyncInvoker(
         invoke,
         known,
@@ -181,20 +181,6 @@ async def serving(
         await invoker.close()
         await proxy.close()
         await server.close()
-
-
-def function(name: str) -> DeployedFunction:
-    return DeployedFunction(
-        name=name,
-        arn=f"arn:aws:lambda:{REGION}:123456789012:function:{name}",
-        handler="handler.handler",
-        runtime="python3.12",
-        timeout_seconds=3,
-        memory_mb=128,
-        environment={},
-        code_sha256="",
-        zip_bytes=b"",
-    )
 
 
 def run(scenario: Callable[[], Any]) -> Any:
@@ -376,6 +362,19 @@ def test_a_targets_input_replaces_the_event(deployed, aws_endpoint):
             return served.delivered()
 
     assert run(scenario) == [{"k": 1}]
+
+
+def test_a_target_with_an_input_transformer_is_not_delivered_to(deployed, aws_endpoint):
+    transformer = {"InputPathsMap": {"id": "$.id"}, "InputTemplate": '{"finding": <id>}'}
+    target = {"Id": "fn", "Arn": deployed.function_arn, "InputTransformer": transformer}
+    deployed.rule(GUARDDUTY, target=target)
+
+    async def scenario() -> list[Any]:
+        async with serving(deployed, aws_endpoint) as served:
+            await served.put(guardduty_entry())
+            return served.delivered()
+
+    assert run(scenario) == []
 
 
 def test_a_targets_input_path_selects_part_of_the_event(deployed, aws_endpoint):

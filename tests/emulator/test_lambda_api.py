@@ -22,8 +22,7 @@ from dev.emulator.control_plane import AsyncInvokeConfig
 from dev.emulator.lambda_api import LambdaApi, function_name_of, lambda_routes
 from dev.emulator.quotas import SYNC_INVOKE_PAYLOAD_BYTES
 
-from .conftest import REGION, StubInvoker, zip_of
-from .test_event_bus import function
+from .conftest import REGION, StubInvoker, deployed_function, zip_of
 
 FUNCTION = "enrich"
 ARN = f"arn:aws:lambda:{REGION}:123456789012:function:{FUNCTION}"
@@ -58,7 +57,7 @@ async def serving(
     aws_endpoint: str, respond: Callable[[str, Any], Any] | None = None
 ) -> AsyncIterator[ServedApi]:
     invoke = StubInvoker(respond or (lambda _name, event: {"echo": event}))
-    functions = {FUNCTION: function(FUNCTION)}
+    functions = {FUNCTION: deployed_function(FUNCTION)}
     invoker = AsyncInvoker(invoke, functions, lambda _name: AsyncInvokeConfig(), None, 10_000)
     proxy = AwsProxy(aws_endpoint)
     app = web.Application(client_max_size=2 * SYNC_INVOKE_PAYLOAD_BYTES)
