@@ -47,14 +47,9 @@ def put_events_entry(event: dict[str, Any], when: datetime) -> dict[str, Any]:
     }
 
 
-def finding_ids(event: dict[str, Any]) -> list[str]:
-    """The ids the findings of `event` are known by in the incident table (`finding_id`)."""
-    if event["source"] == "aws.guardduty":
-        return [event["detail"]["arn"]]
-    return [
-        f"{finding['ProductArn']}/{finding['AwsAccountId']}/{finding['Id']}"
-        for finding in event["detail"]["findings"]
-    ]
+def guardduty_finding_id(event: dict[str, Any]) -> str:
+    """The id a GuardDuty finding becomes an incident under (`finding_id`): its ARN."""
+    return event["detail"]["arn"]
 
 
 def publish(events_client: Any, *events: dict[str, Any]) -> list[str]:
@@ -98,8 +93,7 @@ def show_findings(events_client: Any, incident_table: Any) -> FindingsShown:
     now = time.time()
     guardduty = sample_event(GUARDDUTY_SAMPLE, now)
     published = publish(events_client, guardduty, sample_event(SECURITY_HUB_SAMPLE, now))
-    [finding_id] = finding_ids(guardduty)
-    incident = wait_for_incident(incident_table, finding_id)
+    incident = wait_for_incident(incident_table, guardduty_finding_id(guardduty))
     if incident is None:
         return FindingsShown(len(published), None, None)
     log = remediation_log(incident, "isolate_instance", incident["arn"], "SUCCEEDED", time.time())

@@ -164,8 +164,10 @@ def test_a_remediation_log_arrives_as_its_own_message_and_its_incident_stays(sta
     events_client = open_client("events")
     remediation_client = open_client("remediation")
     event = guardduty_event(TENANT_ACCOUNT)
+    started = time.monotonic()
     publish(stack, event)
     incident = events_client.wait_for(about_finding(event), timeout=ARRIVAL_TIMEOUT_SECONDS)
+    record_latency("GuardDuty finding, then remediated", time.monotonic() - started)
     log = remediation_log(incident, "isolate_instance", incident["resource"])
 
     stack.incident_table().put_item(Item=log)
