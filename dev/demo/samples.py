@@ -1,17 +1,48 @@
-"""Sample incidents and remediation logs that show every kind of dashboard message."""
+"""Sample incidents and remediation logs that show every kind of dashboard message.
+
+The incident table keeps each incident as the item whose `entry_id` is `incident`, and each
+remediation log as an item of its own beside it (`entry_id` `remediation#<time>#<action>`), so a
+log never replaces its incident.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 SAMPLE_ACCOUNTS = ("111122223333", "444455556666")
+INCIDENT_ENTRY = "incident"
+
+
+def iso(epoch: float) -> str:
+    """UTC with milliseconds (`2026-12-01T16:40:08.123Z`), so that entries sort in time order."""
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def remediation_log(
+    incident: dict[str, Any], action: str, target: str, status: str, when: float
+) -> dict[str, Any]:
+    """What an automatic responder writes for an incident: an item of its own beside it (its
+    own `entry_id`) with the incident's id, account and region, so that it reaches the
+    same tenants."""
+    stamp = iso(when)
+    return {
+        "incident_id": incident["incident_id"],
+        "entry_id": f"remediation#{stamp}#{action}",
+        "action": action,
+        "target": target,
+        "status": status,
+        "account": incident["account"],
+        "region": incident["region"],
+        "timestamp": stamp,
+    }
 
 
 def sample_items(now: float | None = None) -> Iterator[dict[str, Any]]:
-    """Incidents of every severity, then two of them updated by their automatic remediation
-    (an item with `action` is a remediation log)."""
+    """Incidents of every severity, then the logs of two of them being remediated (an item with
+    `action` is a remediation log)."""
     now = int(time.time() if now is None else now)
     incidents = [
         ("CRITICAL", "Security group opens SSH to 0.0.0.0/0", {"sg": "sg-0a1b2c3d4e5f60718"}),
@@ -23,6 +54,7 @@ def sample_items(now: float | None = None) -> Iterator[dict[str, Any]]:
     for number, (severity, title, resource) in enumerate(incidents, start=1):
         item = {
             "incident_id": f"INC-{number:04d}",
+            "entry_id": INCIDENT_ENTRY,
             "severity": severity,
             "status": "OPEN",
             "title": title,
@@ -37,14 +69,8 @@ def sample_items(now: float | None = None) -> Iterator[dict[str, Any]]:
         (created[0], "revoke_security_group_ingress", "sg-0a1b2c3d4e5f60718", "SUCCEEDED"),
         (created[1], "block_public_access", "arn:aws:s3:::payroll-exports", "IN_PROGRESS"),
     ]
-    for number, (item, action, target, status) in enumerate(remediations, start=1):
-        yield {
-            **item,
-            "action": action,
-            "target": target,
-            "status": status,
-            "timestamp": now + 10 + number,
-        }
+    for number, (incident, action, target, status) in enumerate(remediations, start=1):
+        yield remediation_log(incident, action, target, status, when=now + 10 + number)
 
 
 def inject_samples(incident_table: Any, pause_seconds: float = 0.3) -> int:

@@ -44,7 +44,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     run.add_argument("--port", type=int, default=0, help="0 picks a free port")
     run.add_argument("--region", default="us-east-1")
     run.add_argument(
-        "--time-scale", type=float, default=1.0, help="schedules run this many times faster"
+        "--time-scale",
+        type=float,
+        default=1.0,
+        help="schedules, and the waits of asynchronous invocations between retries, run this many"
+        " times faster",
     )
     for option, aws_limit in (
         ("--idle-timeout", IDLE_TIMEOUT_SECONDS),

@@ -1,4 +1,10 @@
-"""Read what `terraform apply` deployed into the emulator: APIs, functions, mappings, schedules."""
+"""Read what `terraform apply` deployed into the emulator: APIs, functions, mappings, schedules.
+
+`read_deployment` reads what the emulator serves from the start; the event rules of a bus, a
+function's asynchronous invocation settings and its resource policy are read when they are
+needed (`read_event_bus`, `read_async_invoke_config`, `read_resource_policy`), so that changes
+made after the start take effect as they would on AWS.
+"""
 
 from __future__ import annotations
 
@@ -105,6 +111,58 @@ class Schedule:
     expression: str
     function_name: str
     target_input: str | None = None
+
+
+@dataclass(frozen=True)
+class RuleTarget:
+    """A target of an event rule: what it receives, and where undeliverable events go."""
+
+    target_id: str
+    arn: str
+    input: str | None = None
+    input_path: str | None = None
+    input_transformer: dict[str, Any] | None = None
+    dead_letter_arn: str | None = None
+
+    @property
+    def function_name(self) -> str | None:
+        """The Lambda function this target invokes, or None for another kind of target."""
+        return function_name_from_arn(self.arn) if ":lambda:" in self.arn else None
+
+
+@dataclass(frozen=True)
+class EventRule:
+    name: str
+    arn: str
+    pattern: dict[str, Any]
+    targets: tuple[RuleTarget, ...] = ()
+
+
+@dataclass(frozen=True)
+class EventBus:
+    """An event bus and its enabled rules that have an event pattern."""
+
+    name: str
+    arn: str
+    rules: tuple[EventRule, ...] = ()
+
+    @property
+    def account(self) -> str:
+        return account_of_arn(self.arn) or "123456789012"
+
+
+DEFAULT_RETRY_ATTEMPTS = 2
+DEFAULT_MAXIMUM_EVENT_AGE_SECONDS = 21600
+
+
+@dataclass(frozen=True)
+class AsyncInvokeConfig:
+    """A function's settings for asynchronous invocations (AWS's defaults when it has none)."""
+
+    maximum_retry_attempts: int = DEFAULT_RETRY_ATTEMPTS
+    maximum_event_age_seconds: int = DEFAULT_MAXIMUM_EVENT_AGE_SECONDS
+    on_success: str | None = None
+    on_failure: str | None = None
 
 
 @dataclass(frozen=True)
@@ -319,3 +377,68 @@ def _read_schedules(client: Any) -> Iterator[Schedule]:
                 function_name=function_name_from_arn(target["Arn"]),
                 target_input=target.get("Input"),
             )
+
+
+def event_bus_name(name_or_arn: str | None) -> str:
+    """`EventBusName` as PutEvents accepts it (a name, an ARN, or nothing) → the bus name."""
+    if not name_or_arn:
+        return "default"
+    return name_or_arn.split(":event-bus/", 1)[-1]
+
+
+def read_event_bus(events_client: Any, name: str = "default") -> EventBus:
+    """The bus and its enabled pattern rules with their targets (ResourceNotFoundException
+    when there is no such bus)."""
+    arn = events_client.describe_event_bus(Name=name)["Arn"]
+    rules = []
+    for rule in _paginate(events_client, "list_rules", "Rules", EventBusName=name):
+        if not rule.get("EventPattern") or rule.get("State") != "ENABLED":
+            continue
+        targets = _paginate(
+            events_client, "list_targets_by_rule", "Targets", Rule=rule["Name"], EventBusName=name
+        )
+        rules.append(
+            EventRule(
+                name=rule["Name"],
+                arn=rule["Arn"],
+                pattern=json.loads(rule["EventPattern"]),
+                targets=tuple(_rule_target(target) for target in targets),
+            )
+        )
+    return EventBus(name, arn, tuple(rules))
+
+
+def _rule_target(target: dict[str, Any]) -> RuleTarget:
+    return RuleTarget(
+        target_id=target["Id"],
+        arn=target["Arn"],
+        input=target.get("Input"),
+        input_path=target.get("InputPath"),
+        input_transformer=target.get("InputTransformer"),
+        dead_letter_arn=(target.get("DeadLetterConfig") or {}).get("Arn"),
+    )
+
+
+def read_async_invoke_config(lambda_client: Any, function_name: str) -> AsyncInvokeConfig:
+    try:
+        config = lambda_client.get_function_event_invoke_config(FunctionName=function_name)
+    except lambda_client.exceptions.ResourceNotFoundException:
+        return AsyncInvokeConfig()
+    destinations = config.get("DestinationConfig") or {}
+    return AsyncInvokeConfig(
+        maximum_retry_attempts=int(config.get("MaximumRetryAttempts", DEFAULT_RETRY_ATTEMPTS)),
+        maximum_event_age_seconds=int(
+            config.get("MaximumEventAgeInSeconds", DEFAULT_MAXIMUM_EVENT_AGE_SECONDS)
+        ),
+        on_success=(destinations.get("OnSuccess") or {}).get("Destination") or None,
+        on_failure=(destinations.get("OnFailure") or {}).get("Destination") or None,
+    )
+
+
+def read_resource_policy(lambda_client: Any, function_name: str) -> dict[str, Any]:
+    """The function's resource-based policy document; an empty one when it has none."""
+    try:
+        policy = lambda_client.get_policy(FunctionName=function_name)["Policy"]
+    except lambda_client.exceptions.ResourceNotFoundException:
+        return {"Statement": []}
+    return json.loads(policy) if isinstance(policy, str) else policy

@@ -1,4 +1,4 @@
-"""Build the events API Gateway (WebSocket) and EventBridge send to Lambda."""
+"""Build the events API Gateway (WebSocket) and EventBridge (schedules, rules) send to Lambda."""
 
 from __future__ import annotations
 
@@ -202,16 +202,40 @@ def select_route(expression: str, body: str | bytes, route_keys: Iterable[str]) 
     return "$default" if "$default" in keys else None
 
 
-def scheduled_event(rule_arn: str, region: str, when: datetime) -> dict[str, Any]:
-    account = rule_arn.split(":")[4] if rule_arn.count(":") >= 5 else "000000000000"
+def bus_event(
+    *,
+    event_id: str,
+    source: str,
+    detail_type: str,
+    detail: Any,
+    account: str,
+    region: str,
+    when: datetime,
+    resources: Iterable[str] = (),
+) -> dict[str, Any]:
+    """An event as EventBridge delivers it to a rule's targets (its envelope and `detail`)."""
     return {
         "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
+        "id": event_id,
+        "detail-type": detail_type,
+        "source": source,
         "account": account,
         "time": when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "region": region,
-        "resources": [rule_arn],
-        "detail": {},
+        "resources": list(resources),
+        "detail": detail,
     }
+
+
+def scheduled_event(rule_arn: str, region: str, when: datetime) -> dict[str, Any]:
+    account = rule_arn.split(":")[4] if rule_arn.count(":") >= 5 else "000000000000"
+    return bus_event(
+        event_id=str(uuid.uuid4()),
+        source="aws.events",
+        detail_type="Scheduled Event",
+        detail={},
+        account=account,
+        region=region,
+        when=when,
+        resources=[rule_arn],
+    )

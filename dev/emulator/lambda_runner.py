@@ -13,10 +13,10 @@ import tempfile
 import time
 import uuid
 import zipfile
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from dev.emulator import EMULATOR_CREDENTIALS
 from dev.emulator.control_plane import DeployedFunction
@@ -24,6 +24,7 @@ from dev.emulator.control_plane import DeployedFunction
 log = logging.getLogger("emulator.lambda")
 
 _WORKER = Path(__file__).with_name("lambda_worker.py")
+EMULATED_SERVICE_ENDPOINTS = ("AWS_ENDPOINT_URL_LAMBDA", "AWS_ENDPOINT_URL_EVENTBRIDGE")
 _MAX_LINE = 64 * 1024 * 1024
 
 
@@ -40,8 +41,14 @@ class Invocation:
         return self.error is None
 
 
-Invoke = Callable[[str, Any], Awaitable[Invocation]]
-"""Invoke a deployed function by name with an event; what event sources are given."""
+class Invoke(Protocol):
+    """Invoke a deployed function by name with an event; what event sources are given.
+    `request_id` is the invocation's id (a fresh one when None): Lambda keeps it for every
+    retry of an asynchronous invocation."""
+
+    def __call__(
+        self, function_name: str, event: Any, request_id: str | None = None
+    ) -> Awaitable[Invocation]: ...
 
 
 class _Worker:
@@ -74,9 +81,8 @@ class _Worker:
         async for raw in process.stderr:
             log.info("[%s] %s", self.function.name, raw.decode(errors="replace").rstrip())
 
-    async def invoke(self, event: Any) -> Invocation:
+    async def invoke(self, event: Any, request_id: str) -> Invocation:
         async with self.lock:
-            request_id = str(uuid.uuid4())
             timeout = self.function.timeout_seconds
             started = time.monotonic()
             try:
@@ -133,8 +139,10 @@ class LambdaRunner:
     """Invokes deployed functions by name.
 
     `environments` holds each function's deployed environment after endpoint rewriting; the
-    runner adds what the Lambda runtime sets and what reaching the emulator needs. Workers run
-    on the emulator's own Python (with its boto3), not the deployed runtime's version.
+    runner adds what the Lambda runtime sets and what reaching the emulator needs: the AWS API
+    emulator for every service, and `emulator_url` for Lambda and EventBridge, which the
+    emulator serves itself (`Invoke`, `PutEvents`). Workers run on the emulator's own Python
+    (with its boto3), not the deployed runtime's version.
     """
 
     def __init__(
@@ -143,11 +151,13 @@ class LambdaRunner:
         environments: Mapping[str, Mapping[str, str]],
         aws_endpoint: str,
         region: str,
+        emulator_url: str | None = None,
     ) -> None:
         self._functions = functions
         self._environments = environments
         self._aws_endpoint = aws_endpoint
         self._region = region
+        self._emulator_url = emulator_url
         self._root = tempfile.TemporaryDirectory(prefix="emulator-lambda-")
         self._workers: dict[str, _Worker] = {}
 
@@ -175,6 +185,9 @@ class LambdaRunner:
         if function.log_level:
             env["AWS_LAMBDA_LOG_LEVEL"] = function.log_level
         env.update(self._environments.get(function.name, function.environment))
+        if self._emulator_url:
+            # The services the emulator answers itself (the SDKs' per-service endpoint variables).
+            env.update(dict.fromkeys(EMULATED_SERVICE_ENDPOINTS, self._emulator_url))
         return env
 
     def _worker(self, name: str) -> _Worker:
@@ -189,15 +202,18 @@ class LambdaRunner:
             self._workers[name] = worker
         return worker
 
-    async def invoke(self, function_name: str, event: Any) -> Invocation:
+    async def invoke(
+        self, function_name: str, event: Any, request_id: str | None = None
+    ) -> Invocation:
+        request_id = request_id or str(uuid.uuid4())
         if function_name not in self._functions:
             log.warning("invoke %s: no such function was deployed", function_name)
             error = {
                 "errorType": "ResourceNotFoundException",
                 "errorMessage": f"Function not found: {function_name}",
             }
-            return Invocation(function_name, str(uuid.uuid4()), 0.0, error=error)
-        invocation = await self._worker(function_name).invoke(event)
+            return Invocation(function_name, request_id, 0.0, error=error)
+        invocation = await self._worker(function_name).invoke(event, request_id)
         if invocation.ok:
             log.info("invoke %s %.0f ms ok", function_name, invocation.duration_ms)
         else:

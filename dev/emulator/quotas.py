@@ -1,4 +1,4 @@
-"""The API Gateway WebSocket quotas the emulator applies (fixed by AWS, not configurable there)."""
+"""The AWS quotas the emulator applies (fixed by AWS: API Gateway WebSocket, Lambda Invoke)."""
 
 from __future__ import annotations
 
@@ -20,3 +20,10 @@ class ConnectionTimeouts:
 
     idle_timeout: float = IDLE_TIMEOUT_SECONDS
     max_duration: float = MAX_CONNECTION_SECONDS
+
+
+SYNC_INVOKE_PAYLOAD_BYTES = 6 * 1024 * 1024
+"""Largest `Invoke` payload of a synchronous (`RequestResponse`) invocation."""
+
+ASYNC_INVOKE_PAYLOAD_BYTES = 1024 * 1024
+"""Largest `Invoke` payload of an asynchronous (`Event`) invocation."""

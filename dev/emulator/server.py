@@ -2,7 +2,9 @@
 
 Each emulated AWS service contributes HTTP routes (`Emulator._routes`) or an event source, a
 background task that invokes functions on its own (`Emulator._event_sources`); a new service
-adds itself to one of those two lists.
+adds itself to one of those two lists. The emulator's URL also answers EventBridge (`POST /`,
+`PutEvents`) and Lambda (`/2015-03-31/...`, `Invoke`) API calls, passing the operations it
+does not emulate on to the AWS API emulator.
 """
 
 from __future__ import annotations
@@ -21,12 +23,16 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from dev.emulator import APIS_PATH, READY_EVENT
 from dev.emulator.access_logs import AccessLogWriter
+from dev.emulator.async_invocations import AsyncInvoker
 from dev.emulator.aws_clients import aws_clients
-from dev.emulator.control_plane import Deployment, read_deployment
+from dev.emulator.aws_proxy import AwsProxy
+from dev.emulator.control_plane import Deployment, read_async_invoke_config, read_deployment
 from dev.emulator.endpoints import rewrite_environment
+from dev.emulator.event_bus import AwsJsonEndpoint, EventBridge, aws_json_routes
+from dev.emulator.lambda_api import LambdaApi, lambda_routes
 from dev.emulator.lambda_runner import Invocation, LambdaRunner
 from dev.emulator.management_endpoint import ManagementEndpoint, management_routes
-from dev.emulator.quotas import ConnectionTimeouts
+from dev.emulator.quotas import SYNC_INVOKE_PAYLOAD_BYTES, ConnectionTimeouts
 from dev.emulator.scheduler import Scheduler
 from dev.emulator.signatures import IamCallers
 from dev.emulator.sockets import SocketRegistry
@@ -74,18 +80,39 @@ class Emulator:
         clients = aws_clients(options.aws_endpoint, options.region)
         self.access_logs = AccessLogWriter(lambda: clients("logs"))
         self.iam_callers = IamCallers(lambda: clients("iam"))
+        self.proxy = AwsProxy(options.aws_endpoint)
+        lambda_client, sqs = clients("lambda"), clients("sqs")
+        self.async_invocations = AsyncInvoker(
+            self.invoke,
+            deployment.functions,
+            lambda name: read_async_invoke_config(lambda_client, name),
+            sqs,
+            options.time_scale,
+        )
+        self.event_bridge = EventBridge(
+            clients("events"),
+            lambda_client,
+            sqs,
+            deployment.functions,
+            self.async_invocations,
+            options.region,
+        )
 
-    async def invoke(self, function_name: str, event: Any) -> Invocation:
+    async def invoke(
+        self, function_name: str, event: Any, request_id: str | None = None
+    ) -> Invocation:
         assert self._functions is not None, "start() first"
-        return await self._functions.invoke(function_name, event)
+        return await self._functions.invoke(function_name, event, request_id)
 
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=4 * 1024 * 1024)
+        # Room for the largest request an emulated API accepts, so that the API refuses it.
+        app = web.Application(client_max_size=2 * SYNC_INVOKE_PAYLOAD_BYTES)
         app.add_routes(self._routes())
         return app
 
     def _routes(self) -> list[web.RouteDef]:
-        """The emulated HTTP APIs, the emulator's description of itself, then static files."""
+        """The emulated HTTP APIs, the emulator's description of itself, static files, then the
+        AWS JSON protocol's `POST /`."""
         options = self.options
         websockets = WebSocketEndpoints(
             self.stages,
@@ -96,14 +123,16 @@ class Emulator:
             access_log=self.access_logs.write,
             caller_identity=self.iam_callers.identity,
         )
+        lambda_api = LambdaApi(self.invoke, self.async_invocations, self.deployment.functions)
         routes = [
             *websocket_routes(websockets),
             *management_routes(ManagementEndpoint(self.sockets)),
+            *lambda_routes(lambda_api, self.proxy),
             web.get(APIS_PATH, self._describe_apis),
         ]
         if options.static_dir is not None:
             routes += static_routes(options.static_dir)
-        return routes
+        return [*routes, *aws_json_routes(AwsJsonEndpoint(self.event_bridge, self.proxy))]
 
     async def _event_sources(self) -> list[Callable[[], Awaitable[None]]]:
         """Stream pollers and schedules, each positioned before the emulator reports ready."""
@@ -158,7 +187,11 @@ class Emulator:
             for name, function in self.deployment.functions.items()
         }
         self._functions = LambdaRunner(
-            self.deployment.functions, environments, self.options.aws_endpoint, self.options.region
+            self.deployment.functions,
+            environments,
+            self.options.aws_endpoint,
+            self.options.region,
+            emulator_url=self.url,
         )
         for source in await self._event_sources():
             self._background.append(asyncio.create_task(source()))
@@ -178,6 +211,8 @@ class Emulator:
         for task in self._background:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await self.event_bridge.close()
+        await self.async_invocations.close()
         await self.sockets.close_all()
         if self._access_log_task is not None:
             # Last, so that the lines of the closing connections are written too.
@@ -188,6 +223,7 @@ class Emulator:
             await self._http.cleanup()
         if self._functions is not None:
             await self._functions.close()
+        await self.proxy.close()
 
 
 async def serve(options: Options, stop: asyncio.Event) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import logging
 import time
 import uuid
@@ -26,6 +25,7 @@ from typing import Any
 from dev.emulator.control_plane import StreamMapping
 from dev.emulator.filters import matches_any
 from dev.emulator.lambda_runner import Invocation, Invoke
+from dev.emulator.queues import is_queue_arn, send_to_queue
 
 log = logging.getLogger("emulator.streams")
 
@@ -216,18 +216,10 @@ class StreamPoller:
         destination = self.mapping.on_failure_arn
         if not destination:
             return
-        if ":sqs:" not in destination:
+        if not is_queue_arn(destination):
             log.warning("on-failure destination %s is not SQS; not emulated", destination)
             return
-        _, _, _, _, account, queue_name = destination.split(":", 5)
-        queue_url = (
-            await asyncio.to_thread(
-                self.sqs.get_queue_url, QueueName=queue_name, QueueOwnerAWSAccountId=account
-            )
-        )["QueueUrl"]
-        await asyncio.to_thread(
-            self.sqs.send_message, QueueUrl=queue_url, MessageBody=json.dumps(message)
-        )
+        await send_to_queue(self.sqs, destination, message)
 
 
 def failure_message(

@@ -6,6 +6,7 @@ moto, then the emulator.
     with LocalStack(work_dir, static_dir=DASHBOARD_DIR) as stack:
         stack.channel_urls["history"]  # ws://127.0.0.1:<port>/ws/<api-id>/<stage>
         stack.token("tenant")          # a token of a demo persona (dev/harness/personas.py)
+        stack.events_client().put_events(Entries=[...])  # to the deployed EventBridge rules
 
 The issuer's URL reaches Terraform as the variable `oidc_issuer`; the audiences and accounts
 claim of the deployed authorizers that trust it decide what its tokens hold. The static files
@@ -235,6 +236,16 @@ class LocalStack(contextlib.AbstractContextManager["LocalStack"]):
     def client(self, service: str) -> Any:
         """A boto3 client for moto."""
         return self._session.client(service, endpoint_url=self.aws_endpoint)
+
+    def emulator_client(self, service: str) -> Any:
+        """A boto3 client for the emulator, which answers `events` (`PutEvents`, delivered to the
+        deployed rules) and `lambda` (`Invoke`, run by the deployed functions) itself and passes
+        their other calls on to moto."""
+        return self._session.client(service, endpoint_url=self.emulator_url)
+
+    def events_client(self) -> Any:
+        """Where to publish events as AWS services do: `stack.events_client().put_events(...)`."""
+        return self.emulator_client("events")
 
     def dynamodb(self) -> Any:
         """The boto3 DynamoDB resource for moto."""

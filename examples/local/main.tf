@@ -51,10 +51,6 @@ module "incident_ws" {
     security_hub = { formats = ["asff", "ocsf"] }
   }
 
-  # The incident table keyed by incident_id alone, as the demo's sample data and the end-to-end
-  # tests still write it (without an entry_id).
-  incident_table_range_key = null
-
   tags = {
     Project = "incident-websocket"
     Example = "local"

@@ -21,7 +21,7 @@ from dev.demo import DASHBOARD_DIR
 from dev.harness.local_stack import LocalStack
 from dev.harness.paths import BUILD_DIR
 from dev.harness.personas import ANALYST
-from tests.e2e.helpers import TIME_SCALE, Client, unique
+from tests.e2e.helpers import TIME_SCALE, Client, latency_report, unique
 
 SIGNED_IN = object()  # open_client's default: a token of the persona
 
@@ -65,6 +65,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             tail = log.read_text(errors="replace").splitlines()[-60:]
             report.sections.append(("emulator log (last 60 lines)", "\n".join(tail)))
     return report
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The time from PutEvents to a WebSocket client's receipt, as measured by the tests."""
+    lines = latency_report()
+    if lines:
+        terminalreporter.section("PutEvents → WebSocket client (measured, not asserted)")
+        for line in lines:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture

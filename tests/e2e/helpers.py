@@ -8,6 +8,7 @@ import struct
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr
@@ -15,9 +16,14 @@ from websockets.sync.client import ClientConnection
 
 from dev.harness.local_stack import LocalStack
 
-# The heartbeat schedule is rate(5 minutes): at this speed-up it fires every 2 seconds.
+# The heartbeat schedule is rate(5 minutes): at this speed-up it fires every 2 seconds (and a
+# failed findings invocation is retried after 0.4 s and 0.8 s instead of one and two minutes).
 TIME_SCALE = 150
 HEARTBEAT_SECONDS = 300 / TIME_SCALE
+
+# The incident table's sort key (`entry_id`): an incident is the item with this value, each
+# remediation log an item of its own beside it.
+INCIDENT_ENTRY = "incident"
 
 
 # --------------------------------------------------------------------------------------------
@@ -59,6 +65,37 @@ class Client:
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+# --------------------------------------------------------------------------------------------
+# Measurements (reported at the end of the session, never asserted)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Latency:
+    what: str
+    seconds: float
+    first: bool  # the session's first measurement: it includes starting the function workers
+
+
+LATENCIES: list[Latency] = []
+
+
+def record_latency(what: str, seconds: float) -> None:
+    LATENCIES.append(Latency(what, seconds, first=not LATENCIES))
+
+
+def latency_report() -> list[str]:
+    return [
+        f"{latency.what}: {latency.seconds * 1000:.0f} ms"
+        + (
+            " (first of the session: includes starting the findings function's worker)"
+            if latency.first
+            else ""
+        )
+        for latency in LATENCIES
+    ]
 
 
 # --------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import pytest
 from websockets.exceptions import InvalidStatus
 
 from dev.harness.oidc_issuer import SigningKey, sign_compact
-from tests.e2e.helpers import eventually, rows_of, unique
+from tests.e2e.helpers import INCIDENT_ENTRY, eventually, rows_of, unique
 
 CHANNELS = ("events", "remediation", "history")
 TENANT_ACCOUNT = "111122223333"
@@ -32,6 +32,7 @@ def refused(open_client, channel: str = "history", **options) -> int:
 def incident(account: str | None) -> dict:
     item = {
         "incident_id": unique("e2e-scope"),
+        "entry_id": INCIDENT_ENTRY,
         "severity": "HIGH",
         "status": "OPEN",
         "title": "Access key used from a new country",

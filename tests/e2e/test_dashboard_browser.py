@@ -18,10 +18,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from dev.demo import DASHBOARD_CLIENT_ID
 from dev.demo.samples import inject_samples
 from dev.emulator.endpoints import management_path
 from dev.harness.paths import REPO_ROOT
-from tests.e2e.helpers import eventually, rows_of, unique
+from tests.e2e.helpers import INCIDENT_ENTRY, eventually, rows_of, unique
 
 pytestmark = pytest.mark.browser
 
@@ -35,7 +36,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-DASHBOARD_CLIENT_ID = "dashboard"
 SCREENSHOT = REPO_ROOT / "test-artifacts" / "dashboard.png"
 DOCS_SCREENSHOT = REPO_ROOT / "docs" / "dashboard.png"
 
@@ -73,6 +73,7 @@ def test_dashboard_shows_an_injected_incident_with_its_severity(stack, page):
     inject_samples(stack.incident_table(), pause_seconds=0)  # a backdrop for the screenshot
     item = {
         "incident_id": unique("INC-browser"),
+        "entry_id": INCIDENT_ENTRY,
         "severity": "CRITICAL",
         "status": "OPEN",
         "title": "Root account used without MFA",
@@ -161,6 +162,7 @@ def test_dashboard_shows_who_it_is_connected_as_and_switches_persona(stack, page
 def browser_incident() -> dict:
     return {
         "incident_id": unique("INC-persona"),
+        "entry_id": INCIDENT_ENTRY,
         "severity": "HIGH",
         "status": "OPEN",
         "title": "CloudTrail stopped in a member account",

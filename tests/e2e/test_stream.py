@@ -7,7 +7,7 @@ import json
 import time
 from collections.abc import Callable, Iterator
 
-from tests.e2e.helpers import eventually, unique
+from tests.e2e.helpers import INCIDENT_ENTRY, eventually, unique
 
 ACCOUNT_A = "111111111111"
 ACCOUNT_B = "222222222222"
@@ -16,6 +16,7 @@ ACCOUNT_B = "222222222222"
 def incident(account: str = ACCOUNT_A) -> dict:
     return {
         "incident_id": unique("e2e-inc"),
+        "entry_id": INCIDENT_ENTRY,
         "severity": "HIGH",
         "status": "OPEN",
         "title": "Security group opens SSH to the world",

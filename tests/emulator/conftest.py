@@ -12,6 +12,7 @@ import boto3
 import pytest
 
 from dev.emulator import EMULATOR_CREDENTIALS
+from dev.emulator.control_plane import DeployedFunction
 from dev.emulator.lambda_runner import Invocation
 from dev.harness.moto import start_moto
 
@@ -23,19 +24,39 @@ class StubInvoker:
 
     def __init__(self, respond: Callable[[str, Any], Any] | None = None) -> None:
         self.calls: list[tuple[str, Any]] = []
+        self.request_ids: list[str | None] = []
         self._respond = respond or (lambda name, event: {"statusCode": 200})
 
-    async def __call__(self, function_name: str, event: Any) -> Invocation:
+    async def __call__(
+        self, function_name: str, event: Any, request_id: str | None = None
+    ) -> Invocation:
         self.calls.append((function_name, event))
+        self.request_ids.append(request_id)
+        request_id = request_id or "request-id"
         try:
             result = self._respond(function_name, event)
         except Exception as exc:
             error = {"errorType": type(exc).__name__, "errorMessage": str(exc)}
-            return Invocation(function_name, "request-id", 1.0, error=error)
-        return Invocation(function_name, "request-id", 1.0, result=result)
+            return Invocation(function_name, request_id, 1.0, error=error)
+        return Invocation(function_name, request_id, 1.0, result=result)
 
     def events_of(self, function_name: str) -> list[Any]:
         return [event for name, event in self.calls if name == function_name]
+
+
+def deployed_function(name: str) -> DeployedFunction:
+    """A deployed function for code that only needs its name and ARN (a stub runs it)."""
+    return DeployedFunction(
+        name=name,
+        arn=f"arn:aws:lambda:{REGION}:123456789012:function:{name}",
+        handler="handler.handler",
+        runtime="python3.12",
+        timeout_seconds=3,
+        memory_mb=128,
+        environment={},
+        code_sha256="",
+        zip_bytes=b"",
+    )
 
 
 def zip_of(files: dict[str, str]) -> bytes:

@@ -8,7 +8,13 @@ from typing import Any
 
 import pytest
 
-from dev.emulator.control_plane import read_deployment
+from dev.emulator.control_plane import (
+    AsyncInvokeConfig,
+    read_async_invoke_config,
+    read_deployment,
+    read_event_bus,
+    read_resource_policy,
+)
 from dev.emulator.function_code import FunctionCodeNotFound
 
 from .conftest import REGION, zip_of
@@ -246,3 +252,62 @@ def test_a_stage_carries_its_access_log_settings_and_variables(
     assert stages["audited"].access_log.format == "$context.requestId"
     assert stages["audited"].stage_variables == {"tier": "gold"}
     assert stages["prod"].access_log is None
+
+
+def test_an_event_bus_is_read_with_its_enabled_pattern_rules_and_their_targets(
+    aws_endpoint, deploy, aws_client
+):
+    ids = deploy(name="ingest")
+    events = aws_client("events")
+    events.put_rule(Name="findings", EventPattern='{"source": ["aws.guardduty"]}')
+    dlq = f"arn:aws:sqs:{REGION}:123456789012:dlq"
+    events.put_targets(
+        Rule="findings",
+        Targets=[{"Id": "fn", "Arn": ids["function_arn"], "DeadLetterConfig": {"Arn": dlq}}],
+    )
+    events.put_rule(Name="off", EventPattern='{"source": ["x"]}', State="DISABLED")
+    events.put_rule(Name="tick", ScheduleExpression="rate(5 minutes)")
+
+    bus = read_event_bus(aws_client("events"))
+
+    assert bus.name == "default"
+    assert bus.account == "123456789012"
+    [rule] = bus.rules
+    assert (rule.name, rule.pattern) == ("findings", {"source": ["aws.guardduty"]})
+    [target] = rule.targets
+    assert (target.function_name, target.dead_letter_arn) == ("ingest", dlq)
+
+
+def test_asynchronous_invocation_settings_are_read_with_the_aws_defaults(deploy, aws_client):
+    deploy(name="configured")
+    deploy(name="plain")
+    queue = f"arn:aws:sqs:{REGION}:123456789012:failures"
+    aws_client("lambda").put_function_event_invoke_config(
+        FunctionName="configured",
+        MaximumRetryAttempts=1,
+        MaximumEventAgeInSeconds=600,
+        DestinationConfig={"OnFailure": {"Destination": queue}},
+    )
+
+    configured = read_async_invoke_config(aws_client("lambda"), "configured")
+    plain = read_async_invoke_config(aws_client("lambda"), "plain")
+
+    assert configured == AsyncInvokeConfig(1, 600, on_failure=queue)
+    assert plain == AsyncInvokeConfig(maximum_retry_attempts=2, maximum_event_age_seconds=21600)
+
+
+def test_a_functions_resource_policy_is_read_and_empty_without_one(deploy, aws_client):
+    deploy(name="open")
+    deploy(name="closed")
+    aws_client("lambda").add_permission(
+        FunctionName="open",
+        StatementId="events",
+        Action="lambda:InvokeFunction",
+        Principal="events.amazonaws.com",
+        SourceArn=f"arn:aws:events:{REGION}:123456789012:rule/findings",
+    )
+
+    [statement] = read_resource_policy(aws_client("lambda"), "open")["Statement"]
+
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert read_resource_policy(aws_client("lambda"), "closed") == {"Statement": []}

@@ -65,3 +65,73 @@ def test_records_pass_when_any_filter_matches_or_there_are_none():
 def test_an_unknown_operator_is_an_error_not_a_silent_match():
     with pytest.raises(UnsupportedFilter, match="cidr"):
         matches({"eventName": [{"cidr": "10.0.0.0/8"}]}, INSERT)
+
+
+# -- EventBridge semantics: arrays of objects, numeric ranges, leaves ------------------------
+
+FINDINGS = {
+    "source": "aws.securityhub",
+    "detail": {
+        "findings": [
+            {"Severity": {"Label": "LOW", "Normalized": 20}, "Workflow": {"Status": "NEW"}},
+            {"Severity": {"Label": "HIGH", "Normalized": 75}, "Workflow": {"Status": "RESOLVED"}},
+        ]
+    },
+}
+
+
+def severity_at_least(floor: int) -> dict:
+    return {"detail": {"findings": {"Severity": {"Normalized": [{"numeric": [">=", floor]}]}}}}
+
+
+def test_an_array_of_objects_matches_when_any_element_matches():
+    assert matches(severity_at_least(70), FINDINGS)
+    assert not matches(severity_at_least(90), FINDINGS)
+
+
+def label_and_status(label: str, status: str) -> dict:
+    return {
+        "detail": {"findings": {"Severity": {"Label": [label]}, "Workflow": {"Status": [status]}}}
+    }
+
+
+def test_fields_matched_together_must_come_from_the_same_array_element():
+    assert matches(label_and_status("HIGH", "RESOLVED"), FINDINGS)
+    assert not matches(label_and_status("HIGH", "NEW"), FINDINGS)
+
+
+def test_a_numeric_range_includes_its_bounds_and_excludes_what_lies_outside():
+    in_range = {"detail": {"severity": [{"numeric": [">=", 7, "<=", 10]}]}}
+
+    assert matches(in_range, {"detail": {"severity": 7}})
+    assert matches(in_range, {"detail": {"severity": 10.0}})
+    assert not matches(in_range, {"detail": {"severity": 6.9}})
+    assert not matches(in_range, {"detail": {"severity": 10.1}})
+
+
+def test_numeric_matches_only_json_numbers():
+    in_range = {"detail": {"severity": [{"numeric": [">=", 7]}]}}
+
+    assert not matches(in_range, {"detail": {"severity": "8"}})
+    assert not matches(in_range, {"detail": {"severity": True}})
+
+
+def test_exists_sees_leaves_only_not_objects():
+    event = {"detail": {"resource": {"type": "Instance"}}}
+
+    assert not matches({"detail": {"resource": [{"exists": True}]}}, event)
+    assert matches({"detail": {"resource": [{"exists": False}]}}, event)
+
+
+def test_exists_false_matches_a_field_under_a_missing_parent():
+    assert matches({"detail": {"service": {"archived": [{"exists": False}]}}}, {"detail": {}})
+    assert matches({"userIdentity": {"type": [{"exists": False}]}}, INSERT)
+
+
+def test_a_nested_pattern_does_not_match_a_scalar():
+    assert not matches({"eventName": {"S": ["INSERT"]}}, INSERT)
+
+
+def test_anything_but_a_prefix_excludes_values_with_that_prefix():
+    assert matches({"eventName": [{"anything-but": {"prefix": "MOD"}}]}, INSERT)
+    assert not matches({"eventName": [{"anything-but": {"prefix": "INS"}}]}, INSERT)

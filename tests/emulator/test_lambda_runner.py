@@ -45,13 +45,19 @@ def function(
 
 
 def invoke_all(
-    fn: DeployedFunction, *events: Any, environment: dict[str, str] | None = None
+    fn: DeployedFunction,
+    *events: Any,
+    environment: dict[str, str] | None = None,
+    emulator_url: str | None = None,
+    request_id: str | None = None,
 ) -> list[Invocation]:
     async def scenario() -> list[Invocation]:
         environments = {fn.name: environment} if environment is not None else {}
-        runner = LambdaRunner({fn.name: fn}, environments, "http://127.0.0.1:5999", "eu-west-1")
+        runner = LambdaRunner(
+            {fn.name: fn}, environments, "http://127.0.0.1:5999", "eu-west-1", emulator_url
+        )
         try:
-            return [await runner.invoke(fn.name, event) for event in events]
+            return [await runner.invoke(fn.name, event, request_id) for event in events]
         finally:
             await runner.close()
 
@@ -84,6 +90,30 @@ def test_the_function_sees_its_environment_plus_the_emulator_variables():
         "AWS_LAMBDA_FUNCTION_NAME": "fn",
         "AWS_ACCESS_KEY_ID": "test",
     }
+
+
+def test_lambda_and_eventbridge_calls_of_the_function_reach_the_emulator():
+    names = ["AWS_ENDPOINT_URL_LAMBDA", "AWS_ENDPOINT_URL_EVENTBRIDGE", "AWS_ENDPOINT_URL"]
+    deployed_endpoint = {"AWS_ENDPOINT_URL_LAMBDA": "https://lambda.eu-west-1.amazonaws.com"}
+
+    (invocation,) = invoke_all(
+        function(),
+        {"env": names},
+        environment=deployed_endpoint,
+        emulator_url="http://127.0.0.1:7000",
+    )
+
+    assert invocation.result["env"] == {
+        "AWS_ENDPOINT_URL_LAMBDA": "http://127.0.0.1:7000",
+        "AWS_ENDPOINT_URL_EVENTBRIDGE": "http://127.0.0.1:7000",
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:5999",
+    }
+
+
+def test_an_invocation_keeps_the_request_id_it_is_given():
+    (invocation,) = invoke_all(function(), {}, request_id="retry-of-7")
+
+    assert invocation.request_id == "retry-of-7"
 
 
 def test_the_worker_stays_warm_between_invocations():

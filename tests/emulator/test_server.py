@@ -48,6 +48,19 @@ def deployed(name: str, code: str, environment: dict[str, str] | None = None) ->
     )
 
 
+# One function invoking another with a plain boto3 client, as it would on AWS.
+CALLER = """
+import json, boto3
+
+def handler(event, context):
+    answer = boto3.client("lambda").invoke(FunctionName="callee", Payload=json.dumps(event))
+    return {"callee": json.loads(answer["Payload"].read())}
+"""
+CALLEE = """
+def handler(event, context):
+    return {"doubled": event["n"] * 2}
+"""
+
 DEPLOYMENT = Deployment(
     region=REGION,
     stages=[
@@ -79,12 +92,14 @@ def status_of(url: str) -> int:
         return error.code
 
 
-def with_emulator(scenario: Any, static_dir: Path | None = None) -> Any:
+def with_emulator(
+    scenario: Any, static_dir: Path | None = None, deployment: Deployment = DEPLOYMENT
+) -> Any:
     async def run() -> Any:
         options = Options(
             aws_endpoint="http://127.0.0.1:9", code_dirs=(), region=REGION, static_dir=static_dir
         )
-        emulator = Emulator(DEPLOYMENT, options)
+        emulator = Emulator(deployment, options)
         await emulator.start()
         try:
             return await scenario(emulator)
@@ -162,3 +177,30 @@ def test_without_a_static_dir_nothing_is_served_at_the_root():
         return await asyncio.to_thread(status_of, emulator.url + "/")
 
     assert with_emulator(scenario) == 404
+
+
+def test_a_function_invokes_another_through_the_lambda_api_of_the_emulator():
+    async def scenario(emulator: Emulator) -> Any:
+        return (await emulator.invoke("caller", {"n": 21})).result
+
+    functions = {"caller": deployed("caller", CALLER), "callee": deployed("callee", CALLEE)}
+    deployment = Deployment(REGION, [], functions, [], [])
+
+    assert with_emulator(scenario, deployment=deployment) == {"callee": {"doubled": 42}}
+
+
+def test_the_aws_json_protocol_is_answered_at_the_root_next_to_the_static_files(static_dir):
+    async def scenario(emulator: Emulator) -> tuple[int, bytes]:
+        request = urllib.request.Request(
+            emulator.url + "/",
+            data=b"{}",
+            headers={"X-Amz-Target": "Unknown.Operation", "Content-Type": "application/json"},
+        )
+        try:
+            await asyncio.to_thread(urllib.request.urlopen, request, timeout=5)
+        except urllib.error.HTTPError as error:
+            status = error.code
+        index = await asyncio.to_thread(read, emulator.url + "/")
+        return status, index
+
+    assert with_emulator(scenario, static_dir) == (400, b"<h1>index</h1>")

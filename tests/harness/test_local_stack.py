@@ -93,6 +93,17 @@ def test_the_static_files_are_served_next_to_identity_json(stack):
     assert not (Path(stack.static_dir) / "identity.json").exists()
 
 
+def test_the_events_client_publishes_to_the_emulator_and_reads_rules_from_moto(stack):
+    stack.client("events").put_rule(Name="probe", EventPattern='{"source": ["probe"]}')
+    events = stack.events_client()
+
+    answer = events.put_events(Entries=[{"Source": "probe", "DetailType": "Probe", "Detail": "{}"}])
+
+    assert events.meta.endpoint_url == stack.emulator_url
+    assert answer["FailedEntryCount"] == 0
+    assert [rule["Name"] for rule in events.list_rules()["Rules"]] == ["probe"]
+
+
 def test_trusted_audiences_and_accounts_claims_come_from_the_authorizers_environment():
     trusted = TrustedIssuer.of(
         [

@@ -236,6 +236,7 @@ const RENDERERS = {
       ),
       details([
         ["incident", message.incident_id],
+        ["source", message.data?.source],
         ["event", message.event],
         ["status", message.status],
         ["resource", message.resource],
