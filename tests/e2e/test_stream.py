@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 
@@ -49,6 +50,7 @@ def test_incident_reaches_the_history_client_within_two_seconds_in_the_spec_shap
     elapsed = time.monotonic() - started
 
     assert elapsed < 2.0
+    assert re.fullmatch(r"[0-9]{10}-[0-9]{40}", message.pop("id"))
     assert message == {
         "type": "incident",
         "event": "created",
