@@ -18,3 +18,13 @@ DYNAMODB_MAX_ATTEMPTS = 3
 POST_MAX_RETRIES = 3
 POST_BACKOFF_BASE_SECONDS = 0.05
 POST_BACKOFF_CAP_SECONDS = 1.0
+
+# The @connections sender (connections_sender.py): one attempt may take at most connect (TCP
+# and TLS) + response time. A post normally takes tens of ms and a TLS handshake a few; these
+# are 20-50 times that, so only a dead or black-holed endpoint reaches them, and a read
+# timeout (which may duplicate a message) stays rare.
+POST_CONNECT_TIMEOUT_SECONDS = 1.0
+POST_RESPONSE_TIMEOUT_SECONDS = 2.0
+# A kept-alive HTTP connection idle for longer is closed rather than reused: across a frozen
+# Lambda container the server may have dropped it without our side seeing it.
+POST_IDLE_CONNECTION_SECONDS = 30.0
