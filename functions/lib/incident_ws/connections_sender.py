@@ -14,7 +14,8 @@ once; a post never attempted (the deadline passed, or the channel was stopped) i
 
 A connection's messages are posted in the order given, each once the one before has an
 outcome. No attempt, re-send included, starts at or after the run's deadline, so a run ends
-at the latest one attempt (`Timeouts`: connect + response) after its deadline. Every re-send
+at the latest about one attempt's time (`Timeouts`: connect + response, checked every
+`TIMEOUT_CHECK_SECONDS`) after its deadline. Every re-send
 is counted in `retries`; it is also a `possible_duplicate` when the request before it had been
 written out completely and no response came back: the server may have taken it. A kept-alive
 HTTP connection the server had closed is not worth a backoff: the post goes again at once on a
@@ -186,9 +187,10 @@ class ConnectionsSender:
 class ChannelPosts:
     """One endpoint's posts in a run, signed with one set of credentials.
 
-    `post`, `close` and `stop` may be called from any thread. `on_result` is called on the
-    run's thread once per message with its `PostResult`; it must not block or raise (hand
-    slow work such as deleting gone connections to another thread, or do it after `wait`).
+    `post`, `close` and `stop` may be called from any thread; every channel must be closed
+    (in a `finally`), or `SendRun.wait` does not return. `on_result` is called on the run's
+    thread once per message with its `PostResult`; it must not block or raise (hand slow
+    work such as deleting gone connections to another thread, or do it after `wait`).
     """
 
     def __init__(
