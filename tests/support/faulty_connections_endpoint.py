@@ -5,7 +5,8 @@ signature over the request, recomputed here with botocore's signer, and a fresh 
 otherwise 403) and then answered as scripted per connection id, attempt by attempt: a status
 (200 takes the message), or a fault — reset before the body is read, reset after it was taken,
 no answer at all, a slow answer, or an answer after which the server silently closes the
-kept-alive connection. Everything that arrives is recorded, so a test can compare what the
+kept-alive connection. `ScriptedServer` answers with raw bytes, for what no HTTP server
+library sends. Everything that arrives is recorded, so a test can compare what the
 sender reports with what the server saw.
 
     with FaultyConnectionsEndpoint(credentials, tls=ca) as endpoint:
@@ -19,6 +20,7 @@ import asyncio
 import collections
 import datetime
 import enum
+import socket
 import threading
 import time
 import urllib.parse
@@ -242,6 +244,54 @@ class FaultyConnectionsEndpoint:
             self._loop.call_soon_threadsafe(self._stopped.set)
         if self._thread:
             self._thread.join(timeout=10)
+
+
+class ScriptedServer:
+    """A raw HTTP server, for answers no HTTP server library gives: it reads each request and
+    answers it with the next scripted bytes, or closes the connection on `None`."""
+
+    def __init__(self, answers: list[bytes | None]) -> None:
+        self.answers = answers
+        self.requests = 0
+        self.connections = 0
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}/prod"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._answer, args=(client,), daemon=True).start()
+
+    def _answer(self, client: socket.socket) -> None:
+        with client:
+            received = b""
+            while self.answers:
+                while b"\r\n\r\n" not in received:
+                    data = client.recv(65536)
+                    if not data:
+                        return
+                    received += data
+                head, _, rest = received.partition(b"\r\n\r\n")
+                length = int(head.lower().partition(b"content-length: ")[2].split(b"\r\n")[0])
+                while len(rest) < length:
+                    rest += client.recv(65536)
+                received = rest[length:]
+                self.requests += 1
+                answer = self.answers.pop(0)
+                if answer is None:
+                    return
+                client.sendall(answer)
+
+    def __enter__(self) -> ScriptedServer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._listener.close()
 
 
 def _fresh(timestamp: str) -> bool:

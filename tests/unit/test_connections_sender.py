@@ -17,7 +17,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dev.tools.tls_test_ca import TestCa
-from tests.support.faulty_connections_endpoint import Fault, FaultyConnectionsEndpoint, Slow
+from tests.support.faulty_connections_endpoint import (
+    Fault,
+    FaultyConnectionsEndpoint,
+    ScriptedServer,
+    Slow,
+)
 from tests.support.lambda_zip import load_module
 
 CREDENTIALS = ReadOnlyCredentials("AKIDSENDERTEST", "sender-secret", "session-token")
@@ -350,6 +355,37 @@ def test_connections_the_server_closes_after_each_answer_lose_nothing(make_sende
         copies = endpoint.taken.count((result.connection_id, result.body))
         assert 1 <= copies <= 1 + result.possible_duplicates
     assert len(endpoint.seen) <= 90 + counts.retried
+
+
+OK = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+
+
+@pytest.mark.parametrize(
+    ("third_answer", "outcome"), [(OK, "delivered"), (None, "failed")], ids=["once", "twice"]
+)
+def test_a_kept_alive_connection_found_closed_costs_one_counted_re_send_without_backoff(
+    sender_module, third_answer, outcome
+):
+    """The endpoint closes the kept-alive connection when the second post arrives on it. With
+    no backoff retries allowed, only the immediate re-send on a new connection can deliver
+    it, and only once: a new connection that fails is an ordinary transport error."""
+    sender = sender_module.ConnectionsSender(1, backoff=sender_module.Backoff(max_retries=0))
+    results = []
+
+    with ScriptedServer([OK, None, third_answer]) as server:
+        sender.send(
+            server.url,
+            "us-east-1",
+            CREDENTIALS,
+            [("c1", [b"{}"]), ("c2", [b"[]"])],
+            on_result=results.append,
+        )
+
+    assert [(r.outcome.value, r.retries, r.possible_duplicates) for r in results] == [
+        ("delivered", 0, 0),
+        (outcome, 1, 1),
+    ]
+    assert (server.requests, server.connections) == (3, 2)
 
 
 def test_an_unreachable_endpoint_is_retried_then_fails(make_sender):

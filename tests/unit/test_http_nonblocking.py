@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-from collections.abc import Iterator
-
 import pytest
 from botocore.credentials import ReadOnlyCredentials
 
+from tests.support.faulty_connections_endpoint import ScriptedServer
 from tests.support.lambda_zip import load_module
 
 CREDENTIALS = ReadOnlyCredentials("AKIDRAW", "raw-secret", None)
+OK = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
 
 
 @pytest.fixture(scope="module")
@@ -90,67 +88,14 @@ def test_what_cannot_be_read_is_an_invalid_response(http, received):
         http.read_response(received)
 
 
-class ScriptedServer:
-    """A raw TCP server: reads each request and answers it with the next scripted bytes, for
-    answers no real HTTP server library would give."""
-
-    def __init__(self, answers: list[bytes]) -> None:
-        self.answers = answers
-        self.requests = 0
-        self.connections = 0
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}/prod"
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                client, _ = self._listener.accept()
-            except OSError:
-                return
-            self.connections += 1
-            threading.Thread(target=self._answer, args=(client,), daemon=True).start()
-
-    def _answer(self, client: socket.socket) -> None:
-        with client:
-            received = b""
-            while self.answers:
-                while b"\r\n\r\n" not in received:
-                    data = client.recv(65536)
-                    if not data:
-                        return
-                    received += data
-                head, _, rest = received.partition(b"\r\n\r\n")
-                length = int(head.lower().partition(b"content-length: ")[2].split(b"\r\n")[0])
-                while len(rest) < length:
-                    rest += client.recv(65536)
-                received = rest[length:]
-                self.requests += 1
-                client.sendall(self.answers.pop(0))
-
-    def close(self) -> None:
-        self._listener.close()
-
-
-@pytest.fixture
-def scripted() -> Iterator[type[ScriptedServer]]:
-    servers = []
-
-    def start(answers: list[bytes]) -> ScriptedServer:
-        servers.append(ScriptedServer(answers))
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.close()
-
-
-def test_an_unreadable_response_is_a_transport_error_and_retried(sender_module, scripted):
-    server = scripted([b"garbage\r\n\r\n"] * 3 + [b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"])
+def test_an_unreadable_response_is_a_transport_error_and_retried(sender_module):
     sender = sender_module.ConnectionsSender(1, backoff=sender_module.Backoff(3, 0.001, 0.004))
-
     results = []
-    sender.send(server.url, "us-east-1", CREDENTIALS, [("c1", [b"{}"])], on_result=results.append)
+
+    with ScriptedServer([b"garbage\r\n\r\n"] * 3 + [OK]) as server:
+        sender.send(
+            server.url, "us-east-1", CREDENTIALS, [("c1", [b"{}"])], on_result=results.append
+        )
 
     assert [(r.outcome.value, r.retries, r.possible_duplicates) for r in results] == [
         ("delivered", 3, 3)
@@ -158,12 +103,12 @@ def test_an_unreadable_response_is_a_transport_error_and_retried(sender_module, 
     assert (server.requests, server.connections) == (4, 4)
 
 
-def test_a_connection_whose_response_length_is_unknown_is_not_reused(sender_module, scripted):
+def test_a_connection_whose_response_length_is_unknown_is_not_reused(sender_module):
     chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
-    server = scripted([chunked, chunked])
     sender = sender_module.ConnectionsSender(1)
 
-    counts = sender.send(server.url, "us-east-1", CREDENTIALS, [("c1", [b"{}", b"[]"])])
+    with ScriptedServer([chunked, chunked]) as server:
+        counts = sender.send(server.url, "us-east-1", CREDENTIALS, [("c1", [b"{}", b"[]"])])
 
     assert counts.delivered == 2
     assert server.connections == 2
