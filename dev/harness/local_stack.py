@@ -86,7 +86,7 @@ class LocalStack(contextlib.AbstractContextManager["LocalStack"]):
         "terraform apply",
         "starting the emulator",
     )
-    EXPECTED_SECONDS = (2, 5, 90, 5)
+    EXPECTED_SECONDS = (2, 5, 120, 5)
     """How long each step usually takes with examples/local on 2 busy cores."""
 
     def __init__(
