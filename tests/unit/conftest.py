@@ -1,5 +1,5 @@
 """Fixtures: moto-backed AWS, connections tables, the fake @connections API, and handlers
-imported from the built zips with a given environment."""
+imported from the built zips with a given environment — metrics on, and checked."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from tests.support.lambda_zip import load_handler
 from tests.unit.helpers import CONNECTIONS_TABLE
 
 REGION = "us-east-1"
+METRICS_NAMESPACE = "IncidentWebSocket/unit-tests"
 HANDLER_VARIABLES = (
     "CONNECTIONS_TABLE",
     "CONNECTION_TTL_SECONDS",
@@ -31,6 +32,7 @@ HANDLER_VARIABLES = (
     "MESSAGES_TABLE",
     "MANAGEMENT_ENDPOINT",
     "REPLAY_MAX_MESSAGES",
+    "METRICS_NAMESPACE",
     *(
         f"{p}_{s}"
         for p in ("EVENT", "REMED", "HISTORY")
@@ -53,8 +55,33 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_REGION", REGION)
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("METRICS_NAMESPACE", METRICS_NAMESPACE)
     with mock_aws():
         yield
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+@pytest.fixture(autouse=True)
+def metrics_follow_the_catalogue() -> Iterator[None]:
+    """Every handler runs with metrics on (METRICS_NAMESPACE above), so every test of every
+    path checks its metric calls: a call the catalogue does not allow (`metric_rejected`)
+    fails the test, as would metrics that cannot be written."""
+    collected = _Collect()
+    metrics_logger = logging.getLogger("incident_ws.metrics")
+    metrics_logger.addHandler(collected)
+    try:
+        yield
+    finally:
+        metrics_logger.removeHandler(collected)
+    assert collected.lines == [], collected.lines
 
 
 @pytest.fixture(autouse=True)

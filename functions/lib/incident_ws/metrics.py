@@ -10,7 +10,8 @@ Dimension values never come from a request: `Function` is the recorder's functio
 one of the channel keys it was configured with, `Reason` and `Source` words of the metric's
 fixed vocabulary. A call that breaks the catalogue (an unknown metric, other dimensions, a
 value outside them) is a bug: it is logged as `metric_rejected` and dropped, never raised —
-metrics never break a handler — and the unit tests fail on any such line.
+metrics never break a handler — and the unit tests, which run every handler with metrics on,
+fail on any such line. With metrics off (no namespace) nothing is checked or written.
 """
 
 from __future__ import annotations
@@ -279,14 +280,14 @@ class Metrics:
         and a warning says so once."""
         namespace = load_namespace(env)
         if namespace is None:
-            log_event(
-                logger,
-                logging.WARNING,
-                "metrics_off",
-                function=function,
-                reason=f"{NAMESPACE_VARIABLE} is not set",
-            )
+            return cls.off(function, f"{NAMESPACE_VARIABLE} is not set")
         return cls(function, namespace, channels)
+
+    @classmethod
+    def off(cls, function: str, reason: str) -> Metrics:
+        """Metrics that are neither checked nor written; a warning says why, once."""
+        log_event(logger, logging.WARNING, "metrics_off", function=function, reason=reason)
+        return cls(function, None)
 
     @contextmanager
     def recording(self) -> Iterator[Recorder]:
@@ -319,6 +320,8 @@ class Recorder:
 
     def count(self, name: str, value: int = 1, **dimensions: str) -> None:
         """Adds `value` (a whole number >= 0; 0 still reports the metric) to the count."""
+        if self._metrics.namespace is None:
+            return
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             self._reject(name, f"a count is a whole number >= 0, got {value!r}")
             return
@@ -332,6 +335,8 @@ class Recorder:
 
     def observe(self, name: str, value: float, **dimensions: str) -> None:
         """Keeps one more value (a finite number >= 0) of a time metric."""
+        if self._metrics.namespace is None:
+            return
         if not _is_number(value) or not math.isfinite(value) or value < 0:
             self._reject(name, f"a value is a finite number >= 0, got {value!r}")
             return
