@@ -14,10 +14,9 @@ from moto import mock_aws
 
 from dev.harness.fake_connections_api import FakeConnectionsApi
 from tests.support.lambda_zip import load_handler
-from tests.unit.helpers import CONNECTIONS_TABLE
+from tests.unit.helpers import CONNECTIONS_TABLE, METRICS_NAMESPACE
 
 REGION = "us-east-1"
-METRICS_NAMESPACE = "IncidentWebSocket/unit-tests"
 HANDLER_VARIABLES = (
     "CONNECTIONS_TABLE",
     "CONNECTION_TTL_SECONDS",
@@ -60,7 +59,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         yield
 
 
-class _Collect(logging.Handler):
+class _ErrorLines(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.ERROR)
         self.lines: list[str] = []
@@ -70,15 +69,16 @@ class _Collect(logging.Handler):
 
 
 @pytest.fixture(autouse=True)
-def metrics_follow_the_catalogue() -> Iterator[None]:
-    """Every handler runs with metrics on (METRICS_NAMESPACE above), so every test of every
-    path checks its metric calls: a call the catalogue does not allow (`metric_rejected`)
-    fails the test, as would metrics that cannot be written."""
-    collected = _Collect()
+def metric_errors() -> Iterator[list[str]]:
+    """Every handler runs with metrics on (METRICS_NAMESPACE), so every test of every path
+    checks its metric calls: an error of the metrics (`metric_rejected`: a call the catalogue
+    does not allow; `metrics_not_written`) fails the test. A test that provokes one on purpose
+    reads and clears this list."""
+    collected = _ErrorLines()
     metrics_logger = logging.getLogger("incident_ws.metrics")
     metrics_logger.addHandler(collected)
     try:
-        yield
+        yield collected.lines
     finally:
         metrics_logger.removeHandler(collected)
     assert collected.lines == [], collected.lines
