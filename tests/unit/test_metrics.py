@@ -233,6 +233,22 @@ def test_a_handler_with_a_malformed_namespace_fails_its_cold_start(load, fake_ap
         )
 
 
+@pytest.mark.parametrize("key", ["événements", " ", "k" * 1025])
+def test_a_channel_key_cloudwatch_would_refuse_turns_metrics_off_with_a_warning(
+    metrics_module, capsys, caplog, key
+):
+    metrics = metrics_module.Metrics.from_environment(
+        "heartbeat", ("events", key), {"METRICS_NAMESPACE": NAMESPACE}
+    )
+
+    with metrics.recording() as recorder:
+        recorder.count("Connections", 3, Channel="events")
+
+    assert capsys.readouterr().out == ""
+    [warning] = parse_log_event(caplog, "metrics_off")
+    assert "no CloudWatch dimension values" in warning["reason"]
+
+
 # -- calls the catalogue does not allow -------------------------------------------------------
 
 

@@ -55,6 +55,7 @@ SOURCES = ("guardduty", "securityhub", "other")
 MAX_METRICS_PER_DIRECTIVE = 100
 MAX_VALUES_PER_METRIC = 100
 MAX_DIMENSIONS_PER_SET = 30
+MAX_DIMENSION_VALUE_CHARS = 1024
 
 # CloudWatch's namespace characters; `AWS/` is reserved for AWS's own.
 _NAMESPACE = re.compile(r"[0-9A-Za-z.\-_/#:]{1,255}")
@@ -276,11 +277,19 @@ class Metrics:
     def from_environment(
         cls, function: str, channels: Iterable[str] = (), env: Mapping[str, str] = os.environ
     ) -> Metrics:
-        """Raises ConfigError for a malformed METRICS_NAMESPACE; without one, metrics are off
-        and a warning says so once."""
+        """Raises ConfigError for a malformed METRICS_NAMESPACE; without one, or with a channel
+        key CloudWatch would refuse as a dimension value, metrics are off and a warning says
+        so once."""
         namespace = load_namespace(env)
         if namespace is None:
             return cls.off(function, f"{NAMESPACE_VARIABLE} is not set")
+        unusable = sorted(key for key in channels if not _is_dimension_value(key))
+        if unusable:
+            return cls.off(
+                function,
+                f"channel keys {unusable} are no CloudWatch dimension values "
+                f"(1-{MAX_DIMENSION_VALUE_CHARS} ASCII characters)",
+            )
         return cls(function, namespace, channels)
 
     @classmethod
@@ -406,6 +415,15 @@ class Recorder:
             metric=str(name)[:_MAX_LOGGED_VALUE_CHARS],
             reason=reason,
         )
+
+
+def _is_dimension_value(value: Any) -> bool:
+    return (
+        isinstance(value, str)
+        and bool(value.strip())
+        and value.isascii()
+        and len(value) <= MAX_DIMENSION_VALUE_CHARS
+    )
 
 
 def _is_number(value: Any) -> bool:
