@@ -135,11 +135,8 @@ class FakeConnectionsApi:
             counts = collections.Counter(r.connection_id for r in self.received)
         else:
             counts = self.copies
-        return {
-            "total": counts.total(),
-            "connections": dict(counts),
-            "throttled": self.throttled,
-        }
+        stats = {"total": counts.total(), "connections": dict(counts)}
+        return stats if self.throttle is None else {**stats, "throttled": self.throttled}
 
     def answered(self, step: Step) -> int:
         """How many attempts, to any id, got `step`."""
