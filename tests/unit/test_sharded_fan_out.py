@@ -169,7 +169,7 @@ def test_every_connection_gets_the_batch_in_stream_order_whichever_segment_reads
 
 
 def test_a_gone_connection_in_a_workers_segment_is_deleted(sharded, history, incidents, fake_api):
-    processor, lambda_ = sharded(connections_per_worker=2)
+    processor, _ = sharded(connections_per_worker=2)
     ids = add_connections(history, 6)
     worker_read = [c for c, segment in segment_of(history, 3).items() if segment > 0]
     fake_api.gone(worker_read[0])

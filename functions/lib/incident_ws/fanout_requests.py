@@ -68,10 +68,11 @@ def requests_within(
     """The messages as consecutive requests of at most `limit` bytes each, with their
     encodings: one request unless the messages are too big together. Raises RequestError
     when one message alone is over the limit."""
-    empty = len(SegmentRequest(channel, segment, (), deadline).encode())
+    # The request without messages, less the comma the first message goes without.
+    empty = len(SegmentRequest(channel, segment, (), deadline).encode()) - 1
     first, size = 0, empty
     for position, message in enumerate(messages):
-        length = len(_dumps(_message(message))) + 1  # and a comma
+        length = len(_dumps(_message(message))) + 1  # and its comma
         if empty + length > limit:
             raise RequestError(f"message {message.id} alone is over {limit} bytes")
         if position > first and size + length > limit:
