@@ -33,13 +33,14 @@ output "incident_stream_arn" {
 }
 
 output "function_names" {
-  description = "Lambda function names: `connect` and `disconnect` (maps keyed by channel), `authorizer` (map keyed by the channels with JWT authorization), `replay` (map keyed by channel; `{}` when `message_log` is off), `stream_processor`, `heartbeat`, `presence` and `findings` (strings; `presence` is `null` without a channel with presence, `findings` without `finding_sources`)."
+  description = "Lambda function names: `connect` and `disconnect` (maps keyed by channel), `authorizer` (map keyed by the channels with JWT authorization), `replay` (map keyed by channel; `{}` when `message_log` is off), `stream_processor`, `fanout_worker`, `heartbeat`, `presence` and `findings` (strings; `presence` is `null` without a channel with presence, `findings` without `finding_sources`)."
   value = {
     connect          = { for key, channel in module.channel : key => channel.function_names.connect }
     disconnect       = { for key, channel in module.channel : key => channel.function_names.disconnect }
     authorizer       = { for key, channel in module.channel : key => channel.function_names.authorizer if channel.authorization_type == "jwt" }
     replay           = { for key, channel in module.channel : key => channel.function_names.replay if var.message_log.enabled }
     stream_processor = module.incident_stream.function_name
+    fanout_worker    = module.incident_stream.fanout_worker_function_name
     heartbeat        = module.heartbeat.function_name
     presence         = try(module.presence[0].function_name, null)
     findings         = try(module.findings[0].function_name, null)

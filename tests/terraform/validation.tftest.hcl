@@ -372,6 +372,26 @@ run "zero_heartbeat_timeout_is_rejected" {
   expect_failures = [var.lambda_timeouts]
 }
 
+run "fanout_worker_timeout_must_leave_the_stream_processor_ten_seconds" {
+  command = plan
+
+  variables {
+    lambda_timeouts = { stream_processor = 60, fanout_worker = 51 }
+  }
+
+  expect_failures = [var.lambda_timeouts]
+}
+
+run "fan_out_sharding_needs_at_least_one_worker" {
+  command = plan
+
+  variables {
+    fan_out_sharding = { max_workers = 0 }
+  }
+
+  expect_failures = [var.fan_out_sharding]
+}
+
 run "log_retention_cloudwatch_does_not_offer_is_rejected" {
   command = plan
 

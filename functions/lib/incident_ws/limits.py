@@ -23,7 +23,7 @@ DEFAULT_REPLAY_MAX_MESSAGES = 500
 # Sharded fan-out (docs/handlers.md, "Sharded fan-out"): the most connections one invocation
 # posts to within its budget at the default 256 MB (dev/bench/results.md, the CPU share over
 # TLS), and the most parallel-Scan segments of one channel.
-DEFAULT_CONNECTIONS_PER_WORKER = 20_000
+DEFAULT_CONNECTIONS_PER_WORKER = 15_000
 DEFAULT_MAX_WORKERS = 20
 # Lambda's 6 MB limit of a synchronous invocation's request, less room for its envelope.
 MAX_WORKER_REQUEST_BYTES = 6 * 1024 * 1024 - 64 * 1024
