@@ -17,7 +17,8 @@ variables {
   package         = "heartbeat"
   timeout         = 60
   message_routing = { incident = ["history"] }
-  fan_out         = { channels = ["history"], environment_variables = {}, policy_statements = {}, kms_actions = [] }
+  fan_out         = { channels = ["history"], environment_variables = {}, policy_statements = { ConnectionsTables = { actions = ["dynamodb:Scan"], resources = ["arn:aws:dynamodb:eu-west-1:123456789012:table/history"] } }, kms_actions = [] }
+  worker_fan_out  = { channels = ["history"], environment_variables = {}, policy_statements = {}, kms_actions = [] }
   lambda          = { packages_dir = "functions/dist", runtime = "python3.12", architecture = "x86_64", memory_size = 256, log_retention_in_days = 30 }
 }
 
