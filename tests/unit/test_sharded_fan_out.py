@@ -15,9 +15,10 @@ import threading
 import boto3
 import pytest
 
+from tests.support.lambda_context import LambdaContext
 from tests.support.lambda_zip import load_module
 from tests.support.stream_records import IncidentTable
-from tests.unit.helpers import channels_env, connection, parse_log_event
+from tests.unit.helpers import LIMITS, channels_env, connection, parse_log_event
 
 TABLE = "HistoryConnections"
 WORKER = "incident-ws-fanout-worker"
@@ -32,11 +33,15 @@ class WorkerLambda:
         self.worker = worker
         self.requests: list[dict] = []
         self.failing: set[int] = set()
+        self.hanging = threading.Event()  # set: the invocations hang until it is cleared
+        self.released = threading.Event()
         self._lock = threading.Lock()
 
     def invoke(self, FunctionName: str, InvocationType: str, Payload: bytes) -> dict:
         assert (FunctionName, InvocationType) == (WORKER, "RequestResponse")
         request = json.loads(Payload)
+        if self.hanging.is_set():
+            self.released.wait(30)
         with self._lock:
             self.requests.append(request)
             if request["segment"] in self.failing:
@@ -213,6 +218,27 @@ def test_a_record_is_failed_when_no_segment_delivered_it(sharded, history, incid
 
     sequence = event["Records"][0]["dynamodb"]["SequenceNumber"]
     assert response == {"batchItemFailures": [{"itemIdentifier": sequence}]}
+
+
+def test_a_worker_that_has_not_answered_by_the_deadline_counts_as_a_failed_segment(
+    sharded, history, incidents, fake_api, caplog
+):
+    processor, lambda_ = sharded(connections_per_worker=2, max_workers=2)
+    add_connections(history, 4)
+    lambda_.hanging.set()
+    incidents.put({"incident_id": "i-1"})
+    # The deadline (7.5 s before the end) is a second away; the wait for answers ends 3.05 s
+    # after it.
+    context = LambdaContext(LIMITS.DEADLINE_MARGIN_SECONDS + 1)
+
+    try:
+        processor.handler(incidents.event(), context)
+    finally:
+        lambda_.released.set()
+
+    [failed] = parse_log_event(caplog, "fan_out_worker_failed")
+    assert failed["error"] == "no answer before the deadline"
+    assert "segment 1: worker failed" in summary(caplog)["channels"]["history"]["error"]
 
 
 def test_the_estimate_is_the_larger_of_the_item_count_and_the_last_read(history):
