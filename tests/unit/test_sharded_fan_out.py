@@ -173,6 +173,29 @@ def test_every_connection_gets_the_batch_in_stream_order_whichever_segment_reads
         assert received == ["OPEN", "ACKNOWLEDGED", "CLOSED"], connection_id
 
 
+def test_messages_over_the_payload_limit_go_to_a_worker_in_consecutive_requests_in_order(
+    sharded, history, incidents, fake_api, monkeypatch
+):
+    processor, lambda_ = sharded(connections_per_worker=2, max_workers=2)
+    ids = add_connections(history, 6)
+    for status in ("OPEN", "ACKNOWLEDGED", "CLOSED"):
+        incidents.put({"incident_id": "i-1", "status": status, "notes": "n" * 2000})
+    # A request holds one of these messages and no more.
+    remote = type(processor.SHARDED_FAN_OUT)._remote
+    monkeypatch.setitem(remote.__globals__, "MAX_WORKER_REQUEST_BYTES", 4000)
+
+    processor.handler(incidents.event(), None)
+
+    assert [(r["segment"], r["first"], len(r["messages"])) for r in lambda_.requests] == [
+        (1, 0, 1),
+        (1, 1, 1),
+        (1, 2, 1),
+    ]
+    for connection_id in ids:
+        received = [json.loads(b)["status"] for b in fake_api.bodies(connection_id)]
+        assert received == ["OPEN", "ACKNOWLEDGED", "CLOSED"], connection_id
+
+
 def test_a_gone_connection_in_a_workers_segment_is_deleted(sharded, history, incidents, fake_api):
     processor, _ = sharded(connections_per_worker=2)
     ids = add_connections(history, 6)
