@@ -6,8 +6,13 @@
 
 TEST_TARGETS += test-harness test-emulator test-e2e
 
-demo: venv package tf-cli-config ## Run the whole system on this machine, with a live dashboard (python -m dev.demo)
-	$(PY) -m dev.demo
+# `make demo TIME_SCALE=60`: schedules (the 5-minute heartbeat) run 60 times faster.
+# `make demo LAMBDA_LOGS=1`: the functions' logs on the terminal, not only in .build/demo.
+TIME_SCALE ?= 1
+LAMBDA_LOGS ?=
+
+demo: venv package tf-cli-config ## Run the whole system on this machine, with a live dashboard (TIME_SCALE=60, LAMBDA_LOGS=1)
+	$(PY) -m dev.demo --time-scale $(TIME_SCALE) $(if $(LAMBDA_LOGS),--lambda-logs)
 
 test-harness: venv ## Tests of the harness that starts moto, the emulator and the fake @connections (tests/harness)
 	$(PY) -m pytest tests/harness

@@ -41,9 +41,10 @@ def remediation_log(
 
 
 def sample_items(now: float | None = None) -> Iterator[dict[str, Any]]:
-    """Incidents of every severity, then the logs of two of them being remediated (an item with
-    `action` is a remediation log)."""
-    now = int(time.time() if now is None else now)
+    """Incidents of every severity (their time in epoch seconds), the logs of two of them being
+    remediated (ISO 8601 times; an item with `action` is a remediation log), then an update of
+    a log and of its incident, so that the dashboard has a history to show."""
+    now = time.time() if now is None else now
     incidents = [
         ("CRITICAL", "Security group opens SSH to 0.0.0.0/0", {"sg": "sg-0a1b2c3d4e5f60718"}),
         ("HIGH", "S3 bucket policy allows public read", {"arn": "arn:aws:s3:::payroll-exports"}),
@@ -60,25 +61,36 @@ def sample_items(now: float | None = None) -> Iterator[dict[str, Any]]:
             "title": title,
             "account": SAMPLE_ACCOUNTS[number % 2],
             "region": "us-east-1",
-            "timestamp": now + number,
+            "timestamp": int(now),
             **resource,
         }
         created.append(item)
         yield item
-    remediations = [
-        (created[0], "revoke_security_group_ingress", "sg-0a1b2c3d4e5f60718", "SUCCEEDED"),
-        (created[1], "block_public_access", "arn:aws:s3:::payroll-exports", "IN_PROGRESS"),
-    ]
-    for number, (incident, action, target, status) in enumerate(remediations, start=1):
-        yield remediation_log(incident, action, target, status, when=now + 10 + number)
+    ssh, bucket = created[0], created[1]
+    revoke = remediation_log(
+        ssh, "revoke_security_group_ingress", "sg-0a1b2c3d4e5f60718", "IN_PROGRESS", now
+    )
+    yield revoke
+    yield remediation_log(
+        bucket, "block_public_access", "arn:aws:s3:::payroll-exports", "IN_PROGRESS", now
+    )
+    yield {**revoke, "status": "SUCCEEDED"}
+    yield {**ssh, "status": "RESOLVED"}
+
+
+def stamped(item: dict[str, Any], when: float) -> dict[str, Any]:
+    """`item` with its `timestamp` set to `when`, in the format it has (epoch seconds or ISO),
+    so that the dashboard's delivery latency is the time since the write."""
+    timestamp = iso(when) if isinstance(item.get("timestamp"), str) else int(when)
+    return {**item, "timestamp": timestamp}
 
 
 def inject_samples(incident_table: Any, pause_seconds: float = 0.3) -> int:
-    """Write the sample items one by one into a boto3 `Table`, so the dashboard shows them
-    arriving; returns how many were written."""
+    """Write the sample items one by one into a boto3 `Table`, each stamped with its write time;
+    returns how many were written."""
     count = 0
     for item in sample_items():
-        incident_table.put_item(Item=item)
+        incident_table.put_item(Item=stamped(item, time.time()))
         count += 1
         time.sleep(pause_seconds)
     return count

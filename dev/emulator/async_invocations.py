@@ -41,7 +41,7 @@ SUCCESS = "Success"
 
 
 @dataclass(frozen=True)
-class Outcome:
+class InvocationOutcome:
     """How an asynchronous invocation ended: `condition` is one of the three above."""
 
     request_id: str
@@ -53,7 +53,7 @@ class Outcome:
 def invocation_record(
     function_arn: str,
     event: Any,
-    outcome: Outcome,
+    outcome: InvocationOutcome,
     now: float,
 ) -> dict[str, Any]:
     """What Lambda sends to an asynchronous invocation's destination."""
@@ -104,7 +104,7 @@ class AsyncInvoker:
         self._sqs = sqs
         self._scale = time_scale
         self._clock = clock
-        self._tasks: set[asyncio.Task[Outcome]] = set()
+        self._tasks: set[asyncio.Task[InvocationOutcome]] = set()
 
     def submit(self, function_name: str, event: Any) -> str:
         """Queue `event` for `function_name` (a deployed function); returns the request id."""
@@ -114,12 +114,12 @@ class AsyncInvoker:
         task.add_done_callback(self._finished)
         return request_id
 
-    def _finished(self, task: asyncio.Task[Outcome]) -> None:
+    def _finished(self, task: asyncio.Task[InvocationOutcome]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("asynchronous invocation failed", exc_info=task.exception())
 
-    async def run(self, function_name: str, event: Any, request_id: str) -> Outcome:
+    async def run(self, function_name: str, event: Any, request_id: str) -> InvocationOutcome:
         """Every attempt of one queued event, then its destination."""
         config = await asyncio.to_thread(self._read_config, function_name)
         queued_at = self._clock()
@@ -128,15 +128,15 @@ class AsyncInvoker:
         while True:
             age = (self._clock() - queued_at) * self._scale
             if attempts and age > config.maximum_event_age_seconds:
-                outcome = Outcome(request_id, EVENT_AGE_EXCEEDED, attempts, invocation)
+                outcome = InvocationOutcome(request_id, EVENT_AGE_EXCEEDED, attempts, invocation)
                 break
             invocation = await self._invoke(function_name, event, request_id=request_id)
             attempts += 1
             if invocation.ok:
-                outcome = Outcome(request_id, SUCCESS, attempts, invocation)
+                outcome = InvocationOutcome(request_id, SUCCESS, attempts, invocation)
                 break
             if attempts > config.maximum_retry_attempts:
-                outcome = Outcome(request_id, RETRIES_EXHAUSTED, attempts, invocation)
+                outcome = InvocationOutcome(request_id, RETRIES_EXHAUSTED, attempts, invocation)
                 break
             delay = RETRY_DELAYS_SECONDS[min(attempts, len(RETRY_DELAYS_SECONDS)) - 1]
             await asyncio.sleep(delay / self._scale)
@@ -144,7 +144,7 @@ class AsyncInvoker:
         return outcome
 
     async def _deliver(
-        self, function_name: str, event: Any, outcome: Outcome, config: AsyncInvokeConfig
+        self, function_name: str, event: Any, outcome: InvocationOutcome, config: AsyncInvokeConfig
     ) -> None:
         succeeded = outcome.condition == SUCCESS
         destination = config.on_success if succeeded else config.on_failure

@@ -18,6 +18,11 @@
   and every stream record is delivered twice. As on AWS, a mapping of a source to a function
   that already has one is a 409 ResourceConflictException; a repeat of the request that
   created it gets that mapping's 201 instead.
+- Time to Live: moto stores a table's TTL setting but never deletes an expired item. Here a
+  sweeper does what DynamoDB's TTL process does, every `TTL_SWEEP_SECONDS` instead of within
+  days: it deletes each item whose TTL attribute is a number of epoch seconds in the past (at
+  most five years), and the table's stream gets the REMOVE record with the TTL service's
+  `userIdentity`.
 
 Everything else is moto unchanged. It takes moto's server options:
 
@@ -27,6 +32,9 @@ Everything else is moto unchanged. It takes moto's server options:
 import base64
 import hashlib
 import json
+import logging
+import threading
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -39,7 +47,12 @@ from moto.awslambda.exceptions import UnknownFunctionException
 from moto.awslambda.models import LambdaBackend
 from moto.awslambda.responses import LambdaResponse
 from moto.core.responses import TYPE_RESPONSE
+from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.models.dynamo_type import Item
+from moto.dynamodb.models.table import Table
 from moto.server import main as moto_server_main
+
+log = logging.getLogger("moto_server")
 
 DEPLOYMENT_PATHS = {
     "{0}/v2/apis/(?P<api_id>[^/]+)/deployments$": ApiGatewayV2Response.dispatch,
@@ -169,6 +182,69 @@ def _same_request(spec: dict[str, Any], configuration: dict[str, Any]) -> bool:
 _moto_create_event_source_mapping = LambdaResponse.create_event_source_mapping
 
 
+TTL_SWEEP_SECONDS = 1.0
+TTL_SERVICE_IDENTITY = {"PrincipalId": "dynamodb.amazonaws.com", "Type": "Service"}
+"""A stream record's `userIdentity` when TTL deleted the item (GetRecords' member names)."""
+_TTL_OLDEST_SECONDS = 5 * 365 * 24 * 3600
+
+
+def is_expired(item: Item, attribute: str, now: float) -> bool:
+    """Whether DynamoDB's TTL process deletes `item`: its `attribute` is a top-level number of
+    epoch seconds before `now`, and not more than five years before (such items are kept)."""
+    value = item.attrs.get(attribute)
+    if value is None or value.type != "N":
+        return False
+    try:
+        expiry = float(value.value)
+    except ValueError:
+        return False
+    return now - _TTL_OLDEST_SECONDS <= expiry < now
+
+
+def sweep_expired_items(now: float | None = None) -> int:
+    """Delete the expired items of every table with TTL enabled; returns how many."""
+    now = time.time() if now is None else now
+    deleted = 0
+    for _account, _region, backend in list(dynamodb_backends.iter_backends()):
+        for table in list(backend.tables.values()):
+            if table.ttl.get("TimeToLiveStatus") != "ENABLED":
+                continue
+            attribute = table.ttl.get("AttributeName", "")
+            for item in table.all_items():
+                if is_expired(item, attribute, now) and _expire(table, item):
+                    deleted += 1
+    return deleted
+
+
+def _expire(table: Table, item: Item) -> bool:
+    """Delete `item` as TTL does, unless a request replaced it meanwhile."""
+    if table.get_item(item.hash_key, item.range_key) is not item:
+        return False
+    if table.delete_item(item.hash_key, item.range_key) is None:
+        return False
+    shard = table.stream_shard
+    if shard is not None:
+        keys = {table.hash_key_attr: item.hash_key.to_json()}
+        if table.range_key_attr is not None and item.range_key is not None:
+            keys[table.range_key_attr] = item.range_key.to_json()
+        for record in reversed(shard.items):
+            if record.record["eventName"] == "REMOVE" and record.record["dynamodb"]["Keys"] == keys:
+                record.record["userIdentity"] = dict(TTL_SERVICE_IDENTITY)
+                break
+    return True
+
+
+def _sweep_forever() -> None:
+    while True:
+        time.sleep(TTL_SWEEP_SECONDS)
+        try:
+            sweep_expired_items()
+        except RuntimeError:
+            pass  # a request changed a table while it was read: the next sweep takes it
+        except Exception:
+            log.exception("TTL sweep failed; sweeping again in %s s", TTL_SWEEP_SECONDS)
+
+
 def install() -> None:
     """Patches moto before the server starts (see the module docstring)."""
     urls.url_paths.update(DEPLOYMENT_PATHS)
@@ -184,4 +260,5 @@ def install() -> None:
 
 if __name__ == "__main__":
     install()
+    threading.Thread(target=_sweep_forever, name="ttl-sweeper", daemon=True).start()
     moto_server_main()

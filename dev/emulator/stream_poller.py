@@ -49,8 +49,16 @@ def _jsonable(value: Any) -> Any:
 
 
 def lambda_record(raw: dict[str, Any], stream_arn: str) -> Record:
+    """A record of GetRecords as Lambda delivers it: with `eventSourceARN`, and `userIdentity`
+    (on TTL deletes) with the event's member names `type` and `principalId`."""
     record = _jsonable(raw)
     record["eventSourceARN"] = stream_arn
+    identity = record.get("userIdentity")
+    if isinstance(identity, dict):
+        record["userIdentity"] = {
+            "type": identity.get("Type"),
+            "principalId": identity.get("PrincipalId"),
+        }
     return record
 
 

@@ -36,7 +36,7 @@ from dev.harness.oidc_issuer import OidcIssuer
 from dev.harness.paths import BUILD_DIR, FUNCTION_PACKAGES_DIR, LOCAL_EXAMPLE_DIR, REPO_ROOT
 from dev.harness.personas import ANALYST, PERSONAS, Persona
 from dev.harness.processes import Server
-from dev.harness.terraform import Terraform
+from dev.harness.terraform import ApplyProgress, Terraform
 
 DEFAULT_WORK_DIR = BUILD_DIR / "demo"
 IDENTITY_FILE = "identity.json"
@@ -67,6 +67,7 @@ class TrustedIssuer:
 
 
 Progress = Callable[[str], None]
+"""Told each step as it starts: what it does, how long it usually takes, where its log is."""
 
 
 class LocalStack(contextlib.AbstractContextManager["LocalStack"]):
@@ -76,6 +77,7 @@ class LocalStack(contextlib.AbstractContextManager["LocalStack"]):
     receives the emulator's stderr (its Lambda logs); by default it goes to
     `<work_dir>/emulator.log`. `emulator_args` are extra `serve` options such as `--time-scale`.
     `module_dir` is the Terraform root applied (examples/local unless a test gives another).
+    `apply_progress` is told of every resource the apply creates (`Terraform.apply`).
     """
 
     STEPS = (
@@ -84,6 +86,8 @@ class LocalStack(contextlib.AbstractContextManager["LocalStack"]):
         "terraform apply",
         "starting the emulator",
     )
+    EXPECTED_SECONDS = (2, 5, 120, 5)
+    """How long each step usually takes with examples/local on 2 busy cores."""
 
     def __init__(
         self,
@@ -94,6 +98,7 @@ class LocalStack(contextlib.AbstractContextManager["LocalStack"]):
         emulator_args: Sequence[str] = (),
         emulator_log: IO[bytes] | None = None,
         progress: Progress = lambda step: None,
+        apply_progress: ApplyProgress = lambda created, planned: None,
         module_dir: Path = LOCAL_EXAMPLE_DIR,
     ) -> None:
         self.work_dir = work_dir
@@ -103,6 +108,7 @@ class LocalStack(contextlib.AbstractContextManager["LocalStack"]):
         self.emulator_args = list(emulator_args)
         self.emulator_log = emulator_log
         self.progress = progress
+        self.apply_progress = apply_progress
         self.outputs: dict[str, Any] = {}
         self.moto: Server | None = None
         self.emulator: EmulatorServer | None = None
@@ -118,7 +124,7 @@ class LocalStack(contextlib.AbstractContextManager["LocalStack"]):
     def __enter__(self) -> LocalStack:
         self.work_dir.mkdir(parents=True, exist_ok=True)
         with self._exit_stack as stack:
-            self.progress(f"{self.STEPS[0]} (the AWS API emulator, the identity provider)")
+            self._step(0, "the AWS API emulator, the identity provider")
             self.moto = stack.enter_context(start_moto(self.work_dir / "moto.log"))
             stack.enter_context(self.issuer)
 
@@ -130,19 +136,19 @@ class LocalStack(contextlib.AbstractContextManager["LocalStack"]):
                 self.region,
                 optional_variables={"oidc_issuer": self.issuer.url},
             )
-            module = _shown(self.module_dir)
-            self.progress(f"{self.STEPS[1]} ({module})")
+            module, log = _shown(self.module_dir), _shown(terraform.log)
+            self._step(1, f"{module}, log {log}")
             terraform.init()
-            self.progress(f"{self.STEPS[2]} ({module} → moto)")
-            terraform.apply()
+            self._step(2, f"{module} → moto, log {log}")
+            terraform.apply(self.apply_progress)
             self.outputs = terraform.outputs()["incident_ws"]
             self._trust_deployed_authorizers()
 
-            self.progress(f"{self.STEPS[3]} (WebSocket APIs, functions, stream, schedule)")
+            self._step(3, "WebSocket APIs, functions, streams, schedule")
             self.emulator = stack.enter_context(
                 start_emulator(
                     self.aws_endpoint,
-                    self.work_dir / "emulator.log",
+                    self.emulator_log_path,
                     region=self.region,
                     code_dirs=[FUNCTION_PACKAGES_DIR],
                     static_dir=self._site(),
@@ -156,6 +162,15 @@ class LocalStack(contextlib.AbstractContextManager["LocalStack"]):
 
     def __exit__(self, *exc_info: object) -> None:
         self._exit_stack.close()
+
+    def _step(self, index: int, detail: str) -> None:
+        expected = _duration(self.EXPECTED_SECONDS[index])
+        self.progress(f"{self.STEPS[index]} ({detail}; about {expected})")
+
+    @property
+    def emulator_log_path(self) -> Path:
+        """Where the emulator's output goes: its Lambda logs unless `emulator_log` takes them."""
+        return self.work_dir / "emulator.log"
 
     def _trust_deployed_authorizers(self) -> None:
         """Read what the authorizers that trust the issuer accept; give the personas tokens
@@ -258,3 +273,7 @@ class LocalStack(contextlib.AbstractContextManager["LocalStack"]):
 
 def _shown(path: Path) -> str:
     return str(path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path)
+
+
+def _duration(seconds: int) -> str:
+    return f"{seconds} s" if seconds < 90 else f"{seconds / 60:g} min"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,14 @@ from dev.harness.processes import StartupError
 
 class TerraformError(StartupError):
     """A terraform command failed; the message ends with its error output and names its log."""
+
+
+ApplyProgress = Callable[[int, int | None], None]
+"""Told `(resources created so far, resources the plan adds or None before the plan is known)`
+after each resource an apply creates."""
+
+_PLANNED = re.compile(r"^Plan: (\d+) to add")
+_CREATED = "Creation complete after"
 
 
 def offline_terraform_settings(environ: Mapping[str, str]) -> dict[str, str]:
@@ -80,24 +89,52 @@ class Terraform:
     def init(self) -> None:
         self._run("init", "-input=false", "-no-color")
 
-    def apply(self) -> None:
+    def apply(self, progress: ApplyProgress = lambda created, planned: None) -> None:
         # A fresh emulator has none of the old resources, so the old state must go too.
         self.state.unlink(missing_ok=True)
+        planned: int | None = None
+        created = 0
+
+        def follow(line: str) -> None:
+            nonlocal planned, created
+            if match := _PLANNED.match(line):
+                planned = int(match.group(1))
+            elif _CREATED in line:
+                created += 1
+                progress(created, planned)
+
         self._run(
             "apply", "-auto-approve", "-input=false", "-no-color", f"-state={self.state}",
-            *self.variables,
+            *self.variables, on_line=follow,
         )  # fmt: skip
 
     def outputs(self) -> dict[str, Any]:
         raw = self._run("output", "-json", "-no-color", f"-state={self.state}")
         return {name: output["value"] for name, output in json.loads(raw).items()}
 
-    def _run(self, *args: str) -> str:
+    def _run(self, *args: str, on_line: Callable[[str], None] = lambda line: None) -> str:
+        """Run terraform, its output appended to the log as it comes; returns its stdout."""
         command = ["terraform", f"-chdir={self.module_dir}", *args]
-        result = subprocess.run(command, env=self.env, capture_output=True, text=True)
+        stdout: list[str] = []
         with self.log.open("a") as log:
-            log.write(f"$ {' '.join(command)}\n{result.stdout}{result.stderr}\n")
-        if result.returncode != 0:
-            tail = "\n".join(result.stderr.strip().splitlines()[-20:])
-            raise TerraformError(f"terraform {args[0]} failed (full log: {self.log}):\n{tail}")
-        return result.stdout
+            log.write(f"$ {' '.join(command)}\n")
+            log.flush()
+            with subprocess.Popen(
+                command, env=self.env, stdout=subprocess.PIPE, stderr=log, text=True
+            ) as process:
+                assert process.stdout is not None
+                for line in process.stdout:
+                    log.write(line)
+                    log.flush()
+                    stdout.append(line)
+                    on_line(line)
+            log.write("\n")
+        if process.returncode != 0:
+            raise TerraformError(
+                f"terraform {args[0]} failed (full log: {self.log}):\n{self._error_tail()}"
+            )
+        return "".join(stdout)
+
+    def _error_tail(self, lines: int = 20) -> str:
+        """The end of the log: terraform writes its errors last."""
+        return "\n".join(self.log.read_text(errors="replace").strip().splitlines()[-lines:])

@@ -9,15 +9,23 @@ from incident_ws.clients import dynamodb_client
 from incident_ws.config import load_disconnect_config
 from incident_ws.connection_store import ConnectionStore
 from incident_ws.logs import log_event
+from incident_ws.metrics import Metrics, Recorder
 
 logger = logging.getLogger(__name__)
 
 CONFIG = load_disconnect_config()
 DYNAMODB = dynamodb_client()
 STORE = ConnectionStore(DYNAMODB, CONFIG.table)
+METRICS = Metrics.from_environment("disconnect", channels=(CONFIG.channel,))
 
 
 def handler(event, context):
+    with METRICS.recording() as metrics:
+        metrics.count("Disconnections", Channel=CONFIG.channel)
+        return _disconnect(event, metrics)
+
+
+def _disconnect(event, metrics: Recorder) -> dict:
     connection_id = websocket_events.connection_id(event)
     request = websocket_events.request_context(event)
     fields = {
@@ -34,12 +42,15 @@ def handler(event, context):
     except (BotoCoreError, ClientError) as error:
         log_event(logger, logging.ERROR, "disconnect_delete_failed", error=repr(error), **fields)
         return _disconnected()
+    connected = _connected_seconds(old or {}, time.time())
+    if connected is not None and connected >= 0:
+        metrics.observe("ConnectedDuration", connected, Channel=CONFIG.channel)
     log_event(
         logger,
         logging.INFO,
         "disconnected",
         known=old is not None,
-        **_connection_summary(old or {}, time.time()),
+        **_connection_summary(old or {}, connected),
         **fields,
     )
     return _disconnected()
@@ -49,9 +60,13 @@ def _disconnected() -> dict:
     return {"statusCode": 200, "body": "disconnected"}
 
 
-def _connection_summary(item: dict, now: float) -> dict:
+def _connected_seconds(item: dict, now: float) -> float | None:
+    """Since the stored `createdAt` (epoch milliseconds); None without one."""
     created_ms = item.get("createdAt")
-    connected = now - created_ms / 1000 if isinstance(created_ms, int | float) else None
+    return now - created_ms / 1000 if isinstance(created_ms, int | float) else None
+
+
+def _connection_summary(item: dict, connected: float | None) -> dict:
     return {
         "clientId": item.get("clientId"),
         "principal": item.get("principal"),

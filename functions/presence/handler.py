@@ -8,12 +8,14 @@ from incident_ws import websocket_events
 from incident_ws.config import load_presence_config
 from incident_ws.deadline import Deadline
 from incident_ws.logs import log_event
+from incident_ws.metrics import Metrics, Recorder
 from incident_ws.presence import Presence
 
 logger = logging.getLogger(__name__)
 
 CONFIG = load_presence_config()
 PRESENCE = Presence(CONFIG)
+METRICS = Metrics.from_environment("presence", channels=CONFIG.channels)
 
 
 def handler(event, context):
@@ -25,9 +27,18 @@ def handler(event, context):
         event_name = "presence_members_failed" if "error" in fields else "presence_members_sent"
         log_event(logger, level, event_name, **fields, elapsedMs=elapsed)
         return {"statusCode": 200}
+    with METRICS.recording() as metrics:
+        return _broadcast(event, context, metrics, started)
+
+
+def _broadcast(event, context, metrics: Recorder, started: float) -> dict:
     records = event.get("Records") if isinstance(event, dict) else None
     batch, reports = PRESENCE.broadcast(records, Deadline.from_context(context))
-    for report in reports.values():
+    for key, events in batch.events.items():
+        metrics.count("PresenceEvents", len(events), Channel=key)
+    for key, report in reports.items():
+        metrics.count("Delivered", report.counts.delivered, Channel=key)
+        metrics.count("Failed", report.counts.failed, Channel=key)
         if report.error is not None:
             event_name = "connections_unreadable" if report.unreadable else "channel_failed"
             log_event(logger, logging.ERROR, event_name, **report.error_fields())

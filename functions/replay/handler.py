@@ -8,16 +8,24 @@ import time
 from incident_ws import websocket_events
 from incident_ws.config import load_replay_config
 from incident_ws.logs import log_event
+from incident_ws.metrics import Metrics, Recorder
 from incident_ws.replay import Replayer
 
 logger = logging.getLogger(__name__)
 
 CONFIG = load_replay_config()
 REPLAYER = Replayer(CONFIG)
+METRICS = Metrics.from_environment("replay", channels=(CONFIG.channel,))
 OK = {"statusCode": 200}
 
 
 def handler(event, context):
+    with METRICS.recording() as metrics:
+        metrics.count("ReplayRequests", Channel=CONFIG.channel)
+        return _replay(event, context, metrics)
+
+
+def _replay(event, context, metrics: Recorder) -> dict:
     started = time.monotonic()
     fields = {"channel": CONFIG.channel, **websocket_events.log_fields(event)}
     connection_id = websocket_events.connection_id(event)
@@ -30,6 +38,8 @@ def handler(event, context):
     except Exception as error:  # a bug is logged; the client keeps its connection, never a 500
         log_event(logger, logging.ERROR, "replay_failed", error=repr(error), **fields)
         return OK
+    metrics.count("ReplayMessages", outcome.sent, Channel=CONFIG.channel)
+    metrics.count("ReplayRejected", int(outcome.rejected is not None), Channel=CONFIG.channel)
     elapsed = round((time.monotonic() - started) * 1000, 1)
     if outcome.rejected is not None:
         event_name, level = "replay_rejected", logging.WARNING

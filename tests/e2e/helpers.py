@@ -56,6 +56,24 @@ class Client:
             f"{self.client_id}: no matching message in {timeout} s; got {self.received}"
         )
 
+    def send(self, request: dict[str, Any] | str) -> None:
+        """A frame to the channel: a JSON object, or text as it is."""
+        self.connection.send(request if isinstance(request, str) else json.dumps(request))
+
+    def replay(self, timeout: float = 10.0, **request: Any) -> list[dict[str, Any]]:
+        """Ask for a replay (`since=…` or `last=…`); its frames, up to and with the closing
+        `replay_complete` (presence events and pings that came meanwhile left out)."""
+        self.send({"action": "replay", **request})
+        frames: list[dict[str, Any]] = []
+
+        def closing(message: dict[str, Any]) -> bool:
+            if message.get("type") not in ("presence", "ping"):
+                frames.append(message)
+            return message.get("type") in ("replay_complete", "error")
+
+        self.wait_for(closing, timeout)
+        return frames
+
     def vanish(self) -> None:
         """Drop the TCP connection with a reset: no close frame, no FIN, as a crashed client."""
         sock = self.connection.socket
@@ -65,6 +83,20 @@ class Client:
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def unique_account() -> str:
+    """A 12-digit account of this test alone, so that filtering by it leaves out other tests'
+    messages."""
+    return f"{uuid.uuid4().int % 10**12:012d}"
+
+
+def is_presence(client_id: str, event: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda message: (
+        message.get("type") == "presence"
+        and message.get("clientId") == client_id
+        and message.get("event") == event
+    )
 
 
 # --------------------------------------------------------------------------------------------

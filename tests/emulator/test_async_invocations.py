@@ -15,7 +15,7 @@ from dev.emulator.async_invocations import (
     RETRIES_EXHAUSTED,
     SUCCESS,
     AsyncInvoker,
-    Outcome,
+    InvocationOutcome,
 )
 from dev.emulator.control_plane import AsyncInvokeConfig, DeployedFunction
 
@@ -62,8 +62,8 @@ def run(
     invoke: StubInvoker,
     config: AsyncInvokeConfig,
     clock: Callable[[], float] | None = None,
-) -> Outcome:
-    async def scenario() -> Outcome:
+) -> InvocationOutcome:
+    async def scenario() -> InvocationOutcome:
         extra = {"clock": clock} if clock else {}
         invoker = AsyncInvoker(
             invoke, deployed(), lambda _name: config, queues["sqs"], TIME_SCALE, **extra

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 import uuid
 import zipfile
 from collections.abc import Iterator
@@ -136,3 +137,126 @@ def test_mapping_a_mapped_stream_to_the_same_function_otherwise_is_a_conflict(
         map_stream(lambda_client, stream_arn, "remapped", batch_size=20)
 
     assert error.value.response["Error"]["Code"] == "ResourceConflictException"
+
+
+# -- Time to Live ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def dynamodb(endpoint: str):
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+
+
+@pytest.fixture
+def ttl_table(dynamodb) -> str:
+    """A table with TTL on `expires` and a stream of old images."""
+    name = f"expiring-{uuid.uuid4().hex[:8]}"
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "OLD_IMAGE"},
+    )
+    dynamodb.update_time_to_live(
+        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires"}
+    )
+    return name
+
+
+def put_expiring(dynamodb, table: str, item_id: str, expires: dict | None) -> None:
+    item = {"id": {"S": item_id}}
+    if expires is not None:
+        item["expires"] = expires
+    dynamodb.put_item(TableName=table, Item=item)
+
+
+def stored_ids(dynamodb, table: str) -> set[str]:
+    items = dynamodb.scan(TableName=table, ConsistentRead=True)["Items"]
+    return {item["id"]["S"] for item in items}
+
+
+def stream_records(endpoint: str, dynamodb, table: str) -> list[dict]:
+    streams = boto3.client(
+        "dynamodbstreams",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    arn = dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    [shard] = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+    iterator = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    return streams.get_records(ShardIterator=iterator)["Records"]
+
+
+def until(check, timeout: float = 5.0):
+    deadline = time.monotonic() + timeout
+    while not (result := check()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return result
+
+
+def test_an_expired_item_is_deleted_with_the_ttl_services_identity_on_its_stream_record(
+    endpoint, dynamodb, ttl_table
+):
+    put_expiring(dynamodb, ttl_table, "expired", {"N": str(int(time.time()) - 1)})
+
+    assert until(lambda: stored_ids(dynamodb, ttl_table) == set())
+    insert, remove = stream_records(endpoint, dynamodb, ttl_table)
+    assert (insert["eventName"], remove["eventName"]) == ("INSERT", "REMOVE")
+    assert remove["userIdentity"] == {"PrincipalId": "dynamodb.amazonaws.com", "Type": "Service"}
+    assert remove["dynamodb"]["OldImage"]["id"] == {"S": "expired"}
+    assert "userIdentity" not in insert
+
+
+@pytest.mark.parametrize(
+    "expires",
+    [
+        None,
+        {"N": str(int(time.time()) + 3600)},
+        {"S": "1000000000"},
+        {"N": str(int(time.time()) - 6 * 365 * 24 * 3600)},
+    ],
+    ids=["no-attribute", "in-the-future", "not-a-number", "over-five-years-ago"],
+)
+def test_an_item_that_dynamodb_ttl_would_keep_stays(dynamodb, ttl_table, expires):
+    put_expiring(dynamodb, ttl_table, "kept", expires)
+
+    for marker in ("first-sweep", "a-whole-sweep-later"):
+        put_expiring(dynamodb, ttl_table, marker, {"N": str(int(time.time()) - 1)})
+        assert until(lambda: stored_ids(dynamodb, ttl_table) == {"kept"})
+
+
+def test_a_user_delete_has_no_user_identity(endpoint, dynamodb, ttl_table):
+    put_expiring(dynamodb, ttl_table, "deleted", {"N": str(int(time.time()) + 3600)})
+    dynamodb.delete_item(TableName=ttl_table, Key={"id": {"S": "deleted"}})
+
+    remove = stream_records(endpoint, dynamodb, ttl_table)[-1]
+
+    assert remove["eventName"] == "REMOVE"
+    assert "userIdentity" not in remove
+
+
+def test_a_table_without_ttl_enabled_keeps_its_expired_items(dynamodb, ttl_table):
+    plain = f"plain-{uuid.uuid4().hex[:8]}"
+    dynamodb.create_table(
+        TableName=plain,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    put_expiring(dynamodb, plain, "kept", {"N": str(int(time.time()) - 1)})
+
+    for marker in ("first-sweep", "a-whole-sweep-later"):
+        put_expiring(dynamodb, ttl_table, marker, {"N": str(int(time.time()) - 1)})
+        assert until(lambda: stored_ids(dynamodb, ttl_table) == set())
+    assert stored_ids(dynamodb, plain) == {"kept"}

@@ -244,3 +244,30 @@ def test_a_successful_batch_sends_nothing_to_the_on_failure_queue(aws):
     poll(aws, invoke, maximum_retry_attempts=0)
 
     assert dead_letters(aws) == []
+
+
+def test_a_ttl_delete_reaches_the_function_with_the_ttl_services_identity(aws):
+    dynamodb = aws["dynamodb"]
+    dynamodb.update_time_to_live(
+        TableName="Incident", TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"}
+    )
+    expired = {"incident_id": {"S": "expired"}, "ttl": {"N": str(int(time.time()) - 1)}}
+    dynamodb.put_item(TableName="Incident", Item=expired)
+    put(aws, "deleted")
+    delete(aws, "deleted")
+    deadline = time.monotonic() + 5
+    while dynamodb.scan(TableName="Incident")["Items"] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    invoke = StubInvoker()
+
+    poll(aws, invoke, filter_patterns=({"eventName": ["REMOVE"]},))
+
+    removed = {
+        ids({"Records": [record]})[0]: record.get("userIdentity")
+        for event in invoke.events_of(FUNCTION)
+        for record in event["Records"]
+    }
+    assert removed == {
+        "deleted": None,
+        "expired": {"type": "Service", "principalId": "dynamodb.amazonaws.com"},
+    }

@@ -1,5 +1,5 @@
 """Fixtures: moto-backed AWS, connections tables, the fake @connections API, and handlers
-imported from the built zips with a given environment."""
+imported from the built zips with a given environment — metrics on, and checked."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from moto import mock_aws
 
 from dev.harness.fake_connections_api import FakeConnectionsApi
 from tests.support.lambda_zip import load_handler
-from tests.unit.helpers import CONNECTIONS_TABLE
+from tests.unit.helpers import CONNECTIONS_TABLE, METRICS_NAMESPACE
 
 REGION = "us-east-1"
 HANDLER_VARIABLES = (
@@ -31,6 +31,7 @@ HANDLER_VARIABLES = (
     "MESSAGES_TABLE",
     "MANAGEMENT_ENDPOINT",
     "REPLAY_MAX_MESSAGES",
+    "METRICS_NAMESPACE",
     *(
         f"{p}_{s}"
         for p in ("EVENT", "REMED", "HISTORY")
@@ -53,8 +54,34 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_REGION", REGION)
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("METRICS_NAMESPACE", METRICS_NAMESPACE)
     with mock_aws():
         yield
+
+
+class _ErrorLines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+@pytest.fixture(autouse=True)
+def metric_errors() -> Iterator[list[str]]:
+    """Every handler runs with metrics on (METRICS_NAMESPACE), so every test of every path
+    checks its metric calls: an error of the metrics (`metric_rejected`: a call the catalogue
+    does not allow; `metrics_not_written`) fails the test. A test that provokes one on purpose
+    reads and clears this list."""
+    collected = _ErrorLines()
+    metrics_logger = logging.getLogger("incident_ws.metrics")
+    metrics_logger.addHandler(collected)
+    try:
+        yield collected.lines
+    finally:
+        metrics_logger.removeHandler(collected)
+    assert collected.lines == [], collected.lines
 
 
 @pytest.fixture(autouse=True)

@@ -8,10 +8,15 @@ from typing import Any
 
 import pytest
 
+from tests.support.emf import Datapoint, figures, read_emf
 from tests.support.lambda_zip import load_module
 
 CONNECTIONS_TABLE = "Connections"
 LIMITS = load_module("stream_processor", "incident_ws.limits")  # as the zips ship it
+METRICS = load_module("stream_processor", "incident_ws.metrics")
+METRICS_NAMESPACE = "IncidentWebSocket/unit-tests"  # every test's (conftest.py)
+
+Figures = dict[tuple[str, tuple[tuple[str, str], ...]], Any]
 
 
 def channels_env(**channels: tuple[str, str]) -> str:
@@ -85,3 +90,28 @@ class _HttpResponse:
     def __init__(self, status_code: int) -> None:
         self.status_code = status_code
         self.headers: dict[str, str] = {}
+
+
+def emitted_points(capsys: pytest.CaptureFixture) -> list[Datapoint]:
+    """The datapoints the handlers printed since the last call, each checked against the EMF
+    specification and against the catalogue: a metric of its `Function`, with the unit and
+    dimension names the catalogue gives it, in the tests' namespace."""
+    points = read_emf(capsys.readouterr().out)
+    for point in points:
+        function = point.dimension("Function")
+        entry = METRICS.metric(function, point.name)
+        assert entry is not None, f"{function} emits {point.name}, which is not in the catalogue"
+        assert (point.unit, point.dimension_names) == (entry.unit, entry.dimensions), point
+        assert point.namespace == METRICS_NAMESPACE, point
+    return points
+
+
+def emitted(capsys: pytest.CaptureFixture) -> Figures:
+    """`{metric(name, **dimensions): sum of a Count, or every value of a time}` printed since
+    the last call, checked as `emitted_points` checks them."""
+    return figures(emitted_points(capsys))
+
+
+def metric(name: str, **dimensions: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """The key of a metric in `emitted`: dimensions in the catalogue's order (Function first)."""
+    return name, tuple(dimensions.items())

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from tests.support.lambda_zip import REPO_ROOT
-from tests.unit.helpers import LIMITS
+from tests.unit.helpers import LIMITS, METRICS
 
 DOC = (REPO_ROOT / "docs" / "handlers.md").read_text(encoding="utf-8")
 FUNCTIONS = REPO_ROOT / "functions"
@@ -41,6 +41,21 @@ def test_every_log_line_is_documented(event):
 @pytest.mark.parametrize("variable", sorted(read_variables()))
 def test_every_environment_variable_is_documented(variable):
     assert variable in DOC
+
+
+def documented_metrics() -> dict[tuple[str, str], tuple[str, str]]:
+    """`(function, metric) → (unit, dimension names)` of the rows of the Metrics table."""
+    rows = re.findall(r"^\| (\w+) \| `(\w+)` \| (\w+) \| ([^|]+) \|", DOC, re.MULTILINE)
+    return {
+        (function, name): (unit, ", ".join(re.sub(r" \([^)]*\)", "", dimensions).split(", ")))
+        for function, name, unit, dimensions in rows
+    }
+
+
+def test_the_metrics_table_is_the_catalogue():
+    catalogue = {(m.function, m.name): (m.unit, ", ".join(m.dimensions)) for m in METRICS.CATALOGUE}
+
+    assert documented_metrics() == catalogue
 
 
 @pytest.mark.parametrize(

@@ -22,5 +22,6 @@ replay             the `replay` route: a connection's missed messages from the l
 presence           who is connected: online/offline events, and the member list
 http_keepalive     kept-alive HTTP connections per worker thread
 logs               one structured log line per event
+metrics            the catalogue of CloudWatch metrics, written as EMF lines to stdout
 auth/              the `$connect` Lambda authorizer (OIDC JWTs)
 """

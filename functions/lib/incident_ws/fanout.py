@@ -7,7 +7,8 @@ order); a 410 marks the connection gone, deletes it and ends its deliveries. How
 far a channel's pass went is decided here too: it stops starting work at the invocation's
 deadline, and on a channel whose endpoint fails post after post (its circuit breaker); what
 was not attempted is counted, and a `ChannelReport` says which messages reached no connection
-of a channel whose pass was incomplete. How one post is signed, sent and retried is
+of a channel whose pass was incomplete, and when the last post that delivered each message
+ended (for its end-to-end latency). How one post is signed, sent and retried is
 connection_poster.py (over http_keepalive.py). docs/handlers.md states the rules.
 """
 
@@ -63,10 +64,11 @@ class DeliveryCounts:
 
 @dataclass
 class ConnectionDeliveries:
-    """What one connection's deliveries came to, and which messages (positions) it received."""
+    """What one connection's deliveries came to, and which messages (positions) it received:
+    when (epoch seconds) the post that delivered each one ended."""
 
     counts: DeliveryCounts = field(default_factory=DeliveryCounts)
-    received: list[int] = field(default_factory=list)
+    received: dict[int, float] = field(default_factory=dict)
     failure: str | None = None  # the detail of one failed post, for the channel's error
 
 
@@ -79,10 +81,13 @@ class ChannelReport:
     connections: int
     counts: DeliveryCounts
     messages: tuple[Message, ...] = ()
-    reached: frozenset[int] = frozenset()  # positions of the messages some connection received
+    # Position of each message some connection received → when (epoch seconds) the last post
+    # that delivered it ended.
+    delivered_at: Mapping[int, float] = field(default_factory=dict)
     unreadable: str | None = None  # why the table could not be read to the end
     incomplete: tuple[str, ...] = ()  # why the pass stopped before every connection was tried
     failure: str | None = None  # the detail of one failed post
+    seconds: float = 0.0  # how long the pass took: reading the table and posting
 
     @property
     def error(self) -> str | None:
@@ -99,7 +104,15 @@ class ChannelReport:
         nothing here. Empty when the pass was complete."""
         if not self.incomplete:
             return ()
-        return tuple(m for position, m in enumerate(self.messages) if position not in self.reached)
+        return tuple(
+            m for position, m in enumerate(self.messages) if position not in self.delivered_at
+        )
+
+    def last_deliveries(self) -> Iterator[tuple[Message, float]]:
+        """Each message that reached a connection, with when the last post that delivered it
+        ended (epoch seconds)."""
+        for position, ended in sorted(self.delivered_at.items()):
+            yield self.messages[position], ended
 
     def summary(self) -> dict[str, Any]:
         """The channel's entry in a summary log line: its counts, and its error if any."""
@@ -240,6 +253,7 @@ class FanOut:
         posts: Executor,
         deadline: Deadline,
     ) -> ChannelReport:
+        started = time.monotonic()
         store = ConnectionStore(self.dynamodb, settings.table)
         poster = ConnectionPoster(settings.endpoint, settings.region, credentials, self.http)
         budget = _Budget(deadline, CircuitBreaker(settings))
@@ -248,11 +262,12 @@ class FanOut:
             posts.submit(_deliver, d, poster, store, budget, self._forget_gone)
             for d in _deliveries(messages, connections)
         ]
-        counts, reached, failure = DeliveryCounts(), set(), None
+        counts, delivered_at, failure = DeliveryCounts(), {}, None
         for task in tasks:
             result = task.result()
             counts.add(result.counts)
-            reached.update(result.received)
+            for position, ended in result.received.items():
+                delivered_at[position] = max(ended, delivered_at.get(position, ended))
             failure = failure or result.failure
         incomplete = []
         if connections.error is not None:
@@ -271,10 +286,11 @@ class FanOut:
             connections.count,
             counts,
             messages,
-            frozenset(reached),
+            delivered_at,
             unreadable=None if connections.error is None else repr(connections.error),
             incomplete=tuple(incomplete),
             failure=failure,
+            seconds=time.monotonic() - started,
         )
 
 
@@ -330,7 +346,7 @@ def _deliver(
             return deliveries
         if result.outcome is PostOutcome.DELIVERED:
             counts.delivered += 1
-            deliveries.received.append(position)
+            deliveries.received[position] = time.time()
         elif result.outcome is PostOutcome.GONE:
             counts.gone += 1
             if forget_gone:

@@ -65,3 +65,6 @@ DEADLINE_MARGIN_SECONDS = max(LONGEST_POST_ATTEMPT_SECONDS, LONGEST_DYNAMODB_CAL
 # CLOSING_FRAME_MARGIN_SECONDS before the end.
 CLOSING_FRAME_MARGIN_SECONDS = LONGEST_POST_ATTEMPT_SECONDS + 0.5
 REPLY_DEADLINE_MARGIN_SECONDS = DEADLINE_MARGIN_SECONDS + 2 * LONGEST_POST_ATTEMPT_SECONDS
+# A kept-alive HTTP connection idle for longer is closed rather than reused: across a frozen
+# Lambda container the server may have dropped it without our side seeing it.
+POST_IDLE_CONNECTION_SECONDS = 30.0

@@ -33,6 +33,7 @@ class Message:
     sequence_number: str | None = None  # of the stream record it was built from
     id: str | None = None  # the message id (message_ids.py); None for a ping
     to_everyone: bool = False  # whatever a connection's scope and filters (the heartbeat's ping)
+    created_at: float | None = None  # epoch seconds its stream record was created
     # What `body` encodes, `data` and all; None for a message no channel encodes otherwise.
     content: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
 

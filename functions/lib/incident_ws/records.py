@@ -38,12 +38,14 @@ class RecordError(ValueError):
 
 @dataclass(frozen=True)
 class Change:
-    """An INSERT or MODIFY from the stream, its new image decoded, and the id of its message."""
+    """An INSERT or MODIFY from the stream, its new image decoded, the id of its message, and
+    when the record was created (its ApproximateCreationDateTime, epoch seconds)."""
 
     sequence_number: str
     event: str  # "created" | "updated"
     item: dict[str, Any]
     message_id: str
+    created_at: float
 
 
 def decode_item(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -81,7 +83,13 @@ def read_change(record: Any) -> Change | None:
     dynamodb = stream_section(record)
     identifier = record_id(dynamodb)
     item = decoded_image(dynamodb, "NewImage")
-    return Change(dynamodb["SequenceNumber"], EVENT_NAMES[event_name], item, identifier)
+    return Change(
+        dynamodb["SequenceNumber"],
+        EVENT_NAMES[event_name],
+        item,
+        identifier,
+        dynamodb["ApproximateCreationDateTime"],
+    )
 
 
 def event_name_of(record: Any) -> str:

@@ -57,6 +57,7 @@ def batch_messages(records: Any) -> list[Message]:
                 message.get("region"),
                 change.sequence_number,
                 change.message_id,
+                created_at=change.created_at,
                 content=message,
             )
         )

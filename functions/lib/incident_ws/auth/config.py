@@ -25,6 +25,7 @@ class AuthorizerConfig:
     audiences: frozenset[str]
     accounts_claim: str | None
     allowed_origins: frozenset[str] | None  # None: any Origin (and none) is accepted
+    channel: str | None = None  # the channel key, for metrics; None: metrics are off
 
 
 def load_authorizer_config(env: Mapping[str, str] = os.environ) -> AuthorizerConfig:
@@ -41,6 +42,7 @@ def load_authorizer_config(env: Mapping[str, str] = os.environ) -> AuthorizerCon
         audiences=_audiences(env),
         accounts_claim=_accounts_claim(env),
         allowed_origins=_allowed_origins(env),
+        channel=env.get("CHANNEL_NAME", "").strip() or None,
     )
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from incident_ws.account_scope import ALL_ACCOUNTS
+
 
 def allow(principal_id: str, method_arn: str, accounts: str) -> dict[str, Any]:
     return {
@@ -30,3 +32,13 @@ def _policy(principal_id: str, effect: str, method_arn: str) -> dict[str, Any]:
             ],
         },
     }
+
+
+def allows(answer: dict[str, Any]) -> bool:
+    """Whether an answer built here is an Allow."""
+    return answer["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+
+
+def scoped(answer: dict[str, Any]) -> bool:
+    """Whether an Allow limits its principal to a list of accounts."""
+    return answer.get("context", {}).get("accounts") != ALL_ACCOUNTS

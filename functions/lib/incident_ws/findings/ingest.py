@@ -51,7 +51,12 @@ SOURCES = {
 
 
 class FindingsNotWritten(RuntimeError):
-    """Some findings could not be written: raised so that the event is invoked again."""
+    """Some findings could not be written: raised so that the event is invoked again, with
+    the `summary` of what was done."""
+
+    def __init__(self, message: str, summary: Summary) -> None:
+        super().__init__(message)
+        self.summary = summary
 
 
 @dataclass
@@ -90,7 +95,7 @@ def ingest_event(event: Any, writer: IncidentWriter) -> Summary:
     log_event(logger, logging.INFO, "findings_processed", eventId=event_id, **summary.as_dict())
     if errors:
         raise FindingsNotWritten(
-            f"{summary.failed} of {summary.findings} findings not written: {errors[0]!r}"
+            f"{summary.failed} of {summary.findings} findings not written: {errors[0]!r}", summary
         ) from errors[0]
     return summary
 
