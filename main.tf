@@ -9,7 +9,11 @@ locals {
     log_retention_in_days     = var.log_retention_in_days
     log_group_kms_key_arn     = var.kms_key_arn
     role_permissions_boundary = var.iam_role_permissions_boundary
+    metrics_namespace         = local.metrics_namespace
   }
+
+  # Per deployment by default, so that two deployments in one account never mix their metrics.
+  metrics_namespace = coalesce(var.metrics_namespace, "IncidentWebSocket/${var.name_prefix}")
 
   # One function tells every channel with presence who is connected.
   presence_channels      = [for key, channel in var.channels : key if channel.presence]

@@ -20,6 +20,7 @@ from tests.integration.deployment import (
     LOG_RETENTION_DAYS,
     MESSAGE_RETENTION_SECONDS,
     MESSAGES_KEY_SCHEMA,
+    METRICS_NAMESPACE,
     PRESENCE_CHANNELS,
     REPLAY_MAX_MESSAGES,
     RESERVED_CONCURRENCY,
@@ -62,23 +63,6 @@ def _zip_sha256(name: str) -> str:
     return base64.b64encode(
         hashlib.sha256((DIST_DIR / f"{name}.zip").read_bytes()).digest()
     ).decode()
-
-
-def _all_function_names(deployment: Deployment) -> list[tuple[str, str]]:
-    """(handler name, function name) for every deployed function."""
-    names = deployment.functions
-    return [
-        *(
-            (kind, names[kind][channel])
-            for kind in ("connect", "disconnect", "authorizer")
-            for channel in names[kind]
-        ),
-        *(("replay", name) for name in names["replay"].values()),
-        ("stream_processor", names["stream_processor"]),
-        ("heartbeat", names["heartbeat"]),
-        ("presence", names["presence"]),
-        ("findings", names["findings"]),
-    ]
 
 
 def _channels_env(deployment: Deployment, function_name: str) -> dict[str, dict[str, str]]:
@@ -152,11 +136,10 @@ def test_incident_table_streams_new_and_old_images(deployment):
 def test_every_function_runs_its_committed_handler_zip(deployment):
     deployed = {
         name: (deployment.function(name)["Handler"], deployment.function(name)["CodeSha256"])
-        for _, name in _all_function_names(deployment)
+        for _, name in deployment.all_functions()
     }
     expected = {
-        name: ("handler.handler", _zip_sha256(kind))
-        for kind, name in _all_function_names(deployment)
+        name: ("handler.handler", _zip_sha256(kind)) for kind, name in deployment.all_functions()
     }
     assert deployed == expected
 
@@ -218,7 +201,7 @@ def test_every_function_logs_to_its_own_group_with_retention(deployment):
             ]
             if group["logGroupName"] == f"/aws/lambda/{name}"
         ]
-        for _, name in _all_function_names(deployment)
+        for _, name in deployment.all_functions()
     }
     assert retention == {name: [LOG_RETENTION_DAYS] for name in retention}
 
@@ -393,7 +376,7 @@ def test_access_log_group_is_the_channels_own_and_kept_a_year(deployment, channe
 
 def test_every_log_group_is_encrypted_with_the_customer_managed_key(deployment):
     names = [
-        *(f"/aws/lambda/{name}" for _, name in _all_function_names(deployment)),
+        *(f"/aws/lambda/{name}" for _, name in deployment.all_functions()),
         *(channel["access_log_group_name"] for channel in deployment.channels.values()),
     ]
     keys = {name: deployment.log_group(name).get("kmsKeyId") for name in names}
@@ -520,6 +503,7 @@ def test_replay_function_reads_its_channels_tables_and_posts_to_its_stage(deploy
         "MESSAGES_TABLE": deployment.channels[channel]["messages_table_name"],
         "MANAGEMENT_ENDPOINT": deployment.management_endpoint(channel),
         "REPLAY_MAX_MESSAGES": str(REPLAY_MAX_MESSAGES),
+        "METRICS_NAMESPACE": METRICS_NAMESPACE,
     }
 
 
