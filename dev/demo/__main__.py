@@ -183,7 +183,8 @@ def _print_metrics(stack: LocalStack) -> None:
     except (OSError, ValueError) as error:
         print(f"\nThe metrics are not available: {error}", flush=True)
         return
-    print("\n" + "\n".join(metrics_table(summary)), flush=True)
+    table = metrics_table(summary, everything_at=stack.emulator.metrics_url)
+    print("\n" + "\n".join(table), flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,5 +1,6 @@
 """The metrics the functions emitted during the demo, as a table for the terminal: one row per
-metric and dimensions, the figures CloudWatch would show for the whole run."""
+metric and dimensions, the figures CloudWatch would show for the whole run. Series that stayed
+at 0 (a handler reports every count, also when nothing happened) are left out and counted."""
 
 from __future__ import annotations
 
@@ -10,17 +11,23 @@ HEADINGS = ("metric", "dimensions", "unit", "count", "sum", "p99")
 NUMBERS = 3  # the last columns, aligned right
 
 
-def metrics_table(summary: dict[str, Any]) -> list[str]:
-    """The lines of the table of `summary` (what the emulator's metrics endpoint answers): a
-    heading per namespace, rows grouped by function."""
-    series = summary.get("metrics", [])
-    if not series:
+def metrics_table(summary: dict[str, Any], everything_at: str = "") -> list[str]:
+    """The lines of the table of `summary` (what the emulator's metrics endpoint answers, which
+    `everything_at` may name): a heading per namespace, rows grouped by function."""
+    listed = summary.get("metrics", [])
+    if not listed:
         return ["No metrics were emitted (the functions write them only with METRICS_NAMESPACE)."]
+    shown = [s for s in listed if not s["min"] == s["max"] == 0]
     lines = []
-    for namespace in sorted({s["namespace"] for s in series}):
-        rows = [_row(s) for s in sorted(series, key=_by_function) if s["namespace"] == namespace]
+    for namespace in sorted({s["namespace"] for s in shown}):
+        rows = [_row(s) for s in sorted(shown, key=_by_function) if s["namespace"] == namespace]
         lines += [f"Metrics in {namespace}, as CloudWatch would extract them from the logs:"]
         lines += [f"  {line}" for line in _aligned([HEADINGS, *rows])]
+    zeros = len(listed) - len(shown)
+    if zeros:
+        where = f": {everything_at}" if everything_at else ""
+        more = "more " if shown else ""
+        lines.append(f"{zeros} {more}series stayed at 0 (every series{where}).")
     rejected = summary.get("rejectedLines", 0)
     if rejected:
         lines.append(
