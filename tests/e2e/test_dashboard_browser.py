@@ -309,3 +309,17 @@ def browser_incident(account: str) -> dict:
         "region": "us-east-1",
         "timestamp": iso(time.time()),
     }
+
+
+def test_the_metrics_panel_lists_what_the_functions_emitted(page, samples, deployed_environment):
+    if not deployed_environment("stream_processor").get("METRICS_NAMESPACE"):
+        pytest.skip("the deployed functions have no METRICS_NAMESPACE, so they emit no metrics")
+    panel = page.locator("#metrics")
+    panel.locator("summary").click()
+    delivered = panel.locator(
+        'tr[data-metric="Delivered"][data-dimensions="Function=stream_processor Channel=history"]'
+    )
+
+    expect(delivered).to_have_count(1, timeout=TIMEOUT_MS)
+    expect(panel.locator(".metrics-summary")).to_contain_text("series moved")
+    panel.locator("summary").click()
