@@ -79,6 +79,7 @@ locals {
         description = "Verifies the OIDC token of a new connection of the ${var.channel} channel"
         environment = merge(
           {
+            CHANNEL_NAME   = var.channel
             OIDC_ISSUER    = var.authorization.issuer
             OIDC_AUDIENCES = join(",", var.authorization.audiences)
           },

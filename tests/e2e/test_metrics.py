@@ -6,8 +6,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import pytest
-
 from dev.demo.metrics_table import metrics_table
 from tests.e2e.helpers import INCIDENT_ENTRY, eventually, unique
 
@@ -28,9 +26,7 @@ def total(stack: Any, namespace: str, metric: str, function: str) -> float:
 def test_a_connection_and_a_delivered_incident_are_counted_in_the_metrics(
     stack, open_client, deployed_environment
 ):
-    namespace = deployed_environment("stream_processor").get("METRICS_NAMESPACE")
-    if not namespace:
-        pytest.skip("the deployed functions have no METRICS_NAMESPACE, so they emit no metrics")
+    namespace = deployed_environment("stream_processor")["METRICS_NAMESPACE"]
     accepted = total(stack, namespace, "ConnectionsAccepted", "connect")
     delivered = total(stack, namespace, "Delivered", "stream_processor")
     client = open_client(CHANNEL)

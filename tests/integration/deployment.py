@@ -65,6 +65,7 @@ METRICS_NAMESPACE = "IncidentWebSocket/incident-ws"
 COMPLETE_AUTHORIZATION = {"events": "iam", "remediation": "iam", "history": "jwt"}
 JWT_CHANNELS = tuple(key for key, kind in COMPLETE_AUTHORIZATION.items() if kind == "jwt")
 HISTORY_AUTHORIZER_ENVIRONMENT = {
+    "CHANNEL_NAME": "history",
     "OIDC_ISSUER": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_EXAMPLE",
     "OIDC_AUDIENCES": "example-dashboard-client-id",
     "ACCOUNTS_CLAIM": "custom:accounts",

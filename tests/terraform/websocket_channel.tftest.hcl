@@ -347,12 +347,13 @@ run "jwt_puts_a_request_authorizer_function_in_front_of_connect" {
 
   assert {
     condition = module.function["authorizer"].environment_variables == tomap({
+      CHANNEL_NAME    = "history"
       OIDC_ISSUER     = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123"
       OIDC_AUDIENCES  = "dashboard,cli"
       ACCOUNTS_CLAIM  = "custom:accounts"
       ALLOWED_ORIGINS = "https://soc.example.com,https://soc.example.org:8443"
     })
-    error_message = "The authorizer must get OIDC_ISSUER, OIDC_AUDIENCES and ALLOWED_ORIGINS (comma-separated) and ACCOUNTS_CLAIM, nothing else."
+    error_message = "The authorizer must get CHANNEL_NAME (its metrics' Channel), OIDC_ISSUER, OIDC_AUDIENCES and ALLOWED_ORIGINS (comma-separated) and ACCOUNTS_CLAIM, nothing else."
   }
 
   assert {
@@ -397,7 +398,7 @@ run "authorizer_changes_redeploy_the_stage" {
   }
 
   assert {
-    condition     = module.function["authorizer"].environment_variables == tomap({ OIDC_ISSUER = "https://issuer.example.com", OIDC_AUDIENCES = "dashboard" })
+    condition     = module.function["authorizer"].environment_variables == tomap({ CHANNEL_NAME = "history", OIDC_ISSUER = "https://issuer.example.com", OIDC_AUDIENCES = "dashboard" })
     error_message = "ACCOUNTS_CLAIM and ALLOWED_ORIGINS must be left out when they are not set."
   }
 }
