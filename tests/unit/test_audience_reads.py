@@ -189,8 +189,17 @@ def test_a_one_account_batch_still_applies_the_region_filter_and_the_scope(
         [{"incident_id": "a", "account": TENANT}, {"incident_id": "b"}],
         [{"incident_id": "a"}],
         [{"incident_id": "a", "account": Decimal(TENANT)}],
+        [{"incident_id": "a", "account": ""}],
+        [{"incident_id": "a", "account": "x" * 3000}],
     ],
-    ids=["several-accounts", "one-account-less", "account-less", "account-not-text"],
+    ids=[
+        "several-accounts",
+        "one-account-less",
+        "account-less",
+        "account-not-text",
+        "account-empty",
+        "account-longer-than-a-key",
+    ],
 )
 def test_any_other_batch_scans_the_table(processor, history, incidents, fake_api, batch):
     history.put_item(Item=registered("analyst"))
@@ -298,7 +307,7 @@ registrations = st.tuples(
     st.sampled_from((None, *REGIONS)),
     st.one_of(st.none(), st.frozensets(st.sampled_from(ACCOUNTS), min_size=1)),
 )
-message_accounts = st.sampled_from((None, Decimal(TENANT), *ACCOUNTS))
+message_accounts = st.sampled_from((None, Decimal(TENANT), "", "tenant", *ACCOUNTS))
 batches = st.one_of(
     st.lists(st.tuples(message_accounts, st.sampled_from((None, *REGIONS))), max_size=4),
     # one account throughout, the batches that take the index

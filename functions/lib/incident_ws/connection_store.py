@@ -17,6 +17,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
+from .account_scope import ACCOUNT_ID
 from .config import AudienceIndex
 from .messages import Message
 from .records import decode_item
@@ -227,11 +228,16 @@ class ConnectionScan:
 
 def _only_account(messages: Sequence[Message]) -> str | None:
     """The account all of `messages` are of; None when they are of several, or one is of
-    none (or of a value that is not text) or is to everyone."""
+    none, or of a value that is no account id (the only audiences there are), or is to
+    everyone."""
     accounts = {
-        m.account if isinstance(m.account, str) and not m.to_everyone else None for m in messages
+        m.account if _is_account_id(m.account) and not m.to_everyone else None for m in messages
     }
     return accounts.pop() if len(accounts) == 1 and None not in accounts else None
+
+
+def _is_account_id(value: Any) -> bool:
+    return isinstance(value, str) and ACCOUNT_ID.fullmatch(value) is not None
 
 
 def _serialise(item: Mapping[str, Any]) -> dict[str, Any]:
