@@ -100,6 +100,13 @@ module "incident_stream" {
 
   message_routing = var.stream_routes
   fan_out         = module.fan_out["stream_processor"]
+  audience_indexes = {
+    for key in module.fan_out["stream_processor"].channels : key => {
+      name       = module.channel[key].audience_index_name
+      arn        = module.channel[key].audience_index_arn
+      query_from = module.channel[key].audience_index_query_from
+    }
+  }
 
   batch_size                         = var.stream_batch_size
   maximum_batching_window_in_seconds = var.stream_maximum_batching_window_in_seconds

@@ -73,25 +73,41 @@ module "function" {
   package       = "stream_processor"
   timeout       = var.timeout
 
-  environment_variables = merge(var.fan_out.environment_variables, {
-    ROUTES = jsonencode(var.message_routing)
-  })
+  environment_variables = merge(
+    var.fan_out.environment_variables,
+    { ROUTES = jsonencode(var.message_routing) },
+    length(var.audience_indexes) == 0 ? {} : {
+      AUDIENCE_INDEXES = jsonencode({
+        for channel, index in var.audience_indexes : channel => { index = index.name, query_from = index.query_from }
+      })
+    },
+  )
 
-  policy_statements = merge(var.fan_out.policy_statements, {
-    ReadIncidentStream = {
-      actions = [
-        "dynamodb:DescribeStream",
-        "dynamodb:GetRecords",
-        "dynamodb:GetShardIterator",
-        "dynamodb:ListStreams",
-      ]
-      resources = [local.stream_arn]
-    }
-    DeadLetterQueue = {
-      actions   = ["sqs:SendMessage"]
-      resources = [aws_sqs_queue.this.arn]
-    }
-  })
+  policy_statements = merge(
+    var.fan_out.policy_statements,
+    {
+      ReadIncidentStream = {
+        actions = [
+          "dynamodb:DescribeStream",
+          "dynamodb:GetRecords",
+          "dynamodb:GetShardIterator",
+          "dynamodb:ListStreams",
+        ]
+        resources = [local.stream_arn]
+      }
+      DeadLetterQueue = {
+        actions   = ["sqs:SendMessage"]
+        resources = [aws_sqs_queue.this.arn]
+      }
+    },
+    # A batch of one account's messages reads only that account's connections and those of `*`.
+    length(var.audience_indexes) == 0 ? {} : {
+      QueryAudienceIndexes = {
+        actions   = ["dynamodb:Query"]
+        resources = [for index in values(var.audience_indexes) : index.arn]
+      }
+    },
+  )
   # Decrypt: the incident stream (and the connections tables); GenerateDataKey: the queue.
   kms_key_arn = var.kms_key_arn
   kms_actions = distinct(concat(var.fan_out.kms_actions, ["kms:Decrypt", "kms:GenerateDataKey"]))

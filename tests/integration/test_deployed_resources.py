@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import time
+from datetime import datetime
 
 import pytest
 
@@ -117,6 +119,38 @@ def test_connections_table_is_encrypted(deployment, channel):
         TableName=deployment.channels[channel]["connections_table_name"]
     )["Table"]
     assert table["SSEDescription"]["Status"] == "ENABLED"
+
+
+@pytest.mark.parametrize("channel", COMPLETE_CHANNELS)
+def test_connections_table_is_indexed_by_audience_with_what_delivery_reads(deployment, channel):
+    table = deployment.client("dynamodb").describe_table(
+        TableName=deployment.channels[channel]["connections_table_name"]
+    )["Table"]
+    [index] = table["GlobalSecondaryIndexes"]
+    projection = index["Projection"]
+    assert index["IndexName"] == "audience"
+    assert index["KeySchema"] == [
+        {"AttributeName": "audience", "KeyType": "HASH"},
+        {"AttributeName": "connectionId", "KeyType": "RANGE"},
+    ]
+    assert projection["ProjectionType"] == "INCLUDE"
+    assert sorted(projection["NonKeyAttributes"]) == ["account", "accounts", "region", "ttl"]
+    assert index["IndexStatus"] == "ACTIVE"
+    assert index["IndexArn"] == f"{table['TableArn']}/index/audience"
+
+
+def test_stream_processor_queries_the_routed_channels_indexes_two_hours_after_the_apply(
+    deployment,
+):
+    environment = deployment.environment(deployment.functions["stream_processor"])
+    indexes = json.loads(environment["AUDIENCE_INDEXES"])
+    assert sorted(indexes) == sorted(ROUTED_CHANNELS)
+    assert {index["index"] for index in indexes.values()} == {"audience"}
+    # 2 h of API Gateway's longest connection, the 10 s `$connect` timeout and 5 minutes for
+    # clocks after the apply, which the first test waited for (well within 30 minutes).
+    for index in indexes.values():
+        ahead = datetime.fromisoformat(index["query_from"].replace("Z", "+00:00")).timestamp()
+        assert 7510 - 1800 <= ahead - time.time() <= 7510
 
 
 def test_incident_table_streams_new_and_old_images(deployment):

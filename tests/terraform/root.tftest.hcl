@@ -133,6 +133,11 @@ run "stream_processor_reaches_the_routed_channels_and_heartbeat_every_channel" {
   }
 
   assert {
+    condition     = module.channel["history"].audience_index_arn == "${module.channel["history"].connections_table_arn}/index/audience"
+    error_message = "Each channel must output its connections table's audience index for the stream processor."
+  }
+
+  assert {
     condition     = module.fan_out["heartbeat"].channels == tolist(["events", "history", "remediation"])
     error_message = "The heartbeat must reach every channel."
   }

@@ -42,6 +42,43 @@ run "connections_table_is_on_demand_keyed_by_connection_id_and_expires_on_ttl" {
   }
 }
 
+run "connections_table_is_indexed_by_audience_with_what_delivery_reads" {
+  command = plan
+
+  module {
+    source = "./modules/websocket-channel"
+  }
+
+  assert {
+    condition     = length(aws_dynamodb_table.this.global_secondary_index) == 1
+    error_message = "The connections table must have one index."
+  }
+
+  assert {
+    condition = alltrue([for index in aws_dynamodb_table.this.global_secondary_index :
+      index.name == "audience" && index.hash_key == "audience" && index.range_key == "connectionId"
+    ])
+    error_message = "The index must be `audience`, partition key audience, sort key connectionId."
+  }
+
+  assert {
+    condition = alltrue([for index in aws_dynamodb_table.this.global_secondary_index :
+      index.projection_type == "INCLUDE" && sort(index.non_key_attributes) == tolist(["account", "accounts", "region", "ttl"])
+    ])
+    error_message = "The index must project exactly the attributes delivery reads: account, accounts, region, ttl."
+  }
+
+  assert {
+    condition     = contains([for attribute in aws_dynamodb_table.this.attribute : attribute if attribute.name == "audience"], { name = "audience", type = "S" })
+    error_message = "`audience` must be declared a string attribute."
+  }
+
+  assert {
+    condition     = output.audience_index_name == "audience" && output.audience_index_arn == "${aws_dynamodb_table.this.arn}/index/audience"
+    error_message = "The index's name and ARN (<table-arn>/index/audience) must be output for the stream processor's policy."
+  }
+}
+
 run "zero_ttl_turns_table_ttl_off_and_keeps_the_attribute_name" {
   command = plan
 

@@ -254,10 +254,12 @@ class FanOut:
         deadline: Deadline,
     ) -> ChannelReport:
         started = time.monotonic()
-        store = ConnectionStore(self.dynamodb, settings.table)
+        store = ConnectionStore(
+            self.dynamodb, settings.table, audience_index=settings.audience_index
+        )
         poster = ConnectionPoster(settings.endpoint, settings.region, credentials, self.http)
         budget = _Budget(deadline, CircuitBreaker(settings))
-        connections = store.scan_live(keep_reading=deadline.allows)
+        connections = store.live_audience(messages, keep_reading=deadline.allows)
         tasks = [
             posts.submit(_deliver, d, poster, store, budget, self._forget_gone)
             for d in _deliveries(messages, connections)
