@@ -183,6 +183,7 @@ def main(argv: list[str] | None = None) -> None:
     print("timing the $connect authorizer and handshakes with and without it", flush=True)
     figures = authorization.measure(LOG_DIR, args.cold_starts, args.authorizer_calls, args.connects)
     info["load average (1 min) at end"] = report.load_average()
+    info["runs repeated because moto did not answer a Scan page in time"] = str(bench.moto_timeouts)
     package = args.package.resolve()
     shown = package.relative_to(REPO_ROOT) if package.is_relative_to(REPO_ROOT) else package
     method = report.Method(

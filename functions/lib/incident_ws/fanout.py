@@ -156,7 +156,8 @@ class _ChannelPass:
         self.cleanup = cleanup
         self.max_retries = max_retries
         self.started = time.monotonic()
-        self.ended = self.started
+        self.ended = self.started  # when the last outcome came
+        self.read_ended = self.started  # when the table had been read
         # Each message's body, one object per position: the sender reports a post by the very
         # body object it was given.
         self.bodies = _distinct_bodies(messages)
@@ -248,7 +249,7 @@ class _ChannelPass:
             unreadable=None if connections.error is None else repr(connections.error),
             incomplete=tuple(incomplete),
             failure=self.failure,
-            seconds=self.ended - self.started,
+            seconds=max(self.ended, self.read_ended) - self.started,
         )
 
 
@@ -342,6 +343,7 @@ def _read(channel_pass: _ChannelPass, deadline: Deadline) -> ConnectionScan:
             posts.post(delivery.connection.connection_id, [bodies[n] for n, _ in delivery.bodies])
         return connections
     finally:
+        channel_pass.read_ended = time.monotonic()
         posts.close()  # the run ends only once every channel is closed
 
 
