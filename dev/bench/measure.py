@@ -33,7 +33,7 @@ PLAIN, TLS, LIMITED = "http", "tls", "limited"
 # A busy machine can keep moto from answering a Scan page within the handler's DynamoDB read
 # timeout (AWS answers one in well under a second); such a run read nothing, so it is run
 # again, and counted.
-MOTO_TIMEOUT_RETRIES = 2
+MOTO_TIMEOUT_RETRIES = 4
 ACCOUNT_RATE_LIMIT = 10_000
 
 
