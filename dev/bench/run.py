@@ -86,6 +86,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         default=os.environ.get("BENCH_MODES", " ".join(MODES)),
         help=f"besides plain HTTP, any of: {' '.join(MODES)}",
     )
+    parser.add_argument(
+        "--sequential-max",
+        type=int,
+        default=int(os.environ.get("BENCH_SEQUENTIAL_MAX") or SEQUENTIAL_MAX),
+        help="the largest N the original loop is timed at (about 25 ms per connection)",
+    )
     parser.add_argument("--cpu-share", type=float, default=DEFAULT_SHARE, help="of one CPU")
     parser.add_argument(
         "--limit-concurrency",
@@ -151,7 +157,7 @@ def main(argv: list[str] | None = None) -> None:
             table, ids = bench.connections(count)
             scans[count] = bench.scan_seconds(table)
             print(f"moto serves a Scan of {count} rows in {scans[count]:.2f} s", flush=True)
-            if count <= SEQUENTIAL_MAX:
+            if count <= args.sequential_max:
                 main_section.rows.append(bench.sequential(table, ids))
             main_section.rows += runs.both(table, ids, PLAIN)
             if "tls" in args.modes:
