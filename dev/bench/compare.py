@@ -26,13 +26,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
     rows = []
-    with running_bench(args.packages[0], args.repeats) as bench:
+    with running_bench(args.repeats) as bench:
         table, ids = bench.connections(args.size)
         print(f"moto serves a Scan of {args.size} rows in {bench.scan_seconds(table):.2f} s")
         for package in args.packages:
-            bench.package = package
             for concurrency in args.concurrency:
-                run = bench.handler(table, ids, concurrency)
+                run = bench.handler(str(package), package, table, ids, concurrency=concurrency)
                 rows.append(
                     f"| {package} | {concurrency} | {run.wall_s:.2f} "
                     f"| {run.cpu_ms_per_message:.2f} |"

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import base64
 import time
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
+
+FILL_THREADS = 8
+BATCH_ITEMS = 25  # DynamoDB's largest BatchWriteItem
 
 INCIDENT_ACCOUNT = "111122223333"
 INCIDENT_REGION = "us-east-1"
@@ -71,9 +75,19 @@ def create_connections_table(dynamodb, name: str, rows: list[dict[str, Any]]) ->
         BillingMode="PAY_PER_REQUEST",
     )
     table.wait_until_exists()
-    with table.batch_writer() as batch:
-        for row in rows:
-            batch.put_item(Item=row)
+    client = dynamodb.meta.client  # a resource's client: it takes plain Python values
+    requests = [{"PutRequest": {"Item": row}} for row in rows]
+    batches = [requests[n : n + BATCH_ITEMS] for n in range(0, len(requests), BATCH_ITEMS)]
+    # 100,000 rows one batch at a time take minutes; moto answers several at once.
+    with ThreadPoolExecutor(FILL_THREADS) as writers:
+        for _ in writers.map(lambda batch: _write(client, name, batch), batches):
+            pass
+
+
+def _write(client, table: str, batch: list[dict[str, Any]]) -> None:
+    while batch:
+        answer = client.batch_write_item(RequestItems={table: batch})
+        batch = answer.get("UnprocessedItems", {}).get(table, [])
 
 
 def incident_insert_event(dynamodb, streams) -> dict[str, Any]:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import ssl
 import urllib.request
 from collections import Counter
 from collections.abc import Collection
+from pathlib import Path
 
 
 class DeliveryError(AssertionError):
@@ -15,13 +17,15 @@ class DeliveryError(AssertionError):
 class ReceivedCounts:
     """Per-connection received counts from the fake's `GET /_stats`, compared across a run."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, ca_file: Path | None = None) -> None:
         self._url = f"{base_url}/_stats"
+        self._context = None if ca_file is None else ssl.create_default_context(cafile=ca_file)
 
-    def snapshot(self) -> Counter[str]:
-        with urllib.request.urlopen(self._url, timeout=30) as response:
+    def snapshot(self) -> tuple[Counter[str], int]:
+        """Copies received per connection, and posts throttled (429), so far."""
+        with urllib.request.urlopen(self._url, timeout=60, context=self._context) as response:
             stats = json.load(response)
-        return Counter(stats["connections"])
+        return Counter(stats["connections"]), stats.get("throttled", 0)
 
     def delivered_once(
         self, before: Counter[str], after: Counter[str], expected: Collection[str], run: str

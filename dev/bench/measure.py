@@ -15,7 +15,7 @@ import boto3
 
 from dev.bench import dataset, report
 from dev.bench.delivery import ReceivedCounts
-from dev.bench.report import HANDLER, SEQUENTIAL, Measurement
+from dev.bench.report import SEQUENTIAL, Measurement
 from dev.harness.fake_connections_api import start_fake_connections_api
 from dev.harness.moto import start_moto
 from dev.harness.paths import BUILD_DIR, FUNCTION_PACKAGES_DIR
@@ -27,6 +27,14 @@ LATENCY_MS = 20
 STAGE = "prod"
 CHANNEL = "history"
 REGION = "us-east-1"
+# The fakes the runs post to: plain HTTP, TLS (a throwaway CA the handler trusts through
+# SSL_CERT_FILE), and plain HTTP throttled at API Gateway's default account limit.
+PLAIN, TLS, LIMITED = "http", "tls", "limited"
+# A busy machine can keep moto from answering a Scan page within the handler's DynamoDB read
+# timeout (AWS answers one in well under a second); such a run read nothing, so it is run
+# again, and counted.
+MOTO_TIMEOUT_RETRIES = 4
+ACCOUNT_RATE_LIMIT = 10_000
 
 
 class BenchError(RuntimeError):
@@ -34,24 +42,42 @@ class BenchError(RuntimeError):
 
 
 @contextlib.contextmanager
-def running_bench(package: Path, repeats: int) -> Iterator[Bench]:
-    """moto and the fake `@connections` server (each a process), and a `Bench` on them."""
+def running_bench(repeats: int, fakes: tuple[str, ...] = (PLAIN,)) -> Iterator[Bench]:
+    """moto and the fake `@connections` servers named (each a process), and a `Bench` on
+    them."""
     LOG_DIR.mkdir(parents=True, exist_ok=True)
-    with (
-        start_moto(LOG_DIR / "moto.log") as moto,
-        start_fake_connections_api(LOG_DIR / "fake_connections_api.log", LATENCY_MS) as fake,
-    ):
-        yield Bench(moto.url, fake.url, package, repeats)
+    with contextlib.ExitStack() as servers:
+        moto = servers.enter_context(start_moto(LOG_DIR / "moto.log"))
+        urls, trust = {}, None
+        for fake in fakes:
+            options: dict[str, Any] = {}
+            if fake == TLS:
+                options["tls_dir"] = LOG_DIR / "tls"
+            if fake == LIMITED:
+                options["rate_limit"] = ACCOUNT_RATE_LIMIT
+            log = LOG_DIR / f"fake_connections_api_{fake}.log"
+            urls[fake] = servers.enter_context(
+                start_fake_connections_api(log, LATENCY_MS, **options)
+            ).url
+            if fake == TLS:
+                trust = LOG_DIR / "tls" / "ca.pem"
+        yield Bench(moto.url, urls, trust, repeats)
 
 
 class Bench:
     """The running servers, the event, and how to time one implementation against them."""
 
-    def __init__(self, moto_url: str, fake_url: str, package: Path, repeats: int) -> None:
-        self.package = package
+    def __init__(
+        self, moto_url: str, fakes: dict[str, str], ca_file: Path | None, repeats: int
+    ) -> None:
         self.repeats = repeats
-        self.endpoint = f"{fake_url}/{STAGE}"
-        self.received = ReceivedCounts(fake_url)
+        self.endpoints = {fake: f"{url}/{STAGE}" for fake, url in fakes.items()}
+        self.received = {
+            fake: ReceivedCounts(url, ca_file if fake == TLS else None)
+            for fake, url in fakes.items()
+        }
+        self.ca_file = ca_file
+        self.moto_timeouts = 0  # runs repeated because moto was too slow
         self.env = _aws_environment(moto_url)
         session = boto3.Session(
             aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
@@ -76,7 +102,7 @@ class Bench:
             start = time.perf_counter()
             for _page in pages.paginate(
                 TableName=table,
-                ProjectionExpression="connectionId, account, #region, #ttl",
+                ProjectionExpression="connectionId, account, accounts, #region, #ttl",
                 ExpressionAttributeNames={"#region": "region", "#ttl": "ttl"},
             ):
                 pass
@@ -84,24 +110,42 @@ class Bench:
         return statistics.median(times)
 
     def sequential(self, table: str, ids: list[str]) -> Measurement:
-        arguments = ["sequential", "--table", table, "--endpoint", self.endpoint]
-        return self._measure(SEQUENTIAL, arguments, dict(self.env), ids, "1", repeats=1)
+        arguments = ["sequential", "--table", table, "--endpoint", self.endpoints[PLAIN]]
+        return self._measure(SEQUENTIAL, PLAIN, arguments, dict(self.env), ids, "1", repeats=1)
 
-    def handler(self, table: str, ids: list[str], concurrency: int | None = None) -> Measurement:
+    def handler(
+        self,
+        implementation: str,
+        package: Path,
+        table: str,
+        ids: list[str],
+        fake: str = PLAIN,
+        concurrency: int | None = None,
+        cgroup: Path | None = None,
+        repeats: int | None = None,
+    ) -> Measurement:
+        """`implementation` (its label) from `package`, posting to the fake named."""
         env = {
             **self.env,
-            "CHANNELS": json.dumps({CHANNEL: {"table": table, "endpoint": self.endpoint}}),
+            "CHANNELS": json.dumps({CHANNEL: {"table": table, "endpoint": self.endpoints[fake]}}),
             "ROUTES": json.dumps({"incident": [CHANNEL], "remediation": [CHANNEL]}),
         }
+        if fake == TLS:
+            env["SSL_CERT_FILE"] = str(self.ca_file)  # what the default SSL context trusts
         if concurrency is not None:
             env["MAX_CONCURRENCY"] = str(concurrency)
         label = "default" if concurrency is None else str(concurrency)
-        arguments = ["handler", "--zip", str(self.package)]
-        return self._measure(HANDLER, arguments, env, ids, label, self.repeats)
+        arguments = ["handler", "--zip", str(package)]
+        if cgroup is not None:
+            arguments += ["--cgroup", str(cgroup)]
+        return self._measure(
+            implementation, fake, arguments, env, ids, label, repeats or self.repeats
+        )
 
     def _measure(
         self,
         implementation: str,
+        fake: str,
         arguments: list[str],
         env: dict[str, str],
         ids: list[str],
@@ -109,11 +153,19 @@ class Bench:
         repeats: int,
     ) -> Measurement:
         runs = []
+        received = self.received[fake]
         for attempt in range(1, repeats + 1):
-            name = f"{implementation} N={len(ids)} MAX_CONCURRENCY={concurrency} run {attempt}"
-            before = self.received.snapshot()
-            output = _worker([*arguments, "--event", str(self.event)], env, name)
-            after = self.received.snapshot()
+            name = (
+                f"{implementation} {fake} N={len(ids)} MAX_CONCURRENCY={concurrency} run {attempt}"
+            )
+            for retry in range(MOTO_TIMEOUT_RETRIES + 1):
+                before, throttled_before = received.snapshot()
+                output = _worker([*arguments, "--event", str(self.event)], env, name)
+                after, throttled_after = received.snapshot()
+                if retry == MOTO_TIMEOUT_RETRIES or not _moto_timed_out(output, name):
+                    break
+                self.moto_timeouts += 1
+                print(f"{name}: moto did not answer a Scan page in time; run again", flush=True)
             _check_response(implementation, output["response"], name)
             run = Measurement(
                 implementation=implementation,
@@ -121,10 +173,12 @@ class Bench:
                 concurrency=output.get("max_concurrency", concurrency),
                 wall_s=output["wall_s"],
                 cpu_s=output["cpu_s"],
-                delivered=self.received.delivered_once(before, after, ids, name),
+                delivered=received.delivered_once(before, after, ids, name),
+                throttled=throttled_after - throttled_before,
             )
             print(
-                f"{name}: {run.wall_s:.2f} s wall, {run.cpu_ms_per_message:.2f} CPU ms/message",
+                f"{name}: {run.wall_s:.2f} s wall, {run.cpu_ms_per_message:.3f} CPU ms/message"
+                + (f", {run.throttled} posts throttled" if run.throttled else ""),
                 flush=True,
             )
             runs.append(run)
@@ -135,7 +189,8 @@ def _aws_environment(moto_url: str) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith("AWS_") and key not in ("MAX_CONCURRENCY", "CHANNELS", "ROUTES")
+        if not key.startswith("AWS_")
+        and key not in ("MAX_CONCURRENCY", "CHANNELS", "ROUTES", "SSL_CERT_FILE")
     }
     return {
         **env,
@@ -158,8 +213,20 @@ def _worker(arguments: list[str], env: dict[str, str], name: str) -> dict[str, A
     return json.loads(done.stdout.splitlines()[-1])
 
 
+def _moto_timed_out(output: dict[str, Any], name: str) -> bool:
+    """The run read no connection because a Scan page timed out (and so delivered nothing)."""
+    if output["response"] == {"batchItemFailures": []}:
+        return False
+    log = _log(name).read_text(errors="replace")
+    return (
+        "connections_unreadable" in log
+        and '"connectionsRead": 0' in log
+        and ("ReadTimeoutError" in log)
+    )
+
+
 def _check_response(implementation: str, response: Any, name: str) -> None:
-    if implementation == HANDLER and response != {"batchItemFailures": []}:
+    if implementation != SEQUENTIAL and response != {"batchItemFailures": []}:
         raise BenchError(f"{name}: the handler failed records: {response}; see {_log(name)}")
 
 

@@ -1,17 +1,22 @@
-"""`make bench`: broadcast one incident to N connections, stream_processor vs the original loop;
-then what the `$connect` authorizer costs.
+"""`make bench`: broadcast one incident to N connections — stream_processor, the previous
+stream_processor (built from a git ref) and the original loop on the same rows — over plain
+HTTP, over TLS, under a Lambda-sized CPU share and at API Gateway's 10,000 requests/s account
+limit; then what the `$connect` authorizer costs.
 
-Starts moto and the fake `@connections` server (20 ms per post) through the harness, each in
-its own process; for every N fills a connections table, then times the original function's
-sequential loop and the packaged `stream_processor` on the same rows, checking that every
-connection received exactly one copy; sweeps MAX_CONCURRENCY at the largest N. Then times the
-packaged authorizer (cold start, warm calls) and `$connect` handshakes with and without it
+Starts moto and the fake `@connections` servers (20 ms per post; one plain, one TLS, one
+throttled) through the harness, each in its own process; for every N fills a connections
+table, then times each implementation on the same rows, checking that every connection
+received exactly one copy; sweeps MAX_CONCURRENCY at the largest N up to 10,000. Then times
+the packaged authorizer (cold start, warm calls) and `$connect` handshakes with and without it
 through the emulator (dev/bench/authorization.py). Writes dev/bench/results.md and prints it.
 
     python -m dev.bench.run [--sizes "1000 10000"] [--concurrency "8 16 32 64 128"] [--repeats 3]
-        [--cold-starts 10] [--authorizer-calls 2000] [--connects 200]
+        [--previous-ref REF] [--modes "tls cpu-share rate-limit"] [--cpu-share 0.145]
+        [--limit-concurrency "256 1024"] [--cold-starts 10] [--authorizer-calls 2000]
+        [--connects 200]
 
-BENCH_SIZES and BENCH_CONCURRENCY in the environment set the defaults of the two lists.
+BENCH_SIZES, BENCH_CONCURRENCY, BENCH_BASELINE_REF and BENCH_MODES in the environment set the
+defaults of those options.
 """
 
 from __future__ import annotations
@@ -24,20 +29,35 @@ from pathlib import Path
 
 from dev.bench import authorization, report
 from dev.bench.authorization import AuthorizationBenchError
+from dev.bench.cpu_share import DEFAULT_SHARE, CpuShareUnavailable, cpu_share
 from dev.bench.delivery import DeliveryError
 from dev.bench.measure import (
+    ACCOUNT_RATE_LIMIT,
     LATENCY_MS,
+    LIMITED,
     LOG_DIR,
     PACKAGE,
+    PLAIN,
+    TLS,
+    Bench,
     BenchError,
     number_list,
     running_bench,
 )
-from dev.bench.report import Measurement
+from dev.bench.previous import PreviousBuildError, build_previous
+from dev.bench.report import HANDLER, PREVIOUS, Section
 from dev.harness.paths import REPO_ROOT
 from dev.harness.processes import StartupError
 
 RESULTS = Path(__file__).with_name("results.md")
+MODES = ("tls", "cpu-share", "rate-limit")
+# The original loop takes about 23 ms per connection: 4 minutes at 10,000, too long above.
+SEQUENTIAL_MAX = 10_000
+# Under a Lambda-sized CPU share the previous handler takes about 3 ms per connection.
+PREVIOUS_UNDER_SHARE_MAX = 10_000
+SWEEP_MAX = 10_000
+# With one size given, the marginal CPU is taken against this one.
+MARGINAL_REFERENCE_SIZE = 1_000
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -52,15 +72,46 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         "--concurrency",
         type=number_list,
         default=number_list(os.environ.get("BENCH_CONCURRENCY") or "8 16 32 64 128"),
-        help="MAX_CONCURRENCY values swept at the largest N",
+        help="MAX_CONCURRENCY values swept at the largest N up to 10,000",
     )
-    parser.add_argument("--repeats", type=int, default=3, help="stream_processor runs per figure")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per figure")
     parser.add_argument("--package", type=Path, default=PACKAGE, help="stream_processor zip")
+    parser.add_argument(
+        "--previous-ref",
+        default=os.environ.get("BENCH_BASELINE_REF") or "main",
+        help="git ref the previous stream_processor is built from",
+    )
+    parser.add_argument(
+        "--modes",
+        default=os.environ.get("BENCH_MODES", " ".join(MODES)),
+        help=f"besides plain HTTP, any of: {' '.join(MODES)}",
+    )
+    parser.add_argument(
+        "--sequential-max",
+        type=int,
+        default=int(os.environ.get("BENCH_SEQUENTIAL_MAX") or SEQUENTIAL_MAX),
+        help="the largest N the original loop is timed at (about 25 ms per connection)",
+    )
+    parser.add_argument("--cpu-share", type=float, default=DEFAULT_SHARE, help="of one CPU")
+    parser.add_argument(
+        "--limit-concurrency",
+        type=number_list,
+        default=[256, 1024],
+        help="MAX_CONCURRENCY values run against the rate-limited fake",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--cold-starts", type=int, default=10, help="authorizer cold starts")
     parser.add_argument("--authorizer-calls", type=int, default=2000, help="warm calls")
     parser.add_argument("--connects", type=int, default=200, help="handshakes per mode")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    unknown = set(args.modes.split()) - set(MODES)
+    if unknown:
+        parser.error(f"unknown modes {sorted(unknown)}; choose from {list(MODES)}")
+    args.modes = tuple(args.modes.split())
+    if len(args.sizes) == 1 and args.sizes[0] > MARGINAL_REFERENCE_SIZE:
+        args.sizes.append(MARGINAL_REFERENCE_SIZE)
+    args.sizes = sorted(set(args.sizes))
+    return args
 
 
 def _stop_on_sigterm(signum: int, frame: object) -> None:
@@ -70,36 +121,135 @@ def _stop_on_sigterm(signum: int, frame: object) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = _arguments(argv)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    previous = build_previous(args.previous_ref, LOG_DIR / "previous")
+    commit = (previous.parent / "COMMIT").read_text().strip()
+    print(f"previous stream_processor built from {args.previous_ref} ({commit[:12]})", flush=True)
     info = report.machine()
-    main_rows: list[Measurement] = []
-    baseline: dict[int, Measurement] = {}
-    scans: dict[int, float] = {}
-    with running_bench(args.package, args.repeats) as bench:
-        for count in sorted(args.sizes):
+    fakes = (PLAIN, *((TLS,) if "tls" in args.modes else ()))
+    fakes += (LIMITED,) if "rate-limit" in args.modes else ()
+    with running_bench(args.repeats, fakes) as bench:
+        runs = _Runs(bench, args.package, previous)
+        main_section = Section(
+            "Plain HTTP, a full core",
+            "The handler's process may use a whole core (the fake and moto share the other).",
+        )
+        tls = Section(
+            "TLS, a full core",
+            "The fake speaks TLS with a throwaway CA (dev/harness/tls_test_ca.py) that the "
+            "handler trusts through `SSL_CERT_FILE`, set only in the benchmark's environment.",
+        )
+        share = Section(
+            f"Plain HTTP, {args.cpu_share:g} of a CPU (a Lambda-sized share)",
+            f"The handler's process runs in a cgroup whose CPU quota is {args.cpu_share:g} of "
+            "one core (256 MB of Lambda memory, at 1,769 MB per vCPU), cold start included. "
+            f"Single runs; the previous handler only up to N = {PREVIOUS_UNDER_SHARE_MAX:,}.",
+        )
+        limited = Section(
+            f"At the {ACCOUNT_RATE_LIMIT:,} requests/s account limit (plain HTTP)",
+            f"The fake throttles like API Gateway: a token bucket of {ACCOUNT_RATE_LIMIT:,} "
+            "requests/s holding half a second's worth, 429 beyond it; the sender retries "
+            "throttled posts with its backoff. Single runs at the largest N.",
+            marginal=False,
+        )
+        scans: dict[int, float] = {}
+        sweep = None
+        for count in args.sizes:
             table, ids = bench.connections(count)
             scans[count] = bench.scan_seconds(table)
             print(f"moto serves a Scan of {count} rows in {scans[count]:.2f} s", flush=True)
-            baseline[count] = bench.sequential(table, ids)
-            main_rows += [baseline[count], bench.handler(table, ids)]
-        # The sweep runs on the last, largest table.
-        sweep = [bench.handler(table, ids, concurrency) for concurrency in args.concurrency]
+            if count <= args.sequential_max:
+                main_section.rows.append(bench.sequential(table, ids))
+            main_section.rows += runs.both(table, ids, PLAIN)
+            if "tls" in args.modes:
+                tls.rows += runs.both(table, ids, TLS)
+            if "cpu-share" in args.modes:
+                share.rows += _under_share(runs, table, ids, args.cpu_share)
+            if count == max(args.sizes) and "rate-limit" in args.modes:
+                limited.rows += [
+                    bench.handler(
+                        HANDLER, args.package, table, ids, LIMITED, concurrency, repeats=1
+                    )
+                    for concurrency in args.limit_concurrency
+                ]
+            if count == max(s for s in args.sizes if s <= SWEEP_MAX) and args.concurrency:
+                sweep = Section(
+                    f"MAX_CONCURRENCY sweep (stream_processor, N = {count:,})",
+                    "Plain HTTP, a full core.",
+                    marginal=False,
+                )
+                sweep.rows = [
+                    bench.handler(HANDLER, args.package, table, ids, PLAIN, concurrency)
+                    for concurrency in args.concurrency
+                ]
+    modes = [s for s in (tls, share, limited) if s.rows]
+    if runs.share_unavailable is not None:
+        share.description = f"Skipped: {runs.share_unavailable}"
+        share.marginal = False
+        modes.append(share)
     print("timing the $connect authorizer and handshakes with and without it", flush=True)
     figures = authorization.measure(LOG_DIR, args.cold_starts, args.authorizer_calls, args.connects)
     info["load average (1 min) at end"] = report.load_average()
+    info["runs repeated because moto did not answer a Scan page in time"] = str(bench.moto_timeouts)
     package = args.package.resolve()
     shown = package.relative_to(REPO_ROOT) if package.is_relative_to(REPO_ROOT) else package
-    method = report.Method(LATENCY_MS, args.repeats, str(shown))
+    method = report.Method(
+        LATENCY_MS, args.repeats, str(shown), f"`{args.previous_ref}` ({commit[:12]})"
+    )
     markdown = report.render(
-        info, method, main_rows, sweep, baseline, scans, authorization.markdown(figures)
+        info, method, main_section, scans, modes, sweep, authorization.markdown(figures)
     )
     args.output.write_text(markdown)
     print(f"\n{markdown}\nwritten to {args.output}")
 
 
+class _Runs:
+    """The previous and the current handler, one after the other on the same rows."""
+
+    def __init__(self, bench: Bench, package: Path, previous: Path) -> None:
+        self.bench, self.package, self.previous = bench, package, previous
+        self.share_unavailable: str | None = None
+
+    def both(self, table: str, ids: list[str], fake: str, **options) -> list:
+        return [
+            self.bench.handler(PREVIOUS, self.previous, table, ids, fake, **options),
+            self.bench.handler(HANDLER, self.package, table, ids, fake, **options),
+        ]
+
+
+def _under_share(runs: _Runs, table: str, ids: list[str], share: float) -> list:
+    if runs.share_unavailable is not None:
+        return []
+    try:
+        with cpu_share(share) as group:
+            rows = []
+            if len(ids) <= PREVIOUS_UNDER_SHARE_MAX:
+                rows.append(
+                    runs.bench.handler(
+                        PREVIOUS, runs.previous, table, ids, PLAIN, cgroup=group, repeats=1
+                    )
+                )
+            rows.append(
+                runs.bench.handler(
+                    HANDLER, runs.package, table, ids, PLAIN, cgroup=group, repeats=1
+                )
+            )
+            return rows
+    except CpuShareUnavailable as unavailable:
+        runs.share_unavailable = str(unavailable)
+        print(f"skipping the CPU-share mode: {unavailable}", flush=True)
+        return []
+
+
 if __name__ == "__main__":
     try:
         main()
-    except (AuthorizationBenchError, BenchError, DeliveryError, StartupError) as error:
+    except (
+        AuthorizationBenchError,
+        BenchError,
+        DeliveryError,
+        PreviousBuildError,
+        StartupError,
+    ) as error:
         sys.exit(f"bench failed: {error}")
     except KeyboardInterrupt:
         sys.exit("bench interrupted; every server it started has been stopped")

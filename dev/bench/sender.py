@@ -1,13 +1,14 @@
 """CPU per message of the @connections senders: the threaded one against the event loop.
 
 Starts a TLS endpoint in a process of its own (a throwaway CA, 20 ms per answer), then, each
-in a fresh process importing the library from functions/dist/stream_processor.zip, times one
-warm fan-out of N one-message posts with
+in a fresh process, times one warm fan-out of N one-message posts with
 
-- `threaded`: `ConnectionPoster` over `KeepAliveHttp` on `MAX_CONCURRENCY` threads, as
-  `fanout._deliver` runs it (a pool per invocation);
+- `threaded`: the previous library's `ConnectionPoster` over `KeepAliveHttp` on
+  `MAX_CONCURRENCY` threads (a pool per invocation, as its fan-out ran them), imported
+  from the previous stream_processor zip (built from `--previous-ref`, default
+  BENCH_BASELINE_REF: dev/bench/previous.py);
 - `event-loop`: `ConnectionsSender` with `MAX_CONCURRENCY` posts in flight (one kept per
-  container, as a handler would).
+  container, as a handler would), from functions/dist/stream_processor.zip.
 
 Each process first posts a warm-up round (imports, TLS handshakes, first-use costs) and then
 measures one send: its process CPU time and wall time. The marginal CPU per message is the
@@ -16,7 +17,7 @@ invocation pays once cancels out. After every run the endpoint must have taken e
 copy for each of that run's connections.
 
     python -m dev.bench.sender [--sizes 2000 6000] [--repeats 3] [--latency-ms 20]
-                               [--concurrency 64] [--profile]
+                               [--concurrency 64] [--profile] [--previous-ref REF]
 
 `--profile` adds a cProfile (CPU timer) of the event-loop sender at the largest size.
 """
@@ -42,6 +43,7 @@ from typing import ClassVar
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGE = REPO / "functions" / "dist" / "stream_processor.zip"
+PREVIOUS = REPO / ".build" / "bench" / "previous" / "stream_processor.zip"
 IMPLEMENTATIONS = ("threaded", "event-loop")
 REGION = "us-east-1"
 WARM_UP_POSTS = 300
@@ -140,7 +142,7 @@ def stats(base_url: str, prefix: str, ca_file: Path) -> dict[str, int]:
 
 # -- one measured run (in a fresh process) -----------------------------------------------
 def measure(implementation: str, size: int, url: str, run_tag: str, concurrency: int) -> dict:
-    sys.path.insert(0, str(PACKAGE))
+    sys.path.insert(0, str(PREVIOUS if implementation == "threaded" else PACKAGE))
     from botocore.credentials import ReadOnlyCredentials
 
     credentials = ReadOnlyCredentials("AKIDBENCHMARK", "benchmark-secret", TOKEN)
@@ -154,36 +156,41 @@ def measure(implementation: str, size: int, url: str, run_tag: str, concurrency:
 
 
 def _senders(url: str, credentials, concurrency: int) -> dict:
+    """The senders the library on sys.path has (the previous one: threaded only)."""
+    try:
+        from incident_ws.connections_sender import ConnectionsSender
+    except ImportError:
+        ConnectionsSender = None
+    try:
+        from incident_ws.clients import keepalive_http
+    except ImportError:
+        keepalive_http = None
+    senders = {}
+    if keepalive_http is not None:
+        senders["threaded"] = _threaded(url, credentials, concurrency, keepalive_http())
+    if ConnectionsSender is not None:
+        sender = ConnectionsSender(concurrency)
+
+        def event_loop(ids: list[str]) -> int:
+            counts = sender.send(url, REGION, credentials, ((cid, (BODY,)) for cid in ids))
+            return counts.delivered
+
+        senders["event-loop"] = event_loop
+    return senders
+
+
+def _threaded(url: str, credentials, concurrency: int, http):
     from concurrent.futures import ThreadPoolExecutor
 
-    from incident_ws import fanout
-    from incident_ws.clients import keepalive_http
-    from incident_ws.connection_poster import ConnectionPoster
-    from incident_ws.connection_store import Connection
-    from incident_ws.connections_sender import ConnectionsSender
-
-    http = keepalive_http()
-    sender = ConnectionsSender(concurrency)
-
-    class NoStore:  # no post is answered 410 here, so nothing is ever deleted
-        table = "bench"
+    from incident_ws.connection_poster import ConnectionPoster, PostOutcome
 
     def threaded(ids: list[str]) -> int:
         poster = ConnectionPoster(url, REGION, credentials, http)
         with ThreadPoolExecutor(concurrency) as posts:
-            tasks = [
-                posts.submit(
-                    fanout._deliver, fanout.Delivery(Connection(cid), (BODY,)), poster, NoStore()
-                )
-                for cid in ids
-            ]
-            return sum(task.result().delivered for task in tasks)
+            tasks = [posts.submit(poster.post, cid, BODY) for cid in ids]
+            return sum(task.result().outcome is PostOutcome.DELIVERED for task in tasks)
 
-    def event_loop(ids: list[str]) -> int:
-        counts = sender.send(url, REGION, credentials, ((cid, (BODY,)) for cid in ids))
-        return counts.delivered
-
-    return {"threaded": threaded, "event-loop": event_loop}
+    return threaded
 
 
 def profile(size: int, url: str, concurrency: int) -> str:
@@ -211,6 +218,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--latency-ms", type=float, default=20)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--previous-ref",
+        default=os.environ.get("BENCH_BASELINE_REF") or "main",
+        help="git ref the threaded sender is built from",
+    )
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)  # the endpoint process
     parser.add_argument("--measure", nargs=4, help=argparse.SUPPRESS)  # one measured run
     parser.add_argument("--profile-run", nargs=2, help=argparse.SUPPRESS)
@@ -228,10 +240,15 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def run_all(args: argparse.Namespace) -> None:
+    from dev.bench.previous import PreviousBuildError, build_previous
     from dev.harness.tls_test_ca import TestCa
 
     if not PACKAGE.is_file():
         sys.exit(f"{PACKAGE} is missing: run `make package`")
+    try:
+        build_previous(args.previous_ref, PREVIOUS.parent)
+    except PreviousBuildError as error:
+        sys.exit(f"bench failed: {error}")
     with tempfile.TemporaryDirectory(prefix="bench-sender-") as scratch:
         ca = TestCa.create(Path(scratch) / "ca")
         # Both senders verify the endpoint with the default context, which trusts this CA.

@@ -5,6 +5,8 @@ is read at import) and a process CPU time that holds nothing but that run.
 
     python -m dev.bench.worker handler --zip functions/dist/stream_processor.zip --event event.json
     python -m dev.bench.worker sequential --table T --endpoint URL --event event.json
+
+`--cgroup DIR` joins that cgroup (dev/bench/cpu_share.py) before anything else is imported.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from dev.bench import cpu_share
 from dev.bench.sequential import SequentialBroadcaster
 
 Broadcast = Callable[[dict[str, Any]], Any]
@@ -59,7 +62,10 @@ def main(argv: list[str] | None = None) -> None:
     sequential.add_argument("--endpoint", required=True)
     for kind in (handler, sequential):
         kind.add_argument("--event", type=Path, required=True, help="Lambda event JSON file")
+        kind.add_argument("--cgroup", type=Path, help="join this cgroup (a CPU share) first")
     args = parser.parse_args(argv)
+    if args.cgroup is not None:
+        cpu_share.join(args.cgroup)
 
     # Stands in for the Lambda runtime's log handler; the handler's logs go to stderr.
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)

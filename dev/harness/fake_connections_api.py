@@ -9,11 +9,15 @@ attempt gets in turn — a status, `RESET` (the TCP connection is reset before t
 read), `DROP` (the request is read and its message delivered, then the connection is closed
 without an answer) or `Slow(seconds, status)` (answered late: longer than the client's read
 timeout, it is a black hole). `GET /_stats` reports what arrived; `answers` what each attempt
-got.
+got. Optionally it speaks TLS (a `TestCa`'s certificate for 127.0.0.1 and localhost) and
+enforces an account-wide request rate as API Gateway throttles: a token bucket of
+`rate_limit` requests per second holding half a second's worth, and 429 for a post that finds
+it empty (nothing is delivered).
 
 In tests: `with FakeConnectionsApi() as api: ... api.endpoint() ...` (a background thread).
 As a process (the benchmark): `start_fake_connections_api(output, latency_ms=20)`, which runs
-`python -m dev.harness fake-connections-api` (see `serve_until_signal`).
+`python -m dev.harness fake-connections-api` (see `serve_until_signal`); `tls_dir` and
+`rate_limit` turn on TLS and throttling.
 """
 
 from __future__ import annotations
@@ -24,8 +28,10 @@ import contextlib
 import enum
 import signal
 import socket
+import ssl
 import struct
 import threading
+import time
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,11 +72,24 @@ Step = int | Fault | Slow
 
 
 class FakeConnectionsApi:
-    def __init__(self, latency_ms: float = 0, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        latency_ms: float = 0,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tls: ssl.SSLContext | None = None,
+        rate_limit: float | None = None,
+        keep_bodies: bool = True,
+    ) -> None:
         self.latency_seconds = latency_ms / 1000
         self.host, self.port = host, port
+        self.tls = tls
+        self.throttle = None if rate_limit is None else TokenBucket(rate_limit, rate_limit / 2)
+        self.throttled = 0  # posts answered 429 by the rate limit
         self.url = ""
         self.received: list[Received] = []
+        self.keep_bodies = keep_bodies  # False: a long benchmark keeps only the counts
+        self.copies: collections.Counter[str] = collections.Counter()
         self.attempts: collections.Counter[str] = collections.Counter()
         self.answers: dict[str, list[Step]] = collections.defaultdict(list)  # per attempt, in order
         self.in_flight = 0
@@ -112,8 +131,12 @@ class FakeConnectionsApi:
         return [r.body for r in self.received if r.connection_id == connection_id]
 
     def stats(self) -> dict:
-        counts = collections.Counter(r.connection_id for r in self.received)
-        return {"total": len(self.received), "connections": dict(counts)}
+        if self.keep_bodies:
+            counts = collections.Counter(r.connection_id for r in self.received)
+        else:
+            counts = self.copies
+        stats = {"total": counts.total(), "connections": dict(counts)}
+        return stats if self.throttle is None else {**stats, "throttled": self.throttled}
 
     def answered(self, step: Step) -> int:
         """How many attempts, to any id, got `step`."""
@@ -137,6 +160,11 @@ class FakeConnectionsApi:
         if not request.headers.get("Authorization", "").startswith("AWS4-HMAC-SHA256 "):
             return _error(403, "ForbiddenException", "Missing Authentication Token")
         self.attempts[connection_id] += 1
+        if self.throttle is not None and not self.throttle.take(time.monotonic()):
+            self.throttled += 1
+            self.answers[connection_id].append(429)
+            await request.read()
+            return _error(429, "LimitExceededException", "Rate exceeded")
         step = self._step_for(connection_id)
         if step is RESET:
             self.answers[connection_id].append(step)
@@ -152,7 +180,7 @@ class FakeConnectionsApi:
             if self.latency_seconds:
                 await asyncio.sleep(self.latency_seconds)
             if status == 200 or step is DROP:
-                self.received.append(Received(connection_id, body, len(self.received)))
+                self._receive(connection_id, body)
             if isinstance(step, Slow):
                 await asyncio.sleep(step.seconds)
         finally:
@@ -162,6 +190,12 @@ class FakeConnectionsApi:
         elif status != 200:
             return _error(status, _ERROR_TYPES.get(status, "BadRequestException"), "fake")
         return web.Response(status=200)
+
+    def _receive(self, connection_id: str, body: bytes) -> None:
+        if self.keep_bodies:
+            self.received.append(Received(connection_id, body, len(self.received)))
+        else:
+            self.copies[connection_id] += 1
 
     def _step_for(self, connection_id: str) -> Step | None:
         """What this attempt gets; None: answered normally (200, or 413 when too large)."""
@@ -178,9 +212,9 @@ class FakeConnectionsApi:
         self._stopped = asyncio.Event()
         runner = web.AppRunner(self.app(), access_log=None)
         await runner.setup()
-        await web.TCPSite(runner, self.host, self.port).start()
+        await web.TCPSite(runner, self.host, self.port, ssl_context=self.tls).start()
         host, port = runner.addresses[0][:2]
-        self.url = f"http://{host}:{port}"
+        self.url = f"{'https' if self.tls else 'http'}://{host}:{port}"
         if started:
             started.set()
         try:
@@ -250,13 +284,38 @@ def serve_until_signal(fake: FakeConnectionsApi) -> None:
         asyncio.run(run())
 
 
-def start_fake_connections_api(output: Path, latency_ms: float = 0) -> Server:
-    """The fake in a process of its own (so its event loop has a core to itself)."""
-    process = ManagedProcess(
-        "fake @connections API",
-        ["dev.harness", "fake-connections-api", "--latency-ms", str(latency_ms)],
-        output,
-    )
+class TokenBucket:
+    """`rate` tokens a second, at most `burst` kept; a request takes one or is refused."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens = burst
+        self.updated: float | None = None
+
+    def take(self, now: float) -> bool:
+        if self.updated is not None:
+            self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+def start_fake_connections_api(
+    output: Path,
+    latency_ms: float = 0,
+    tls_dir: Path | None = None,
+    rate_limit: float | None = None,
+) -> Server:
+    """The fake in a process of its own (so its event loop has a core to itself); with
+    `tls_dir`, over TLS with a throwaway CA written there (`ca.pem`, for the clients)."""
+    arguments = ["dev.harness", "fake-connections-api", "--latency-ms", str(latency_ms)]
+    if tls_dir is not None:
+        arguments += ["--tls-dir", str(tls_dir)]
+    if rate_limit is not None:
+        arguments += ["--rate-limit", str(rate_limit)]
+    process = ManagedProcess("fake @connections API", arguments, output)
     with stopped_on_error(process):
         url = process.wait_for_output(_first_url, "the fake @connections API to print its URL")
     return Server(process, url)
@@ -264,6 +323,6 @@ def start_fake_connections_api(output: Path, latency_ms: float = 0) -> Server:
 
 def _first_url(output: str) -> str | None:
     for line in output.splitlines():
-        if line.startswith("http://"):
+        if line.startswith(("http://", "https://")):
             return line.strip().rstrip("/")
     return None

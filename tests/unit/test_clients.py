@@ -25,10 +25,12 @@ def test_clients_have_timeouts_standard_retries_and_a_pool_sized_to_concurrency(
     )
     assert config.retries == {"mode": "standard", "total_max_attempts": 2}
     assert config.max_pool_connections == 48
-    assert (handler.FAN_OUT.http.connect_timeout, handler.FAN_OUT.http.read_timeout) == (
+    timeouts = handler.FAN_OUT.sender.timeouts
+    assert (timeouts.connect_seconds, timeouts.response_seconds) == (
         LIMITS.POST_CONNECT_TIMEOUT_SECONDS,
         LIMITS.POST_READ_TIMEOUT_SECONDS,
     )
+    assert handler.FAN_OUT.sender.max_in_flight == 48
 
 
 @pytest.mark.parametrize("name", ["connect", "disconnect"])

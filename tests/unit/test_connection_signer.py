@@ -48,7 +48,7 @@ def signer_module():
 
 
 def botocore_signed(endpoint, region, creds, connection_id, body, signed_at) -> AWSRequest:
-    """The post as connection_poster.py signs it today."""
+    """The post as botocore's SigV4Auth signs it."""
     request = AWSRequest(
         method="POST",
         url=f"{endpoint}/@connections/{quote(connection_id, safe='')}",

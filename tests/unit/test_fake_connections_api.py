@@ -12,7 +12,8 @@ import urllib.request
 
 import pytest
 
-from dev.harness.fake_connections_api import DROP, RESET, Slow
+from dev.harness.fake_connections_api import DROP, RESET, FakeConnectionsApi, Slow, TokenBucket
+from dev.harness.tls_test_ca import TestCa
 from tests.support.lambda_zip import REPO_ROOT
 
 SIGNED = {"Authorization": "AWS4-HMAC-SHA256 Credential=test", "Content-Type": "application/json"}
@@ -109,3 +110,34 @@ def test_a_slow_answer_past_the_clients_timeout_still_delivers_a_200(fake_api):
     assert outcome == "TimeoutError"
     assert len(fake_api.bodies("c1")) == 1
     assert fake_api.answered(Slow(0.5)) == 1
+
+
+def test_the_rate_limit_answers_429_once_the_bucket_is_empty_and_delivers_nothing(fake_api):
+    fake_api.throttle = TokenBucket(rate=1, burst=2)
+
+    outcomes = [post_once(fake_api, f"c{n}") for n in range(3)]
+
+    assert outcomes == [200, 200, 429]
+    assert fake_api.stats() == {"total": 2, "connections": {"c0": 1, "c1": 1}, "throttled": 1}
+
+
+def test_the_token_bucket_refills_at_its_rate_up_to_its_burst():
+    bucket = TokenBucket(rate=10, burst=2)
+
+    taken = [bucket.take(now) for now in (0.0, 0.0, 0.0, 0.1, 0.1, 5.0, 5.0, 5.0)]
+
+    assert taken == [True, True, False, True, False, True, True, False]
+
+
+def test_over_tls_the_fake_serves_a_certificate_its_ca_vouches_for(tmp_path):
+    ca = TestCa.create(tmp_path)
+    with FakeConnectionsApi(tls=ca.server_context()) as fake:
+        request = urllib.request.Request(
+            f"{fake.endpoint()}/@connections/c1", data=b"{}", headers=SIGNED, method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=5, context=ca.client_context()) as answer:
+            status = answer.status
+
+    assert fake.url.startswith("https://127.0.0.1:")
+    assert status == 200
+    assert fake.bodies("c1") == [b"{}"]

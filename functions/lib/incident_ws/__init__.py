@@ -2,7 +2,7 @@
 
 config             environment variables → typed settings, checked at cold start
 limits             every limit and default, defined once
-clients            the AWS clients and HTTP transport a container builds once
+clients            the AWS clients and @connections sender a container builds once
 websocket_events   reading `$connect`/`$disconnect` and authorizer events defensively
 account_scope      account ids, and the account scope the authorizer hands to `$connect`
 access             who is connecting and what they may see (AUTHORIZATION_TYPE)
@@ -16,11 +16,12 @@ stream             a stream batch → its messages, routed to channel keys
 message_log        a channel's message log: appended by the stream processor, read by replay
 fanout             messages → the live connections of channels (the delivery policy, scopes)
 deadline           when a broadcast stops starting work (Lambda's remaining time)
-connection_poster  one signed, retried post to `@connections` (the transport)
+connections_sender signed, retried posts to `@connections` from one event loop
+connection_signer  SigV4 for `@connections` posts, the common part computed once
+http_nonblocking   non-blocking kept-alive HTTP/1.1 connections of the sender
 replies            frames posted to the one connection that asked (replay, presence)
 replay             the `replay` route: a connection's missed messages from the log
 presence           who is connected: online/offline events, and the member list
-http_keepalive     kept-alive HTTP connections per worker thread
 logs               one structured log line per event
 metrics            the catalogue of CloudWatch metrics, written as EMF lines to stdout
 auth/              the `$connect` Lambda authorizer (OIDC JWTs)

@@ -49,6 +49,7 @@ from .limits import (
     POST_BACKOFF_CAP_SECONDS,
     POST_IDLE_CONNECTION_SECONDS,
     POST_MAX_RETRIES,
+    POST_TIMEOUT_CHECK_SECONDS,
 )
 
 __all__ = [
@@ -64,7 +65,7 @@ __all__ = [
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 # How often the loop looks for attempts that have run out of time, while any are under way.
-TIMEOUT_CHECK_SECONDS = 0.05
+TIMEOUT_CHECK_SECONDS = POST_TIMEOUT_CHECK_SECONDS
 
 
 class Outcome(enum.Enum):

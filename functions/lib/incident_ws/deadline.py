@@ -25,6 +25,11 @@ class Deadline:
             return cls(None)
         return cls(time.monotonic() + milliseconds / 1000 - margin)
 
+    @property
+    def at(self) -> float | None:
+        """The deadline in `time.monotonic()` time, or None."""
+        return self._at
+
     def allows(self, seconds: float = 0.0) -> bool:
         """Whether something that first waits `seconds` starts before the deadline."""
         return self._at is None or time.monotonic() + seconds < self._at

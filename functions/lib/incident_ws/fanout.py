@@ -8,14 +8,13 @@ far a channel's pass went is decided here too: it stops starting work at the inv
 deadline, and on a channel whose endpoint fails post after post (its circuit breaker); what
 was not attempted is counted, and a `ChannelReport` says which messages reached no connection
 of a channel whose pass was incomplete, and when the last post that delivered each message
-ended (for its end-to-end latency). How one post is signed, sent and retried is
-connection_poster.py (over http_keepalive.py). docs/handlers.md states the rules.
+ended (for its end-to-end latency). How posts are signed, sent and retried is
+connections_sender.py. docs/handlers.md states the rules.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -23,16 +22,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
-from botocore.credentials import ReadOnlyCredentials
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .clients import fan_out_dynamodb_client, frozen_credentials, keepalive_http
+from .clients import connections_sender, fan_out_dynamodb_client, frozen_credentials
 from .config import ChannelConfig, FanOutConfig
-from .connection_poster import ConnectionPoster, PostOutcome, PostResult
-from .connection_store import Connection, ConnectionStore
+from .connection_store import Connection, ConnectionScan, ConnectionStore
+from .connections_sender import (
+    RETRYABLE_STATUSES,
+    ChannelPosts,
+    ConnectionsSender,
+    Outcome,
+    PostResult,
+)
 from .deadline import NO_DEADLINE, Deadline
-from .http_keepalive import KeepAliveHttp
-from .limits import BREAKER_FAILED_POSTS
+from .limits import BREAKER_FAILED_POSTS, GONE_CLEANUP_WORKERS
 from .logs import log_event
 from .messages import Message
 
@@ -60,16 +63,6 @@ class DeliveryCounts:
 
     def as_dict(self) -> dict[str, int]:
         return {name: getattr(self, name) for name in COUNTS}
-
-
-@dataclass
-class ConnectionDeliveries:
-    """What one connection's deliveries came to, and which messages (positions) it received:
-    when (epoch seconds) the post that delivered each one ended."""
-
-    counts: DeliveryCounts = field(default_factory=DeliveryCounts)
-    received: dict[int, float] = field(default_factory=dict)
-    failure: str | None = None  # the detail of one failed post, for the channel's error
 
 
 @dataclass(frozen=True)
@@ -138,87 +131,169 @@ class Delivery:
     bodies: Sequence[tuple[int, bytes]]
 
 
-class CircuitBreaker:
-    """Opens when `threshold` posts of a channel in a row, in the order they end, failed after
-    their retries (transport errors, 429, 5xx): the endpoint is down or refusing, and the
-    budget is better spent elsewhere. A post the endpoint answered (200, 410, or a 4xx about
-    its connection) closes the run. Thread-safe: every posting worker of the channel reports."""
+class _ChannelPass:
+    """One channel's pass: its outcomes as the sender reports them, one by one on the sender's
+    thread (`record` must not block: a gone connection's cleanup is handed to `cleanup`), and
+    its circuit breaker. The breaker opens when BREAKER_FAILED_POSTS posts in a row, in the
+    order they end, failed after their retries (transport errors, 429, 5xx): the endpoint is
+    down or refusing, and the budget is better spent elsewhere. A post the endpoint answered
+    (200, 410, or a 4xx about its connection) closes the run; a post cut short by the deadline
+    or the breaker itself counts for neither."""
 
-    def __init__(self, channel: ChannelConfig, threshold: int = BREAKER_FAILED_POSTS) -> None:
-        self._channel = channel
-        self._threshold = threshold
-        self._failed_in_a_row = 0
-        self._lock = threading.Lock()
-        self.opened_by: str | None = None  # the last failure when it opened
-
-    @property
-    def open(self) -> bool:
-        return self.opened_by is not None
+    def __init__(
+        self,
+        settings: ChannelConfig,
+        messages: tuple[Message, ...],
+        store: ConnectionStore,
+        deadline: Deadline,
+        cleanup: Executor | None,
+        max_retries: int,
+    ) -> None:
+        self.settings = settings
+        self.messages = messages
+        self.store = store
+        self.deadline = deadline
+        self.cleanup = cleanup
+        self.max_retries = max_retries
+        self.started = time.monotonic()
+        self.ended = self.started  # when the last outcome came
+        self.read_ended = self.started  # when the table had been read
+        # Each message's body, one object per position: the sender reports a post by the very
+        # body object it was given.
+        self.bodies = _distinct_bodies(messages)
+        self.positions = {id(body): position for position, body in enumerate(self.bodies)}
+        self.counts = DeliveryCounts()
+        self.delivered_at: dict[int, float] = {}
+        self.failure: str | None = None
+        self.deadline_refused = False
+        self.failed_in_a_row = 0
+        self.breaker_opened_by: str | None = None
+        self.posts: ChannelPosts | None = None
 
     def record(self, result: PostResult) -> None:
-        if result.outcome is PostOutcome.UNATTEMPTED or result.cut_short:
-            return
-        with self._lock:
-            if result.outcome is not PostOutcome.FAILED:
-                self._failed_in_a_row = 0
-                return
-            self._failed_in_a_row += 1
-            if self.open or self._failed_in_a_row < self._threshold:
-                return
-            self.opened_by = result.detail
+        counts = self.counts
+        outcome = result.outcome
+        counts.retried += result.retries
+        counts.duplicates += result.possible_duplicates
+        if outcome is Outcome.DELIVERED:
+            counts.delivered += 1
+            self.delivered_at[self.positions[id(result.body)]] = time.time()
+            self.failed_in_a_row = 0
+        elif outcome is Outcome.GONE:
+            counts.gone += 1
+            self.failed_in_a_row = 0
+            if self.cleanup is not None:
+                self.cleanup.submit(_forget, self.store, result.connection_id, self.deadline)
+        elif outcome is Outcome.FAILED:
+            counts.failed += 1
+            self.failure = self.failure or result.detail
+            self._failed(result)
+        else:
+            counts.unattempted += 1
+            self.deadline_refused = self.deadline_refused or self.breaker_opened_by is None
+        self.ended = time.monotonic()
+
+    def _failed(self, result: PostResult) -> None:
         log_event(
             logger,
-            logging.ERROR,
-            "circuit_breaker_opened",
-            channel=self._channel.key,
-            endpoint=self._channel.endpoint,
-            failedInARow=self._threshold,
-            last=result.detail,
+            logging.WARNING,
+            "post_failed",
+            table=self.store.table,
+            connectionId=result.connection_id,
+            status=result.detail,
+            retries=result.retries,
+        )
+        if not _endpoint_failure(result.detail):
+            self.failed_in_a_row = 0
+            return
+        if result.retries < self.max_retries:  # cut short: no time left, or breaker open
+            self.deadline_refused = self.deadline_refused or self.breaker_opened_by is None
+            return
+        self.failed_in_a_row += 1
+        if self.breaker_opened_by is None and self.failed_in_a_row >= BREAKER_FAILED_POSTS:
+            self.breaker_opened_by = result.detail
+            self.posts.stop()
+            log_event(
+                logger,
+                logging.ERROR,
+                "circuit_breaker_opened",
+                channel=self.settings.key,
+                endpoint=self.settings.endpoint,
+                failedInARow=BREAKER_FAILED_POSTS,
+                last=result.detail,
+            )
+
+    def report(self, connections: ConnectionScan) -> ChannelReport:
+        counts = self.counts
+        incomplete = []
+        if connections.error is not None:
+            incomplete.append(repr(connections.error))
+        if connections.stopped:
+            incomplete.append("deadline reached before the table was read to the end")
+        elif self.deadline_refused:
+            incomplete.append("deadline reached")
+        if self.breaker_opened_by is not None:
+            incomplete.append(
+                f"circuit breaker opened: {BREAKER_FAILED_POSTS} posts in a row failed "
+                f"({self.breaker_opened_by})"
+            )
+        if incomplete and counts.unattempted:
+            incomplete.append(f"{counts.unattempted} posts not attempted")
+        return ChannelReport(
+            self.settings.key,
+            self.settings.table,
+            connections.count,
+            counts,
+            self.messages,
+            self.delivered_at,
+            unreadable=None if connections.error is None else repr(connections.error),
+            incomplete=tuple(incomplete),
+            failure=self.failure,
+            seconds=max(self.ended, self.read_ended) - self.started,
         )
 
-    def reason(self) -> str:
-        return f"circuit breaker opened: {self._threshold} posts in a row failed ({self.opened_by})"
+
+def _endpoint_failure(detail: str) -> bool:
+    """Whether a failed post's last answer says the endpoint is failing (a transport error,
+    429 or 5xx), not that it refused this connection's post (another 4xx)."""
+    return not detail.isdigit() or int(detail) in RETRYABLE_STATUSES
 
 
-class _Budget:
-    """Whether a channel's next attempt may start: before the deadline, breaker closed.
-    `deadline_refused` records that the deadline kept an attempt or a retry from starting."""
-
-    def __init__(self, deadline: Deadline, breaker: CircuitBreaker) -> None:
-        self.deadline = deadline
-        self.breaker = breaker
-        self.deadline_refused = False
-
-    def allows(self, seconds: float) -> bool:
-        if self.breaker.open:
-            return False
-        if not self.deadline.allows(seconds):
-            self.deadline_refused = True
-            return False
-        return True
+def _distinct_bodies(messages: Sequence[Message]) -> list[bytes]:
+    bodies, seen = [], set()
+    for message in messages:
+        body = message.body
+        if id(body) in seen:
+            body = bytes(bytearray(body))  # the same object at two positions: copy it
+        seen.add(id(body))
+        bodies.append(body)
+    return bodies
 
 
 class FanOut:
     """Sends messages to the live connections of the configured channels.
 
-    One worker per channel reads its table page by page and hands each connection's
-    delivery to one pool of `max_concurrency` posting workers as soon as the connection is
-    read, so posting starts with the first page and channels proceed side by side. The
-    pools live for one `send`; the clients (built here unless given) for the container's.
-    With `forget_gone` False a connection answered 410 is counted gone but left in its table
-    (for a function that may not write it: the stream processor and heartbeat delete it).
+    One reader thread per channel reads its table page by page and hands each connection's
+    messages to the container's one `ConnectionsSender` as soon as the connection is read, so
+    posting starts with the first page and channels proceed side by side; the sender's event
+    loop runs in the calling thread and keeps `max_concurrency` connections' posts in flight.
+    Gone connections are cleaned up by a few threads while the posts go on. With
+    `forget_gone` False a connection answered 410 is counted gone but left in its table (for a
+    function that may not write it: the stream processor and heartbeat delete it). The clients
+    and the sender's kept-alive HTTP connections (built here unless given) live for the
+    container's life.
     """
 
     def __init__(
         self,
         config: FanOutConfig,
         dynamodb: Any = None,
-        http: KeepAliveHttp | None = None,
+        sender: ConnectionsSender | None = None,
         forget_gone: bool = True,
     ) -> None:
         self._config = config
         self.dynamodb = dynamodb or fan_out_dynamodb_client(config.max_concurrency)
-        self.http = http or keepalive_http()
+        self.sender = sender or connections_sender(config.max_concurrency)
         self._session = boto3.session.Session()
         self._forget_gone = forget_gone
 
@@ -228,72 +303,52 @@ class FanOut:
         """Each channel key's messages to that channel's live connections; nothing starts
         after `deadline`."""
         credentials = frozen_credentials(self._session)
+        run = self.sender.start(deadline.at)
         with (
-            ThreadPoolExecutor(self._config.max_concurrency) as posts,
-            ThreadPoolExecutor(len(self._config.channels)) as channel_workers,
+            ThreadPoolExecutor(GONE_CLEANUP_WORKERS) as cleanup,
+            ThreadPoolExecutor(max(1, len(messages))) as readers,
         ):
-            futures = {
-                key: channel_workers.submit(
-                    self._send_to_channel,
-                    self._config.channels[key],
-                    tuple(channel_messages),
-                    credentials,
-                    posts,
-                    deadline,
+            passes = {}
+            for key, channel_messages in messages.items():
+                settings = self._config.channels[key]
+                store = ConnectionStore(
+                    self.dynamodb, settings.table, audience_index=settings.audience_index
                 )
-                for key, channel_messages in messages.items()
-            }
-            return {key: future.result() for key, future in futures.items()}
+                channel_pass = _ChannelPass(
+                    settings,
+                    tuple(channel_messages),
+                    store,
+                    deadline,
+                    cleanup if self._forget_gone else None,
+                    self.sender.backoff.max_retries,
+                )
+                channel_pass.posts = run.channel(
+                    settings.endpoint, settings.region, credentials, channel_pass.record
+                )
+                passes[key] = channel_pass
+            scans = {key: readers.submit(_read, p, deadline) for key, p in passes.items()}
+            try:
+                run.wait()
+            finally:
+                for channel_pass in passes.values():
+                    channel_pass.posts.close()
+            return {key: passes[key].report(scan.result()) for key, scan in scans.items()}
 
-    def _send_to_channel(
-        self,
-        settings: ChannelConfig,
-        messages: tuple[Message, ...],
-        credentials: ReadOnlyCredentials,
-        posts: Executor,
-        deadline: Deadline,
-    ) -> ChannelReport:
-        started = time.monotonic()
-        store = ConnectionStore(
-            self.dynamodb, settings.table, audience_index=settings.audience_index
+
+def _read(channel_pass: _ChannelPass, deadline: Deadline) -> ConnectionScan:
+    """Reads a channel's table and posts to each connection as it is read (a reader thread)."""
+    posts = channel_pass.posts
+    try:
+        connections = channel_pass.store.live_audience(
+            channel_pass.messages, keep_reading=deadline.allows
         )
-        poster = ConnectionPoster(settings.endpoint, settings.region, credentials, self.http)
-        budget = _Budget(deadline, CircuitBreaker(settings))
-        connections = store.live_audience(messages, keep_reading=deadline.allows)
-        tasks = [
-            posts.submit(_deliver, d, poster, store, budget, self._forget_gone)
-            for d in _deliveries(messages, connections)
-        ]
-        counts, delivered_at, failure = DeliveryCounts(), {}, None
-        for task in tasks:
-            result = task.result()
-            counts.add(result.counts)
-            for position, ended in result.received.items():
-                delivered_at[position] = max(ended, delivered_at.get(position, ended))
-            failure = failure or result.failure
-        incomplete = []
-        if connections.error is not None:
-            incomplete.append(repr(connections.error))
-        if connections.stopped:
-            incomplete.append("deadline reached before the table was read to the end")
-        elif budget.deadline_refused:
-            incomplete.append("deadline reached")
-        if budget.breaker.open:
-            incomplete.append(budget.breaker.reason())
-        if incomplete and counts.unattempted:
-            incomplete.append(f"{counts.unattempted} posts not attempted")
-        return ChannelReport(
-            settings.key,
-            settings.table,
-            connections.count,
-            counts,
-            messages,
-            delivered_at,
-            unreadable=None if connections.error is None else repr(connections.error),
-            incomplete=tuple(incomplete),
-            failure=failure,
-            seconds=time.monotonic() - started,
-        )
+        bodies = channel_pass.bodies
+        for delivery in _deliveries(channel_pass.messages, connections):
+            posts.post(delivery.connection.connection_id, [bodies[n] for n, _ in delivery.bodies])
+        return connections
+    finally:
+        channel_pass.read_ended = time.monotonic()
+        posts.close()  # the run ends only once every channel is closed
 
 
 def _deliveries(
@@ -326,47 +381,6 @@ def _in_scope(accounts: frozenset[str], value: Any) -> bool:
 
 def _matches(registered: str | None, value: Any) -> bool:
     return registered is None or value is None or str(value) == registered
-
-
-def _deliver(
-    delivery: Delivery,
-    poster: ConnectionPoster,
-    store: ConnectionStore,
-    budget: _Budget,
-    forget_gone: bool,
-) -> ConnectionDeliveries:
-    deliveries = ConnectionDeliveries()
-    counts = deliveries.counts
-    connection_id = delivery.connection.connection_id
-    for sent, (position, body) in enumerate(delivery.bodies):
-        result = poster.post(connection_id, body, budget.allows)
-        budget.breaker.record(result)
-        counts.retried += result.retries
-        counts.duplicates += result.duplicates
-        if result.outcome is PostOutcome.UNATTEMPTED:
-            counts.unattempted += len(delivery.bodies) - sent
-            return deliveries
-        if result.outcome is PostOutcome.DELIVERED:
-            counts.delivered += 1
-            deliveries.received[position] = time.time()
-        elif result.outcome is PostOutcome.GONE:
-            counts.gone += 1
-            if forget_gone:
-                _forget(store, connection_id, budget.deadline)
-            return deliveries  # the rest of its messages would be gone too
-        else:
-            counts.failed += 1
-            deliveries.failure = deliveries.failure or result.detail
-            log_event(
-                logger,
-                logging.WARNING,
-                "post_failed",
-                table=store.table,
-                connectionId=connection_id,
-                status=result.detail,
-                retries=result.retries,
-            )
-    return deliveries
 
 
 def _forget(store: ConnectionStore, connection_id: str, deadline: Deadline) -> None:

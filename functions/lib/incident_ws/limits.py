@@ -42,6 +42,10 @@ POST_BACKOFF_BASE_SECONDS = 0.05
 POST_BACKOFF_CAP_SECONDS = 1.0
 # This many posts of a channel in a row failed after their retries: its endpoint is down.
 BREAKER_FAILED_POSTS = 10
+# Threads that mark and delete gone connections while the posts go on.
+GONE_CLEANUP_WORKERS = 4
+# How often the sender's event loop looks for post attempts that have run out of time.
+POST_TIMEOUT_CHECK_SECONDS = 0.05
 # Message log writes: DynamoDB's largest BatchWriteItem, and how often the items it leaves
 # unprocessed are sent again, with the posts' backoff.
 LOG_WRITE_BATCH_ITEMS = 25
@@ -50,21 +54,23 @@ LOG_WRITE_CONCURRENCY = 8
 # A replay's Query pages evaluate at least this many items: a scoped connection may accept few.
 REPLAY_MIN_PAGE_ITEMS = 100
 
-# The longest request that can be in flight when the deadline passes: a post attempt, or a
-# DynamoDB call with its retries and botocore's backoff before each (at most 2**(n-1) s
-# before retry n in its standard mode).
+# The longest request that can be in flight when the deadline passes: a post attempt (ended
+# by the sender's next timeout check after it ran out of time), or a DynamoDB call with its
+# retries and botocore's backoff before each (at most 2**(n-1) s before retry n in its
+# standard mode).
 LONGEST_POST_ATTEMPT_SECONDS = POST_CONNECT_TIMEOUT_SECONDS + POST_READ_TIMEOUT_SECONDS
+LONGEST_POST_OVERRUN_SECONDS = LONGEST_POST_ATTEMPT_SECONDS + POST_TIMEOUT_CHECK_SECONDS
 LONGEST_DYNAMODB_CALL_SECONDS = FAN_OUT_DYNAMODB_MAX_ATTEMPTS * (
     FAN_OUT_DYNAMODB_CONNECT_TIMEOUT_SECONDS + FAN_OUT_DYNAMODB_READ_TIMEOUT_SECONDS
 ) + sum(2**retry for retry in range(FAN_OUT_DYNAMODB_MAX_ATTEMPTS - 1))
 # Nothing starts later than this before Lambda's timeout; the rest is for the summary.
-DEADLINE_MARGIN_SECONDS = max(LONGEST_POST_ATTEMPT_SECONDS, LONGEST_DYNAMODB_CALL_SECONDS) + 0.5
+DEADLINE_MARGIN_SECONDS = max(LONGEST_POST_OVERRUN_SECONDS, LONGEST_DYNAMODB_CALL_SECONDS) + 0.5
 # The answer to a route (replay, presence) stops reading and sending this long before Lambda's
 # timeout, so that whatever is in flight ends and two closing frames (a replay's
 # `replay_truncated` and `replay_complete`) still go out; a closing frame is attempted until
 # CLOSING_FRAME_MARGIN_SECONDS before the end.
-CLOSING_FRAME_MARGIN_SECONDS = LONGEST_POST_ATTEMPT_SECONDS + 0.5
-REPLY_DEADLINE_MARGIN_SECONDS = DEADLINE_MARGIN_SECONDS + 2 * LONGEST_POST_ATTEMPT_SECONDS
+CLOSING_FRAME_MARGIN_SECONDS = LONGEST_POST_OVERRUN_SECONDS + 0.5
+REPLY_DEADLINE_MARGIN_SECONDS = DEADLINE_MARGIN_SECONDS + 2 * LONGEST_POST_OVERRUN_SECONDS
 # A kept-alive HTTP connection idle for longer is closed rather than reused: across a frozen
 # Lambda container the server may have dropped it without our side seeing it.
 POST_IDLE_CONNECTION_SECONDS = 30.0

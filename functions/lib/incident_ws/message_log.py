@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +22,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .config import ChannelConfig
-from .connection_poster import RetryPolicy
+from .connections_sender import Backoff
 from .deadline import NO_DEADLINE, Deadline
 from .limits import LOG_WRITE_BATCH_ITEMS, LOG_WRITE_CONCURRENCY, LOG_WRITE_MAX_RETRIES
 from .logs import log_event
@@ -30,7 +31,8 @@ from .messages import Message
 logger = logging.getLogger(__name__)
 
 # Items a BatchWriteItem left unprocessed are sent again with the posts' backoff.
-UNPROCESSED_RETRY = RetryPolicy(max_retries=LOG_WRITE_MAX_RETRIES)
+UNPROCESSED_RETRY = Backoff(max_retries=LOG_WRITE_MAX_RETRIES)
+_JITTER = random.Random()
 
 
 @dataclass
@@ -55,7 +57,7 @@ class MessageLog:
         self,
         dynamodb: Any,
         retention_seconds: int,
-        retry: RetryPolicy = UNPROCESSED_RETRY,
+        retry: Backoff = UNPROCESSED_RETRY,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._client = dynamodb
@@ -109,7 +111,7 @@ class MessageLog:
                 return 0
             if retries >= self._retry.max_retries:
                 return self._failed(chunk, len(pending), "still unprocessed", retries)
-            delay = self._retry.delay(retries)
+            delay = self._retry.delay(retries, _JITTER)
             if not deadline.allows(delay):
                 return self._failed(chunk, len(pending), "deadline reached", retries)
             self._sleep(delay)

@@ -23,11 +23,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from . import websocket_events
 from .clients import frozen_credentials
 from .config import FanOutConfig
-from .connection_poster import ConnectionPoster
 from .connection_store import Connection, ConnectionStore, connection_from_item
+from .connections_sender import ConnectionsSender
 from .deadline import Deadline
 from .fanout import ChannelReport, FanOut, accepts
-from .http_keepalive import KeepAliveHttp
 from .limits import (
     CLOSING_FRAME_MARGIN_SECONDS,
     MAX_MESSAGE_BYTES,
@@ -205,11 +204,14 @@ class Presence:
     heartbeat delete it). Clients (built here unless given) live for the container's life."""
 
     def __init__(
-        self, config: FanOutConfig, dynamodb: Any = None, http: KeepAliveHttp | None = None
+        self,
+        config: FanOutConfig,
+        dynamodb: Any = None,
+        sender: ConnectionsSender | None = None,
     ) -> None:
         self._channels = config.channels
         self._channel_of_table = {c.table: key for key, c in config.channels.items()}
-        self.fan_out = FanOut(config, dynamodb, http, forget_gone=False)
+        self.fan_out = FanOut(config, dynamodb, sender, forget_gone=False)
         self._session = boto3.session.Session()
 
     def broadcast(
@@ -230,8 +232,9 @@ class Presence:
         work = Deadline.from_context(context, REPLY_DEADLINE_MARGIN_SECONDS)
         closing = Deadline.from_context(context, CLOSING_FRAME_MARGIN_SECONDS)
         credentials = frozen_credentials(self._session)
-        poster = ConnectionPoster(channel.endpoint, channel.region, credentials, self.fan_out.http)
-        reply = Reply(poster, connection_id)
+        reply = Reply(
+            self.fan_out.sender, channel.endpoint, channel.region, credentials, connection_id
+        )
         fields: dict[str, Any] = {"channel": channel.key, "connectionId": connection_id}
         try:
             members, more = self._members(channel.table, connection_id, work)

@@ -11,13 +11,12 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .clients import fan_out_dynamodb_client, frozen_credentials, keepalive_http
+from .clients import connections_sender, fan_out_dynamodb_client, frozen_credentials
 from .config import ReplayConfig
-from .connection_poster import ConnectionPoster
 from .connection_store import Connection, ConnectionStore
+from .connections_sender import ConnectionsSender
 from .deadline import Deadline
 from .fanout import accepts
-from .http_keepalive import KeepAliveHttp
 from .limits import (
     CLOSING_FRAME_MARGIN_SECONDS,
     REPLAY_MIN_PAGE_ITEMS,
@@ -101,11 +100,14 @@ class Replayer:
     the container's life."""
 
     def __init__(
-        self, config: ReplayConfig, dynamodb: Any = None, http: KeepAliveHttp | None = None
+        self,
+        config: ReplayConfig,
+        dynamodb: Any = None,
+        sender: ConnectionsSender | None = None,
     ) -> None:
         self._config = config
         self.dynamodb = dynamodb or fan_out_dynamodb_client(max_pool_connections=2)
-        self.http = http or keepalive_http()
+        self.sender = sender or connections_sender(max_in_flight=1)
         self._session = boto3.session.Session()
         self._connections = ConnectionStore(self.dynamodb, config.connections_table)
         self._log = LogReader(self.dynamodb, config.messages_table, config.channel)
@@ -117,8 +119,8 @@ class Replayer:
         closing = Deadline.from_context(context, CLOSING_FRAME_MARGIN_SECONDS)
         config = self._config
         credentials = frozen_credentials(self._session)
-        poster = ConnectionPoster(config.endpoint, config.region, credentials, self.http)
-        replay = _Replay(Reply(poster, connection_id), work, closing, config.max_messages)
+        reply = Reply(self.sender, config.endpoint, config.region, credentials, connection_id)
+        replay = _Replay(reply, work, closing, config.max_messages)
         try:
             request = read_request(body, config.max_messages)
         except BadRequest as bad:
