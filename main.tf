@@ -9,7 +9,11 @@ locals {
     log_retention_in_days     = var.log_retention_in_days
     log_group_kms_key_arn     = var.kms_key_arn
     role_permissions_boundary = var.iam_role_permissions_boundary
+    metrics_namespace         = local.metrics_namespace
   }
+
+  # Per deployment by default, so that two deployments in one account never mix their metrics.
+  metrics_namespace = coalesce(var.metrics_namespace, "IncidentWebSocket/${var.name_prefix}")
 
   # One function tells every channel with presence who is connected.
   presence_channels      = [for key, channel in var.channels : key if channel.presence]
@@ -100,6 +104,13 @@ module "incident_stream" {
   fan_out         = module.fan_out["stream_processor"]
   worker_fan_out  = module.fan_out["fanout_worker"]
   sharding        = var.fan_out_sharding
+  audience_indexes = {
+    for key in module.fan_out["stream_processor"].channels : key => {
+      name       = module.channel[key].audience_index_name
+      arn        = module.channel[key].audience_index_arn
+      query_from = module.channel[key].audience_index_query_from
+    }
+  }
 
   batch_size                         = var.stream_batch_size
   maximum_batching_window_in_seconds = var.stream_maximum_batching_window_in_seconds

@@ -34,17 +34,7 @@ output "incident_stream_arn" {
 
 output "function_names" {
   description = "Lambda function names: `connect` and `disconnect` (maps keyed by channel), `authorizer` (map keyed by the channels with JWT authorization), `replay` (map keyed by channel; `{}` when `message_log` is off), `stream_processor`, `fanout_worker`, `heartbeat`, `presence` and `findings` (strings; `presence` is `null` without a channel with presence, `findings` without `finding_sources`)."
-  value = {
-    connect          = { for key, channel in module.channel : key => channel.function_names.connect }
-    disconnect       = { for key, channel in module.channel : key => channel.function_names.disconnect }
-    authorizer       = { for key, channel in module.channel : key => channel.function_names.authorizer if channel.authorization_type == "jwt" }
-    replay           = { for key, channel in module.channel : key => channel.function_names.replay if var.message_log.enabled }
-    stream_processor = module.incident_stream.function_name
-    fanout_worker    = module.incident_stream.fanout_worker_function_name
-    heartbeat        = module.heartbeat.function_name
-    presence         = try(module.presence[0].function_name, null)
-    findings         = try(module.findings[0].function_name, null)
-  }
+  value       = local.function_names
 }
 
 output "dead_letter_queue_url" {
@@ -70,4 +60,19 @@ output "finding_rule_arns" {
 output "findings_dead_letter_queue_url" {
   description = "URL of the SQS queue that receives the finding events that did not become incidents (undelivered by EventBridge, or failed after Lambda's retries); `null` without `finding_sources`."
   value       = try(module.findings[0].dead_letter_queue_url, null)
+}
+
+output "metrics_namespace" {
+  description = "CloudWatch namespace of the functions' metrics (`IncidentWebSocket/<name_prefix>` unless `metrics_namespace` is set)."
+  value       = local.metrics_namespace
+}
+
+output "alarm_arns" {
+  description = "ARNs of the CloudWatch alarms, keyed by alarm name (`<prefix>-<what>[-<channel>]`); `{}` without `alarms`."
+  value       = module.monitoring.alarm_arns
+}
+
+output "dashboard_name" {
+  description = "Name of the CloudWatch dashboard, `<name_prefix>-incident-websocket`; `null` unless `create_dashboard` is true."
+  value       = module.monitoring.dashboard_name
 }

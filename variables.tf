@@ -634,3 +634,76 @@ variable "kms_key_arn" {
     error_message = "kms_key_arn must be a KMS key ARN, arn:aws:kms:<region>:<account>:key/<key-id> (not an alias or a bare key id)."
   }
 }
+
+################################################################################
+# Monitoring
+################################################################################
+
+variable "metrics_namespace" {
+  description = "CloudWatch namespace every function emits its metrics in (Embedded Metric Format lines in its log, no `PutMetricData` and no IAM permission) and that the alarms and the dashboard read: 1-255 of letters, digits and `. - _ / # :`, not starting with `AWS/`. `null` (default) is `IncidentWebSocket/<name_prefix>`, so that two deployments in one account never mix their metrics."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.metrics_namespace == null || try(can(regex("^[0-9A-Za-z.\\-_/#:]{1,255}$", var.metrics_namespace)) && !startswith(var.metrics_namespace, "AWS/"), false)
+    error_message = "metrics_namespace must be a CloudWatch namespace of your own: 1-255 of letters, digits and . - _ / # :, not starting with AWS/ (reserved for AWS), e.g. \"IncidentWebSocket/secops\"; or null for IncidentWebSocket/<name_prefix>."
+  }
+}
+
+variable "alarms" {
+  description = <<-EOT
+    CloudWatch alarms that notify `sns_topic_arn` (required: an SNS topic ARN, for the alarm and the OK notification) when something needs a person; `null` (default) creates none. Each threshold may be overridden (every period is 5 minutes unless said otherwise; missing data is not breaching):
+    `dead_letter_queue_messages` (default 1: messages visible in any dead-letter queue, at least),
+    `iterator_age_milliseconds` (default 60000: age of the oldest stream record the stream processor read, at least),
+    `function_errors` and `function_throttles` (default 1 each: errors and throttles of any function, at least; the authorizer's errors do not count the 401s it answers by failing),
+    `delivery_failure_percent` (default 5: failed posts of a channel's broadcasts, of failed and delivered, over 15 minutes, more than) once `delivery_minimum_posts` (default 20) posts were made in those 15 minutes,
+    `latency_p99_milliseconds` (default 5000: p99 of a channel's end-to-end latency over 15 minutes, more than),
+    `api_client_errors` (default 100: a channel's 4xx answered by API Gateway itself, `ClientError`, at least),
+    `api_server_errors` (default 1: a channel's failed calls of its functions, `ExecutionError`, at least),
+    `connection_rejections` (default 100: a channel's refused connections, every reason of connect and the authorizer, more than).
+  EOT
+  type = object({
+    sns_topic_arn              = string
+    dead_letter_queue_messages = optional(number, 1)
+    iterator_age_milliseconds  = optional(number, 60000)
+    function_errors            = optional(number, 1)
+    function_throttles         = optional(number, 1)
+    delivery_failure_percent   = optional(number, 5)
+    delivery_minimum_posts     = optional(number, 20)
+    latency_p99_milliseconds   = optional(number, 5000)
+    api_client_errors          = optional(number, 100)
+    api_server_errors          = optional(number, 1)
+    connection_rejections      = optional(number, 100)
+  })
+  default = null
+
+  validation {
+    condition     = var.alarms == null || try(can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$", var.alarms.sns_topic_arn)), false)
+    error_message = "alarms.sns_topic_arn must be the ARN of a standard SNS topic, arn:aws:sns:<region>:<account>:<topic-name>."
+  }
+
+  validation {
+    condition = var.alarms == null || try(alltrue([
+      for threshold in [var.alarms.dead_letter_queue_messages, var.alarms.function_errors, var.alarms.function_throttles, var.alarms.delivery_minimum_posts, var.alarms.api_client_errors, var.alarms.api_server_errors, var.alarms.connection_rejections] :
+      threshold >= 1 && floor(threshold) == threshold
+    ]), false)
+    error_message = "alarms.dead_letter_queue_messages, function_errors, function_throttles, delivery_minimum_posts, api_client_errors, api_server_errors and connection_rejections are counts: whole numbers >= 1 (0 would keep the alarm firing)."
+  }
+
+  validation {
+    condition     = var.alarms == null || try(var.alarms.delivery_failure_percent > 0 && var.alarms.delivery_failure_percent < 100, false)
+    error_message = "alarms.delivery_failure_percent must be a percentage between 0 and 100 (exclusive), e.g. 5."
+  }
+
+  validation {
+    condition     = var.alarms == null || try(var.alarms.iterator_age_milliseconds > 0 && var.alarms.latency_p99_milliseconds > 0, false)
+    error_message = "alarms.iterator_age_milliseconds and latency_p99_milliseconds must be durations in milliseconds greater than 0, e.g. 60000 and 5000."
+  }
+}
+
+variable "create_dashboard" {
+  description = "Whether to create a CloudWatch dashboard, `<name_prefix>-incident-websocket`: per channel the connected clients, the connections opened and refused by reason, the broadcasts' posts (delivered, failed, gone), end-to-end latency and fan-out duration (p50, p99), API Gateway's connects, messages and errors; then every function's errors, throttles and duration, the stream's iterator age, the dead-letter queues' depth and, with `alarms`, their states."
+  type        = bool
+  default     = false
+  nullable    = false
+}

@@ -7,4 +7,4 @@ package: ## Build functions/dist/<name>.zip for every handler (byte-identical on
 	$(PYTHON) dev/tools/package.py --out-dir functions/dist
 
 test-unit: venv ## Run the handler unit tests (pytest tests/unit) against the built zips
-	$(PY) -m pytest tests/unit
+	$(PY) -m pytest -n auto tests/unit

@@ -10,7 +10,8 @@ logs into the incident table and publishes a GuardDuty and a Security Hub findin
 by the remediation log of one of them, written beside its incident. Every channel keeps a
 message log, so a dashboard opened at any time later replays what it missed. It prints the
 dashboard and channel URLs, the demo personas and where the logs are, and writes `env.sh` in
-the work directory for a shell of your own. Ctrl-C stops every process it started.
+the work directory for a shell of your own. Ctrl-C prints the metrics the functions emitted
+(as CloudWatch would extract them from their logs), then stops every process it started.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pathlib import Path
 
 from dev.demo import DASHBOARD_DIR
 from dev.demo.findings import FindingsShown, show_findings
+from dev.demo.metrics_table import metrics_table
 from dev.demo.samples import inject_samples
 from dev.harness.local_stack import DEFAULT_WORK_DIR, LocalStack
 from dev.harness.paths import REPO_ROOT
@@ -133,6 +135,8 @@ def _print_urls(stack: LocalStack) -> None:
     for name, url in sorted(stack.channel_urls.items()):
         print(f"  {name:<11} {url}")
     print(f"  EventBridge {stack.emulator_url} (PutEvents to the deployed rules)")
+    assert stack.emulator is not None
+    print(f"  Metrics     {stack.emulator.metrics_url} (what the functions emitted so far)")
     print(f"  AWS (moto)  {stack.aws_endpoint}")
     print(f"  OIDC issuer {stack.issuer.url}")
 
@@ -167,7 +171,20 @@ def _print_logs(stack: LocalStack, lambda_logs: bool) -> None:
             f"Lambda logs:   {_shown(stack.emulator_log_path)}"
             " (or here: make demo LAMBDA_LOGS=1, python -m dev.demo --lambda-logs)"
         )
-    print("Ctrl-C stops everything.\n", flush=True)
+    print("Ctrl-C shows the metrics the functions emitted, then stops everything.\n", flush=True)
+
+
+def _print_metrics(stack: LocalStack) -> None:
+    """The metrics the functions emitted during the run, read from the emulator before it
+    stops."""
+    assert stack.emulator is not None
+    try:
+        summary = stack.emulator.metrics()
+    except (OSError, ValueError) as error:
+        print(f"\nThe metrics are not available: {error}", flush=True)
+        return
+    table = metrics_table(summary, everything_at=stack.emulator.metrics_url)
+    print("\n" + "\n".join(table), flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -212,6 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _print_try_it(env_file)
             _print_logs(stack, args.lambda_logs)
             _wait_for_interrupt(stop)
+            _print_metrics(stack)
             print("\nStopping the emulator, moto and the OIDC issuer…", flush=True)
     except StartupError as error:
         print(f"demo failed: {error}", file=sys.stderr)

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from dev.emulator import EMULATOR_CREDENTIALS
 from dev.emulator.control_plane import DeployedFunction
+from dev.emulator.embedded_metrics import InvalidEmf, MetricStore
 
 log = logging.getLogger("emulator.lambda")
 
@@ -54,10 +55,17 @@ class Invoke(Protocol):
 class _Worker:
     """A warm worker for one function; invocations are serialised, like one Lambda instance."""
 
-    def __init__(self, function: DeployedFunction, code_dir: Path, environment: dict[str, str]):
+    def __init__(
+        self,
+        function: DeployedFunction,
+        code_dir: Path,
+        environment: dict[str, str],
+        metrics: MetricStore,
+    ):
         self.function = function
         self.code_dir = code_dir
         self.environment = environment
+        self.metrics = metrics
         self.lock = asyncio.Lock()
         self.process: asyncio.subprocess.Process | None = None
         self._log_pump: asyncio.Task[None] | None = None
@@ -79,7 +87,17 @@ class _Worker:
     async def _pump_logs(self, process: asyncio.subprocess.Process) -> None:
         assert process.stderr is not None
         async for raw in process.stderr:
-            log.info("[%s] %s", self.function.name, raw.decode(errors="replace").rstrip())
+            line = raw.decode(errors="replace").rstrip()
+            log.info("[%s] %s", self.function.name, line)
+            self._extract_metrics(line)
+
+    def _extract_metrics(self, line: str) -> None:
+        """As CloudWatch Logs does with the function's log: EMF lines become metrics, and
+        stay log lines."""
+        try:
+            self.metrics.add_line(line)
+        except InvalidEmf as error:
+            log.warning("[%s] EMF line not extracted as metrics: %s", self.function.name, error)
 
     async def invoke(self, event: Any, request_id: str) -> Invocation:
         async with self.lock:
@@ -142,7 +160,8 @@ class LambdaRunner:
     runner adds what the Lambda runtime sets and what reaching the emulator needs: the AWS API
     emulator for every service, and `emulator_url` for Lambda and EventBridge, which the
     emulator serves itself (`Invoke`, `PutEvents`). Workers run on the emulator's own Python
-    (with its boto3), not the deployed runtime's version.
+    (with its boto3), not the deployed runtime's version. The metrics of the EMF lines in the
+    functions' output go to `metrics`.
     """
 
     def __init__(
@@ -152,7 +171,9 @@ class LambdaRunner:
         aws_endpoint: str,
         region: str,
         emulator_url: str | None = None,
+        metrics: MetricStore | None = None,
     ) -> None:
+        self.metrics = metrics if metrics is not None else MetricStore()
         self._functions = functions
         self._environments = environments
         self._aws_endpoint = aws_endpoint
@@ -198,7 +219,8 @@ class LambdaRunner:
             code_dir.mkdir()
             with zipfile.ZipFile(io.BytesIO(function.zip_bytes)) as archive:
                 archive.extractall(code_dir)
-            worker = _Worker(function, code_dir, self.runtime_environment(function, code_dir))
+            environment = self.runtime_environment(function, code_dir)
+            worker = _Worker(function, code_dir, environment, self.metrics)
             self._workers[name] = worker
         return worker
 

@@ -3,7 +3,7 @@
 Protocol: one JSON request per line on stdin (`{"event", "requestId", "deadlineMs"}`), one
 JSON response per line on the original stdout (`{"result": ...}` or `{"error": {...}}`).
 Everything the function prints or logs goes to stderr, which the emulator prefixes with the
-function's name.
+function's name and reads for Embedded Metric Format lines, as CloudWatch Logs would.
 """
 
 import importlib

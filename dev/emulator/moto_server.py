@@ -23,6 +23,9 @@
   days: it deletes each item whose TTL attribute is a number of epoch seconds in the past (at
   most five years), and the table's stream gets the REMOVE record with the TTL service's
   `userIdentity`.
+- Index ARNs: DescribeTable (and the table in CreateTable's and UpdateTable's answers) gives
+  no `IndexArn` for a table's secondary indexes, which IAM policies name
+  (`<table-arn>/index/<name>`). Here every index has the `IndexArn` AWS gives it.
 
 Everything else is moto unchanged. It takes moto's server options:
 
@@ -124,6 +127,18 @@ def _stage_to_json_with_deployment(stage: Stage) -> dict[str, Any]:
 
 
 _moto_stage_to_json = Stage.to_json
+
+
+def _describe_with_index_arns(self: Table, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    description = _moto_describe_table(self, *args, **kwargs)
+    for table in description.values():
+        for kind in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+            for index in table.get(kind, []):
+                index["IndexArn"] = f"{self.table_arn}/index/{index['IndexName']}"
+    return description
+
+
+_moto_describe_table = Table.describe
 
 
 def _keep_stream_records(*_: Any) -> str:
@@ -253,6 +268,7 @@ def install() -> None:
     ApiGatewayV2Response.get_deployments = get_deployments
     ApiGatewayV2Response.delete_deployment = delete_deployment
     Stage.to_json = _stage_to_json_with_deployment
+    Table.describe = _describe_with_index_arns
     LambdaBackend.send_dynamodb_items = _keep_stream_records
     LambdaResponse.create_function = _create_function_once
     LambdaResponse.create_event_source_mapping = _create_event_source_mapping_once

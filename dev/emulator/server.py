@@ -21,12 +21,13 @@ from typing import Any
 from aiohttp import web
 from botocore.exceptions import BotoCoreError, ClientError
 
-from dev.emulator import APIS_PATH, READY_EVENT
+from dev.emulator import APIS_PATH, METRICS_PATH, READY_EVENT
 from dev.emulator.access_logs import AccessLogWriter
 from dev.emulator.async_invocations import AsyncInvoker
 from dev.emulator.aws_clients import aws_clients
 from dev.emulator.aws_proxy import AwsProxy
 from dev.emulator.control_plane import Deployment, read_async_invoke_config, read_deployment
+from dev.emulator.embedded_metrics import MetricStore
 from dev.emulator.endpoints import rewrite_environment
 from dev.emulator.event_bus import AwsJsonEndpoint, EventBridge, aws_json_routes
 from dev.emulator.lambda_api import LambdaApi, lambda_routes
@@ -71,6 +72,7 @@ class Emulator:
         self.deployment = deployment
         self.options = options
         self.sockets = SocketRegistry()
+        self.metrics = MetricStore()
         self.stages = {(s.api_id, s.stage): s for s in deployment.stages}
         self.url = ""
         self._functions: LambdaRunner | None = None
@@ -129,6 +131,7 @@ class Emulator:
             *management_routes(ManagementEndpoint(self.sockets)),
             *lambda_routes(lambda_api, self.proxy),
             web.get(APIS_PATH, self._describe_apis),
+            web.get(METRICS_PATH, self._describe_metrics),
         ]
         if options.static_dir is not None:
             routes += static_routes(options.static_dir)
@@ -176,6 +179,9 @@ class Emulator:
     async def _describe_apis(self, _request: web.Request) -> web.Response:
         return web.json_response({"apis": self.api_descriptions()})
 
+    async def _describe_metrics(self, _request: web.Request) -> web.Response:
+        return web.json_response(self.metrics.summary())
+
     async def start(self) -> None:
         self._http = web.AppRunner(self.app(), handle_signals=False)
         await self._http.setup()
@@ -192,6 +198,7 @@ class Emulator:
             self.options.aws_endpoint,
             self.options.region,
             emulator_url=self.url,
+            metrics=self.metrics,
         )
         for source in await self._event_sources():
             self._background.append(asyncio.create_task(source()))

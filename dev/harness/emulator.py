@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from dev.emulator import EMULATOR_CREDENTIALS, READY_EVENT
+from dev.emulator import EMULATOR_CREDENTIALS, METRICS_PATH, READY_EVENT
 from dev.harness.processes import ManagedProcess, Server, stopped_on_error
 
 
@@ -25,6 +26,18 @@ class EmulatorServer(Server):
             if (api["apiId"], api["stage"]) == (api_id, stage):
                 return api["url"]
         raise KeyError(f"the emulator serves no WebSocket API stage {api_id}/{stage}")
+
+    @property
+    def metrics_url(self) -> str:
+        """The metrics the functions' EMF log lines gave so far, as JSON."""
+        return self.url + METRICS_PATH
+
+    def metrics(self) -> dict[str, Any]:
+        """What `metrics_url` answers now."""
+        # Straight to the loopback address, whatever proxy the environment names.
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(self.metrics_url, timeout=10) as response:
+            return json.load(response)
 
 
 def start_emulator(

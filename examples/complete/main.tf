@@ -74,8 +74,32 @@ module "incident_ws" {
     }
   }
 
+  # With an on-call address, CloudWatch alarms on what needs a person, with the documented
+  # thresholds but one: the SOC expects an incident on its dashboards within 2 seconds.
+  alarms = var.alarm_email == null ? null : {
+    sns_topic_arn            = aws_sns_topic.alarms[0].arn
+    latency_p99_milliseconds = 2000
+  }
+  create_dashboard = var.create_dashboard
+
   tags = {
     Project = "incident-websocket"
     Example = "complete"
   }
+}
+
+# The alarms' notifications (when one fires and when it is OK again) by email to the on-call
+# address, which must confirm the subscription first.
+resource "aws_sns_topic" "alarms" {
+  count = var.alarm_email == null ? 0 : 1
+
+  name = "incident-ws-alarms"
+}
+
+resource "aws_sns_topic_subscription" "alarms" {
+  count = var.alarm_email == null ? 0 : 1
+
+  topic_arn = aws_sns_topic.alarms[0].arn
+  protocol  = "email"
+  endpoint  = var.alarm_email
 }

@@ -47,3 +47,23 @@ output "findings_dead_letter_queue_url" {
   description = "URL of the queue of finding events that did not become incidents."
   value       = module.incident_ws.findings_dead_letter_queue_url
 }
+
+output "metrics_namespace" {
+  description = "CloudWatch namespace of the functions' metrics."
+  value       = module.incident_ws.metrics_namespace
+}
+
+output "alarm_arns" {
+  description = "ARNs of the CloudWatch alarms, by alarm name (empty without alarm_email)."
+  value       = module.incident_ws.alarm_arns
+}
+
+output "alarm_topic_arn" {
+  description = "ARN of the SNS topic the alarms notify, or null."
+  value       = one(aws_sns_topic.alarms[*].arn)
+}
+
+output "dashboard_name" {
+  description = "Name of the CloudWatch dashboard, or null."
+  value       = module.incident_ws.dashboard_name
+}

@@ -33,3 +33,15 @@ variable "lambda_reserved_concurrency" {
   type        = map(number)
   default     = {}
 }
+
+variable "alarm_email" {
+  description = "Email address the CloudWatch alarms notify, through the SNS topic `incident-ws-alarms` (the address must confirm the subscription); `null` creates no alarm."
+  type        = string
+  default     = null
+}
+
+variable "create_dashboard" {
+  description = "Whether to create the CloudWatch dashboard `incident-ws-incident-websocket`."
+  type        = bool
+  default     = false
+}

@@ -8,6 +8,11 @@ output "dead_letter_queue_url" {
   value       = aws_sqs_queue.this.url
 }
 
+output "dead_letter_queue_name" {
+  description = "Name of the SQS queue of the events that did not become incidents, `<prefix>-findings-dlq`."
+  value       = aws_sqs_queue.this.name
+}
+
 output "function_name" {
   description = "Name of the findings function."
   value       = module.function.function_name

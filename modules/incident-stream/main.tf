@@ -73,37 +73,55 @@ module "function" {
   package       = "stream_processor"
   timeout       = var.timeout
 
-  environment_variables = merge(var.fan_out.environment_variables, {
-    ROUTES                         = jsonencode(var.message_routing)
-    FAN_OUT_WORKER_FUNCTION        = module.fanout_worker.function_name
-    FAN_OUT_CONNECTIONS_PER_WORKER = tostring(var.sharding.connections_per_worker)
-    FAN_OUT_MAX_WORKERS            = tostring(var.sharding.max_workers)
-  })
+  environment_variables = merge(
+    var.fan_out.environment_variables,
+    {
+      ROUTES                         = jsonencode(var.message_routing)
+      FAN_OUT_WORKER_FUNCTION        = module.fanout_worker.function_name
+      FAN_OUT_CONNECTIONS_PER_WORKER = tostring(var.sharding.connections_per_worker)
+      FAN_OUT_MAX_WORKERS            = tostring(var.sharding.max_workers)
+    },
+    length(var.audience_indexes) == 0 ? {} : {
+      AUDIENCE_INDEXES = jsonencode({
+        for channel, index in var.audience_indexes : channel => { index = index.name, query_from = index.query_from }
+      })
+    },
+  )
 
-  policy_statements = merge(var.fan_out.policy_statements, {
-    # How many connections a channel has (ItemCount), to decide how many workers share it.
-    CountConnections = {
-      actions   = ["dynamodb:DescribeTable"]
-      resources = var.fan_out.policy_statements.ConnectionsTables.resources
-    }
-    InvokeFanOutWorker = {
-      actions   = ["lambda:InvokeFunction"]
-      resources = [module.fanout_worker.function_arn]
-    }
-    ReadIncidentStream = {
-      actions = [
-        "dynamodb:DescribeStream",
-        "dynamodb:GetRecords",
-        "dynamodb:GetShardIterator",
-        "dynamodb:ListStreams",
-      ]
-      resources = [local.stream_arn]
-    }
-    DeadLetterQueue = {
-      actions   = ["sqs:SendMessage"]
-      resources = [aws_sqs_queue.this.arn]
-    }
-  })
+  policy_statements = merge(
+    var.fan_out.policy_statements,
+    {
+      ReadIncidentStream = {
+        actions = [
+          "dynamodb:DescribeStream",
+          "dynamodb:GetRecords",
+          "dynamodb:GetShardIterator",
+          "dynamodb:ListStreams",
+        ]
+        resources = [local.stream_arn]
+      }
+      DeadLetterQueue = {
+        actions   = ["sqs:SendMessage"]
+        resources = [aws_sqs_queue.this.arn]
+      }
+      # How many connections a channel has (ItemCount), to decide how many workers share it.
+      CountConnections = {
+        actions   = ["dynamodb:DescribeTable"]
+        resources = var.fan_out.policy_statements.ConnectionsTables.resources
+      }
+      InvokeFanOutWorker = {
+        actions   = ["lambda:InvokeFunction"]
+        resources = [module.fanout_worker.function_arn]
+      }
+    },
+    # A batch of one account's messages reads only that account's connections and those of `*`.
+    length(var.audience_indexes) == 0 ? {} : {
+      QueryAudienceIndexes = {
+        actions   = ["dynamodb:Query"]
+        resources = [for index in values(var.audience_indexes) : index.arn]
+      }
+    },
+  )
   # Decrypt: the incident stream (and the connections tables); GenerateDataKey: the queue.
   kms_key_arn = var.kms_key_arn
   kms_actions = distinct(concat(var.fan_out.kms_actions, ["kms:Decrypt", "kms:GenerateDataKey"]))

@@ -48,6 +48,11 @@ output "dead_letter_queue_url" {
   value       = aws_sqs_queue.this.url
 }
 
+output "dead_letter_queue_name" {
+  description = "Name of the dead-letter queue, `<prefix>-stream-processor-dlq`."
+  value       = aws_sqs_queue.this.name
+}
+
 output "dead_letter_queue_arn" {
   description = "ARN of the dead-letter queue."
   value       = aws_sqs_queue.this.arn

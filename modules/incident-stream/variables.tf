@@ -100,6 +100,22 @@ variable "fan_out" {
   type        = any
 }
 
+variable "audience_indexes" {
+  description = "The routed channels whose connections table has an `audience` index, keyed by channel, each with the index's `name`, `arn` and `query_from` (an RFC 3339 time), as modules/websocket-channel outputs them (`audience_index_name`, `_arn`, `_query_from`). The stream processor may `Query` exactly these indexes (`AUDIENCE_INDEXES`) for a batch of one account's messages; a channel left out is always read with `Scan`. `{}` (default): none."
+  type = map(object({
+    name       = string
+    arn        = string
+    query_from = string
+  }))
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = alltrue([for channel in keys(var.audience_indexes) : contains(var.fan_out.channels, channel)])
+    error_message = "audience_indexes may only name channels that fan_out reaches: give the index of a channel the stream processor posts to, or leave the channel out."
+  }
+}
+
 variable "lambda" {
   description = "Settings the stream processor shares with the other functions, as modules/lambda-function takes them (`packages_dir` with `stream_processor.zip`, ...)."
   type        = any

@@ -73,6 +73,12 @@ resource "aws_iam_role_policy" "this" {
 
 locals {
   filename = "${var.lambda.packages_dir}/${var.package}.zip"
+
+  # The metrics' namespace reaches every function the same way; without one it emits none.
+  environment_variables = merge(
+    var.environment_variables,
+    var.lambda.metrics_namespace == null ? {} : { METRICS_NAMESPACE = var.lambda.metrics_namespace },
+  )
 }
 
 resource "aws_lambda_function" "this" {
@@ -90,7 +96,7 @@ resource "aws_lambda_function" "this" {
   reserved_concurrent_executions = var.reserved_concurrent_executions
 
   dynamic "environment" {
-    for_each = length(var.environment_variables) > 0 ? [var.environment_variables] : []
+    for_each = length(local.environment_variables) > 0 ? [local.environment_variables] : []
 
     content {
       variables = environment.value
@@ -111,7 +117,7 @@ resource "aws_lambda_function" "this" {
   lifecycle {
     precondition {
       # Lambda's limit; CHANNELS grows with every channel (about 150 bytes each).
-      condition     = length(join("", [for key, value in var.environment_variables : "${key}${value}"])) <= 4096
+      condition     = length(join("", [for key, value in local.environment_variables : "${key}${value}"])) <= 4096
       error_message = "The environment of ${var.function_name} exceeds Lambda's 4 KB limit: use fewer channels or shorter table names."
     }
   }

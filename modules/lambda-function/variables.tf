@@ -80,7 +80,7 @@ variable "kms_actions" {
 
 variable "lambda" {
   description = <<-EOT
-    Settings the functions of this module share: `packages_dir` (directory of the zips), `runtime` (Python 3, e.g. `python3.12`), `architecture` (`x86_64` or `arm64`), `memory_size` (MB, 128-10240), `log_retention_in_days` (a value CloudWatch Logs accepts, 0 = never expire), `log_group_kms_key_arn` (KMS key ARN that encrypts the log group, or `null`) and `role_permissions_boundary` (IAM policy ARN or `null`).
+    Settings the functions of this module share: `packages_dir` (directory of the zips), `runtime` (Python 3, e.g. `python3.12`), `architecture` (`x86_64` or `arm64`), `memory_size` (MB, 128-10240), `log_retention_in_days` (a value CloudWatch Logs accepts, 0 = never expire), `log_group_kms_key_arn` (KMS key ARN that encrypts the log group, or `null`), `role_permissions_boundary` (IAM policy ARN or `null`) and `metrics_namespace` (the CloudWatch namespace the function emits its metrics in, as `METRICS_NAMESPACE`; `null` for none).
     To give one function its own value, pass e.g. `merge(var.lambda, { memory_size = 512 })`.
   EOT
   type = object({
@@ -91,6 +91,7 @@ variable "lambda" {
     log_retention_in_days     = number
     log_group_kms_key_arn     = optional(string)
     role_permissions_boundary = optional(string)
+    metrics_namespace         = optional(string)
   })
 
   validation {

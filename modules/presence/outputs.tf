@@ -12,3 +12,8 @@ output "dead_letter_queue_url" {
   description = "URL of the SQS queue that receives the connection changes the function could not announce."
   value       = aws_sqs_queue.this.url
 }
+
+output "dead_letter_queue_name" {
+  description = "Name of the SQS queue of the connection changes the function could not announce, `<function_name>-dlq`."
+  value       = aws_sqs_queue.this.name
+}

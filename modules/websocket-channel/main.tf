@@ -26,6 +26,9 @@ locals {
     }
   ]))
 
+  audience_index            = "audience"
+  audience_index_query_from = timeadd(terraform_data.audience_index.output, "${7200 + var.timeouts.connect + 300}s")
+
   jwt         = var.authorization.type == "jwt"
   message_log = var.message_log != null
   presence    = var.presence_function_name != null
@@ -79,6 +82,7 @@ locals {
         description = "Verifies the OIDC token of a new connection of the ${var.channel} channel"
         environment = merge(
           {
+            CHANNEL_NAME   = var.channel
             OIDC_ISSUER    = var.authorization.issuer
             OIDC_AUDIENCES = join(",", var.authorization.audiences)
           },
@@ -155,6 +159,22 @@ resource "aws_dynamodb_table" "this" {
     type = "S"
   }
 
+  attribute {
+    name = "audience"
+    type = "S"
+  }
+
+  # A batch of one account's messages reads only the connections of that account's audience and
+  # of `*` (docs/handlers.md, "Which connections are read"), with what delivery needs of them.
+  # The sort key lets DynamoDB split the busy `*` partition.
+  global_secondary_index {
+    name               = local.audience_index
+    hash_key           = "audience"
+    range_key          = "connectionId"
+    projection_type    = "INCLUDE"
+    non_key_attributes = ["account", "accounts", "region", "ttl"]
+  }
+
   # attribute_name stays set when TTL is off: DynamoDB needs it to disable TTL, and the provider
   # accepts it with enabled = false since 5.76 (an empty name fails the UpdateTimeToLive call).
   ttl {
@@ -172,6 +192,21 @@ resource "aws_dynamodb_table" "this" {
   }
 
   tags = var.tags
+}
+
+# When the index and the `$connect` that writes `audience` were in place: kept from the first
+# apply on (timestamp() alone would change on every plan). Connections stored before it have no
+# `audience`; API Gateway closes every connection within 2 hours, so the index holds every open
+# one from `audience_index_query_from` on, which also allows for a `$connect` still running the
+# old code and for clocks 5 minutes apart.
+resource "terraform_data" "audience_index" {
+  input = timestamp()
+
+  lifecycle {
+    ignore_changes = [input]
+  }
+
+  depends_on = [aws_dynamodb_table.this, module.function]
 }
 
 ################################################################################

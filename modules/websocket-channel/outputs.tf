@@ -38,6 +38,21 @@ output "connections_table_stream_arn" {
   value       = local.presence ? aws_dynamodb_table.this.stream_arn : null
 }
 
+output "audience_index_name" {
+  description = "Name of the connections table's index by `audience` (sort key `connectionId`; projects `account`, `accounts`, `region`, `ttl`)."
+  value       = local.audience_index
+}
+
+output "audience_index_arn" {
+  description = "ARN of the connections table's `audience` index, the only resource `dynamodb:Query` needs to read it."
+  value       = "${aws_dynamodb_table.this.arn}/index/${local.audience_index}"
+}
+
+output "audience_index_query_from" {
+  description = "RFC 3339 time from which every open connection of the channel is in the `audience` index: when the index and the `$connect` writing `audience` were in place, plus 2 hours (API Gateway's longest connection), the `$connect` timeout and 5 minutes. Before it, the stream processor reads the whole table."
+  value       = local.audience_index_query_from
+}
+
 output "messages_table_name" {
   description = "Name of the channel's message log table (keys `channel` and `id`, TTL on `ttl`); `null` without the message log."
   value       = try(aws_dynamodb_table.messages[0].name, null)

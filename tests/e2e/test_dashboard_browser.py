@@ -309,3 +309,16 @@ def browser_incident(account: str) -> dict:
         "region": "us-east-1",
         "timestamp": iso(time.time()),
     }
+
+
+def test_the_metrics_panel_lists_what_the_functions_emitted(page, samples, deployed_environment):
+    assert deployed_environment("stream_processor")["METRICS_NAMESPACE"]
+    panel = page.locator("#metrics")
+    panel.locator("summary").click()
+    delivered = panel.locator(
+        'tr[data-metric="Delivered"][data-dimensions="Function=stream_processor Channel=history"]'
+    )
+
+    expect(delivered).to_have_count(1, timeout=TIMEOUT_MS)
+    expect(panel.locator(".metrics-summary")).to_contain_text("series moved")
+    panel.locator("summary").click()

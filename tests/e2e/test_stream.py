@@ -86,7 +86,7 @@ def test_account_filtered_client_receives_only_its_accounts_messages(stack, open
 @contextlib.contextmanager
 def unreadable_connections_table(stack, channel: str) -> Iterator[None]:
     """The channel's connections table is gone (deleted, or a wrong name deployed) until exit,
-    then recreated empty with its key schema and TTL."""
+    then recreated empty with its key schema, indexes, stream and TTL."""
     dynamodb = stack.client("dynamodb")
     name = stack.outputs["channels"][channel]["connections_table_name"]
     table = dynamodb.describe_table(TableName=name)["Table"]
@@ -95,11 +95,21 @@ def unreadable_connections_table(stack, channel: str) -> Iterator[None]:
     try:
         yield
     finally:
+        indexes = [
+            {key: index[key] for key in ("IndexName", "KeySchema", "Projection")}
+            for index in table.get("GlobalSecondaryIndexes", [])
+        ]
         dynamodb.create_table(
             TableName=name,
             KeySchema=table["KeySchema"],
             AttributeDefinitions=table["AttributeDefinitions"],
             BillingMode="PAY_PER_REQUEST",
+            **({"GlobalSecondaryIndexes": indexes} if indexes else {}),
+            **(
+                {"StreamSpecification": table["StreamSpecification"]}
+                if "StreamSpecification" in table
+                else {}
+            ),
         )
         if ttl.get("TimeToLiveStatus") == "ENABLED":
             dynamodb.update_time_to_live(

@@ -183,3 +183,70 @@ def test_invoking_a_function_that_was_not_deployed_is_an_error_not_a_crash():
     invocation = asyncio.run(scenario())
 
     assert invocation.error["errorType"] == "ResourceNotFoundException"
+
+
+# Prints what a handler of this product prints: log lines, then its EMF line, then a broken one.
+EMF_PRINTER = """
+import json, logging
+
+def handler(event, context):
+    logging.getLogger("app").warning("delivering")
+    print(json.dumps({
+        "_aws": {"Timestamp": 1795444801234, "CloudWatchMetrics": [{
+            "Namespace": "Test", "Dimensions": [["Function"]],
+            "Metrics": [{"Name": "Delivered", "Unit": "Count"}]}]},
+        "Function": "emf", "Delivered": event["delivered"]}))
+    print(json.dumps({"_aws": {"Timestamp": 1795444801234, "CloudWatchMetrics": [{
+        "Namespace": "Test", "Dimensions": [["Function"]],
+        "Metrics": [{"Name": "Broken", "Unit": "Count"}]}]}, "Function": "emf"}))
+    print("done")
+    return {}
+"""
+
+
+def run_emf_printer(*events: Any) -> tuple[list[Invocation], dict[str, Any]]:
+    fn = function(name="emf", files={"handler.py": EMF_PRINTER})
+
+    async def scenario() -> tuple[list[Invocation], dict[str, Any]]:
+        runner = LambdaRunner({fn.name: fn}, {}, "http://127.0.0.1:5999", "eu-west-1")
+        try:
+            invocations = [await runner.invoke(fn.name, event) for event in events]
+        finally:
+            await runner.close()  # after the worker's last output was read
+        return invocations, runner.metrics.summary()
+
+    return asyncio.run(asyncio.wait_for(scenario(), 30))
+
+
+def test_emf_lines_of_the_function_output_become_metrics():
+    invocations, summary = run_emf_printer({"delivered": 2}, {"delivered": 3})
+
+    assert all(invocation.ok for invocation in invocations)
+    assert [(s["metric"], s["dimensions"], s["count"], s["sum"]) for s in summary["metrics"]] == [
+        ("Delivered", {"Function": "emf"}, 2, 5)
+    ]
+
+
+def test_emf_lines_stay_in_the_function_log(caplog):
+    caplog.set_level(logging.INFO, logger="emulator.lambda")
+
+    run_emf_printer({"delivered": 2})
+
+    logged = [m for m in caplog.messages if m.startswith("[emf] ")]
+    assert logged[0] == "[emf] WARNING app delivering"
+    assert '"Delivered": 2' in logged[1]
+    assert logged[-1] == "[emf] done"
+
+
+def test_a_malformed_emf_line_is_logged_as_such_and_the_function_goes_on(caplog):
+    caplog.set_level(logging.INFO, logger="emulator.lambda")
+
+    invocations, summary = run_emf_printer({"delivered": 1}, {"delivered": 1})
+
+    assert [invocation.ok for invocation in invocations] == [True, True]
+    refusals = [m for m in caplog.messages if "EMF line not extracted" in m]
+    assert (
+        refusals
+        == ["[emf] EMF line not extracted as metrics: Broken: value None is not a number"] * 2
+    )
+    assert summary["rejectedLines"] == 2

@@ -260,3 +260,29 @@ def test_a_table_without_ttl_enabled_keeps_its_expired_items(dynamodb, ttl_table
         put_expiring(dynamodb, ttl_table, marker, {"N": str(int(time.time()) - 1)})
         assert until(lambda: stored_ids(dynamodb, ttl_table) == set())
     assert stored_ids(dynamodb, plain) == {"kept"}
+
+
+def test_a_tables_indexes_are_described_with_the_arns_iam_policies_name(dynamodb):
+    name = f"indexed-{uuid.uuid4().hex[:8]}"
+    created = dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "connectionId", "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": "connectionId", "AttributeType": "S"},
+            {"AttributeName": "audience", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "audience",
+                "KeySchema": [{"AttributeName": "audience", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+        ],
+    )["TableDescription"]
+
+    described = dynamodb.describe_table(TableName=name)["Table"]
+
+    for table in (created, described):
+        [index] = table["GlobalSecondaryIndexes"]
+        assert index["IndexArn"] == f"{table['TableArn']}/index/audience"

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import connect
 
-from dev.emulator import APIS_PATH
+from dev.emulator import APIS_PATH, METRICS_PATH
 from dev.emulator.control_plane import DeployedFunction, Deployment, WebSocketStage
 from dev.emulator.server import Emulator, Options
 
@@ -59,6 +59,19 @@ def handler(event, context):
 CALLEE = """
 def handler(event, context):
     return {"doubled": event["n"] * 2}
+"""
+
+# A function of any product that writes one EMF line per invocation.
+COUNTER = """
+import json
+
+def handler(event, context):
+    print(json.dumps({
+        "_aws": {"Timestamp": 1795444801234, "CloudWatchMetrics": [{
+            "Namespace": "Test", "Dimensions": [["Function"]],
+            "Metrics": [{"Name": "Delivered", "Unit": "Count"}]}]},
+        "Function": "counter", "Delivered": event["n"]}))
+    return {}
 """
 
 DEPLOYMENT = Deployment(
@@ -204,3 +217,43 @@ def test_the_aws_json_protocol_is_answered_at_the_root_next_to_the_static_files(
         return status, index
 
     assert with_emulator(scenario, static_dir) == (400, b"<h1>index</h1>")
+
+
+def test_the_metrics_endpoint_lists_the_metrics_of_the_functions_emf_lines():
+    async def scenario(emulator: Emulator) -> dict[str, Any]:
+        for n in (2, 5):
+            await emulator.invoke("counter", {"n": n})
+        for _ in range(50):  # the worker's output is read as it comes
+            listed = json.loads(await asyncio.to_thread(read, emulator.url + METRICS_PATH))
+            if listed["metrics"] and listed["metrics"][0]["count"] == 2:
+                break
+            await asyncio.sleep(0.1)
+        return listed
+
+    deployment = Deployment(REGION, [], {"counter": deployed("counter", COUNTER)}, [], [])
+
+    assert with_emulator(scenario, deployment=deployment) == {
+        "metrics": [
+            {
+                "namespace": "Test",
+                "metric": "Delivered",
+                "dimensions": {"Function": "counter"},
+                "unit": "Count",
+                "count": 2,
+                "sum": 7,
+                "min": 2,
+                "max": 5,
+                "p50": 2,
+                "p99": 5,
+                "keptValues": 2,
+            }
+        ],
+        "rejectedLines": 0,
+    }
+
+
+def test_the_metrics_endpoint_lists_none_before_any_function_ran():
+    async def scenario(emulator: Emulator) -> Any:
+        return json.loads(await asyncio.to_thread(read, emulator.url + METRICS_PATH))
+
+    assert with_emulator(scenario) == {"metrics": [], "rejectedLines": 0}

@@ -56,14 +56,20 @@ COMPLETE_FINDING_PATTERNS = {
     },
 }
 
+# Every function emits its metrics in the deployment's own namespace (the default,
+# IncidentWebSocket/<name_prefix>).
+METRICS_NAMESPACE = "IncidentWebSocket/incident-ws"
+
 # Who may connect: agents sign with SigV4 (the example's root setting), dashboards on history
 # bring a Cognito token (the example's placeholder pool and client).
 COMPLETE_AUTHORIZATION = {"events": "iam", "remediation": "iam", "history": "jwt"}
 JWT_CHANNELS = tuple(key for key, kind in COMPLETE_AUTHORIZATION.items() if kind == "jwt")
 HISTORY_AUTHORIZER_ENVIRONMENT = {
+    "CHANNEL_NAME": "history",
     "OIDC_ISSUER": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_EXAMPLE",
     "OIDC_AUDIENCES": "example-dashboard-client-id",
     "ACCOUNTS_CLAIM": "custom:accounts",
+    "METRICS_NAMESPACE": METRICS_NAMESPACE,
 }
 ACCESS_LOG_RETENTION_DAYS = 365
 
@@ -80,6 +86,7 @@ PRESENCE_CHANNELS = ("remediation", "history")
 # What tests/integration/terraform/complete_on_moto turns on beyond the example's defaults.
 KMS_KEY_ALIAS = "alias/incident-ws-complete"
 RESERVED_CONCURRENCY = {"connect": 5, "authorizer": 5}
+ALARM_EMAIL = "oncall@example.com"
 
 
 @dataclass(frozen=True)
@@ -103,6 +110,27 @@ class Deployment:
     @property
     def functions(self) -> dict[str, Any]:
         return self.outputs["function_names"]
+
+    def all_functions(self) -> list[tuple[str, str]]:
+        """(handler name, function name) for every deployed function."""
+        names = self.functions
+        return [
+            *(
+                (kind, names[kind][channel])
+                for kind in ("connect", "disconnect", "authorizer", "replay")
+                for channel in names[kind]
+            ),
+            *(
+                (kind, names[kind])
+                for kind in (
+                    "stream_processor",
+                    "fanout_worker",
+                    "heartbeat",
+                    "presence",
+                    "findings",
+                )
+            ),
+        ]
 
     def client(self, service: str) -> BaseClient:
         return _client(service, self.region)
@@ -137,6 +165,18 @@ class Deployment:
         return (
             f"arn:aws:execute-api:{self.region}:{self.account}:{self.channels[channel]['api_id']}"
         )
+
+    def dead_letter_queue_names(self) -> dict[str, str]:
+        """The names of the dead-letter queues (the last part of their URLs), by output."""
+        return {
+            output: url.rsplit("/", 1)[1]
+            for output in (
+                "dead_letter_queue_url",
+                "presence_dead_letter_queue_url",
+                "findings_dead_letter_queue_url",
+            )
+            if (url := self.outputs[output])
+        }
 
     def dead_letter_queue_arn(self) -> str:
         return self.queue_arn(self.outputs["dead_letter_queue_url"])

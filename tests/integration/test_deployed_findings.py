@@ -11,6 +11,7 @@ import pytest
 from tests.integration.deployment import (
     COMPLETE_FINDING_PATTERNS,
     INCIDENT_KEY_SCHEMA,
+    METRICS_NAMESPACE,
     Deployment,
 )
 
@@ -55,6 +56,7 @@ def test_findings_function_writes_the_incident_table_with_its_key_names(deployme
         "INCIDENT_TABLE": deployment.outputs["incident_table_name"],
         "INCIDENT_HASH_KEY": "incident_id",
         "INCIDENT_RANGE_KEY": "entry_id",
+        "METRICS_NAMESPACE": METRICS_NAMESPACE,
     }
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import time
+from datetime import datetime
 
 import pytest
 
@@ -20,6 +22,7 @@ from tests.integration.deployment import (
     LOG_RETENTION_DAYS,
     MESSAGE_RETENTION_SECONDS,
     MESSAGES_KEY_SCHEMA,
+    METRICS_NAMESPACE,
     PRESENCE_CHANNELS,
     REPLAY_MAX_MESSAGES,
     RESERVED_CONCURRENCY,
@@ -62,24 +65,6 @@ def _zip_sha256(name: str) -> str:
     return base64.b64encode(
         hashlib.sha256((DIST_DIR / f"{name}.zip").read_bytes()).digest()
     ).decode()
-
-
-def _all_function_names(deployment: Deployment) -> list[tuple[str, str]]:
-    """(handler name, function name) for every deployed function."""
-    names = deployment.functions
-    return [
-        *(
-            (kind, names[kind][channel])
-            for kind in ("connect", "disconnect", "authorizer")
-            for channel in names[kind]
-        ),
-        *(("replay", name) for name in names["replay"].values()),
-        ("stream_processor", names["stream_processor"]),
-        ("fanout_worker", names["fanout_worker"]),
-        ("heartbeat", names["heartbeat"]),
-        ("presence", names["presence"]),
-        ("findings", names["findings"]),
-    ]
 
 
 def _channels_env(deployment: Deployment, function_name: str) -> dict[str, dict[str, str]]:
@@ -136,6 +121,38 @@ def test_connections_table_is_encrypted(deployment, channel):
     assert table["SSEDescription"]["Status"] == "ENABLED"
 
 
+@pytest.mark.parametrize("channel", COMPLETE_CHANNELS)
+def test_connections_table_is_indexed_by_audience_with_what_delivery_reads(deployment, channel):
+    table = deployment.client("dynamodb").describe_table(
+        TableName=deployment.channels[channel]["connections_table_name"]
+    )["Table"]
+    [index] = table["GlobalSecondaryIndexes"]
+    projection = index["Projection"]
+    assert index["IndexName"] == "audience"
+    assert index["KeySchema"] == [
+        {"AttributeName": "audience", "KeyType": "HASH"},
+        {"AttributeName": "connectionId", "KeyType": "RANGE"},
+    ]
+    assert projection["ProjectionType"] == "INCLUDE"
+    assert sorted(projection["NonKeyAttributes"]) == ["account", "accounts", "region", "ttl"]
+    assert index["IndexStatus"] == "ACTIVE"
+    assert index["IndexArn"] == f"{table['TableArn']}/index/audience"
+
+
+def test_stream_processor_queries_the_routed_channels_indexes_two_hours_after_the_apply(
+    deployment,
+):
+    environment = deployment.environment(deployment.functions["stream_processor"])
+    indexes = json.loads(environment["AUDIENCE_INDEXES"])
+    assert sorted(indexes) == sorted(ROUTED_CHANNELS)
+    assert {index["index"] for index in indexes.values()} == {"audience"}
+    # 2 h of API Gateway's longest connection, the 10 s `$connect` timeout and 5 minutes for
+    # clocks after the apply, which the first test waited for (well within 30 minutes).
+    for index in indexes.values():
+        ahead = datetime.fromisoformat(index["query_from"].replace("Z", "+00:00")).timestamp()
+        assert 7510 - 1800 <= ahead - time.time() <= 7510
+
+
 def test_incident_table_streams_new_and_old_images(deployment):
     table = deployment.client("dynamodb").describe_table(
         TableName=deployment.outputs["incident_table_name"]
@@ -153,11 +170,10 @@ def test_incident_table_streams_new_and_old_images(deployment):
 def test_every_function_runs_its_committed_handler_zip(deployment):
     deployed = {
         name: (deployment.function(name)["Handler"], deployment.function(name)["CodeSha256"])
-        for _, name in _all_function_names(deployment)
+        for _, name in deployment.all_functions()
     }
     expected = {
-        name: ("handler.handler", _zip_sha256(kind))
-        for kind, name in _all_function_names(deployment)
+        name: ("handler.handler", _zip_sha256(kind)) for kind, name in deployment.all_functions()
     }
     assert deployed == expected
 
@@ -243,7 +259,7 @@ def test_every_function_logs_to_its_own_group_with_retention(deployment):
             ]
             if group["logGroupName"] == f"/aws/lambda/{name}"
         ]
-        for _, name in _all_function_names(deployment)
+        for _, name in deployment.all_functions()
     }
     assert retention == {name: [LOG_RETENTION_DAYS] for name in retention}
 
@@ -418,7 +434,7 @@ def test_access_log_group_is_the_channels_own_and_kept_a_year(deployment, channe
 
 def test_every_log_group_is_encrypted_with_the_customer_managed_key(deployment):
     names = [
-        *(f"/aws/lambda/{name}" for _, name in _all_function_names(deployment)),
+        *(f"/aws/lambda/{name}" for _, name in deployment.all_functions()),
         *(channel["access_log_group_name"] for channel in deployment.channels.values()),
     ]
     keys = {name: deployment.log_group(name).get("kmsKeyId") for name in names}
@@ -545,6 +561,7 @@ def test_replay_function_reads_its_channels_tables_and_posts_to_its_stage(deploy
         "MESSAGES_TABLE": deployment.channels[channel]["messages_table_name"],
         "MANAGEMENT_ENDPOINT": deployment.management_endpoint(channel),
         "REPLAY_MAX_MESSAGES": str(REPLAY_MAX_MESSAGES),
+        "METRICS_NAMESPACE": METRICS_NAMESPACE,
     }
 
 

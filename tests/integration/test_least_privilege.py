@@ -121,6 +121,8 @@ def _needed_grants(deployment: Deployment, function: Function) -> set[Grant]:
         MANAGE_CONNECTIONS, [deployment.manage_connections_arn(key) for key in reached]
     )
     if function.kind == "stream_processor":
+        indexes = [f"{tables[key]}/index/audience" for key in reached]
+        grants |= _grants(("dynamodb:Query",), indexes)
         grants |= _grants(("dynamodb:BatchWriteItem",), [logs[key] for key in reached])
         grants |= _grants(STREAM_READ, [deployment.outputs["incident_stream_arn"]])
         grants |= _grants(("sqs:SendMessage",), [deployment.dead_letter_queue_arn()])

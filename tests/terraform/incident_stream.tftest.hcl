@@ -334,3 +334,76 @@ run "bring_your_own_stream_creates_no_table" {
     error_message = "The processor may read the given stream only."
   }
 }
+
+run "audience_indexes_let_the_processor_query_exactly_those_indexes" {
+  command = plan
+
+  module {
+    source = "./modules/incident-stream"
+  }
+
+  variables {
+    audience_indexes = {
+      history = {
+        name       = "audience"
+        arn        = "arn:aws:dynamodb:eu-west-1:123456789012:table/IncidentWebSocketConnections/index/audience"
+        query_from = "2026-01-01T02:05:10Z"
+      }
+    }
+  }
+
+  assert {
+    condition     = jsondecode(module.function.environment_variables.AUDIENCE_INDEXES) == { history = { index = "audience", query_from = "2026-01-01T02:05:10Z" } }
+    error_message = "AUDIENCE_INDEXES must give each channel's index name and the time from which to query it."
+  }
+
+  assert {
+    condition = [
+      for statement in jsondecode(module.function.policy).Statement : [statement.Action, statement.Resource]
+      if statement.Sid == "QueryAudienceIndexes"
+    ] == [[["dynamodb:Query"], ["arn:aws:dynamodb:eu-west-1:123456789012:table/IncidentWebSocketConnections/index/audience"]]]
+    error_message = "The processor may Query the given audience indexes only (not their tables)."
+  }
+
+  assert {
+    condition = alltrue([
+      for statement in jsondecode(module.function.policy).Statement :
+      !contains(flatten([statement.Action]), "dynamodb:Query") || statement.Sid == "QueryAudienceIndexes"
+    ])
+    error_message = "No other statement may allow dynamodb:Query."
+  }
+}
+
+run "without_audience_indexes_the_processor_may_not_query" {
+  command = plan
+
+  module {
+    source = "./modules/incident-stream"
+  }
+
+  assert {
+    condition     = !contains(keys(module.function.environment_variables), "AUDIENCE_INDEXES")
+    error_message = "Without audience indexes AUDIENCE_INDEXES must be absent (every read is a Scan)."
+  }
+
+  assert {
+    condition     = !contains([for statement in jsondecode(module.function.policy).Statement : statement.Sid], "QueryAudienceIndexes")
+    error_message = "Without audience indexes the processor must not be allowed to Query."
+  }
+}
+
+run "audience_indexes_of_channels_not_fanned_out_to_are_refused" {
+  command = plan
+
+  module {
+    source = "./modules/incident-stream"
+  }
+
+  variables {
+    audience_indexes = {
+      events = { name = "audience", arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/Events/index/audience", query_from = "2026-01-01T02:05:10Z" }
+    }
+  }
+
+  expect_failures = [var.audience_indexes]
+}

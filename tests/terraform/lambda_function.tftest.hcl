@@ -60,6 +60,36 @@ run "function_runs_the_zip_and_logs_json_to_its_own_retained_group" {
   }
 }
 
+run "metrics_namespace_reaches_the_function_as_METRICS_NAMESPACE" {
+  command = plan
+
+  module {
+    source = "./modules/lambda-function"
+  }
+
+  variables {
+    lambda = merge(var.lambda, { metrics_namespace = "IncidentWebSocket/secops" })
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables == tomap({ MAX_CONCURRENCY = "8", METRICS_NAMESPACE = "IncidentWebSocket/secops" })
+    error_message = "lambda.metrics_namespace must be added to the function's environment as METRICS_NAMESPACE."
+  }
+}
+
+run "without_a_metrics_namespace_the_environment_is_the_given_one" {
+  command = plan
+
+  module {
+    source = "./modules/lambda-function"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables == tomap({ MAX_CONCURRENCY = "8" })
+    error_message = "Without lambda.metrics_namespace the function must get exactly environment_variables."
+  }
+}
+
 run "environment_over_the_lambda_limit_is_refused" {
   command = plan
 

@@ -143,6 +143,11 @@ run "stream_processor_reaches_the_routed_channels_and_heartbeat_every_channel" {
   }
 
   assert {
+    condition     = module.channel["history"].audience_index_arn == "${module.channel["history"].connections_table_arn}/index/audience"
+    error_message = "Each channel must output its connections table's audience index for the stream processor."
+  }
+
+  assert {
     condition     = module.fan_out["heartbeat"].channels == tolist(["events", "history", "remediation"])
     error_message = "The heartbeat must reach every channel."
   }
@@ -430,5 +435,62 @@ run "channels_with_presence_share_one_presence_function" {
   assert {
     condition     = module.channel["events"].connections_table_stream_arn == null && module.channel["history"].presence_source_arn == "${module.channel["history"].execution_arn}/prod/presence"
     error_message = "Only the channels with presence may stream their connections and route presence frames."
+  }
+}
+
+run "metrics_go_to_a_namespace_of_the_deployment_and_nothing_is_alarmed_by_default" {
+  command = plan
+
+  assert {
+    condition     = output.metrics_namespace == "IncidentWebSocket/incident-ws"
+    error_message = "Without metrics_namespace the metrics must go to IncidentWebSocket/<name_prefix>."
+  }
+
+  assert {
+    condition     = output.alarm_arns == {} && output.dashboard_name == null
+    error_message = "Without alarms and create_dashboard there must be no alarm and no dashboard."
+  }
+}
+
+run "alarms_and_dashboard_watch_every_function_queue_and_channel_deployed" {
+  command = plan
+
+  variables {
+    metrics_namespace = "SecOps/WebSockets"
+    alarms            = { sns_topic_arn = "arn:aws:sns:eu-west-1:123456789012:oncall" }
+    create_dashboard  = true
+    channels = {
+      events      = {}
+      remediation = { presence = true }
+      history     = { authorization = { type = "jwt", issuer = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123", audiences = ["dashboard"] } }
+    }
+    stream_routes   = { incident = ["history"], remediation = ["history"] }
+    finding_sources = { guardduty = {} }
+  }
+
+  assert {
+    condition     = output.metrics_namespace == "SecOps/WebSockets"
+    error_message = "A given metrics_namespace must be used as it is."
+  }
+
+  assert {
+    condition = sort(keys(output.alarm_arns)) == sort(concat(
+      [for queue in ["stream-processor", "presence", "findings"] : "incident-ws-dlq-${queue}"],
+      ["incident-ws-iterator-age"],
+      flatten([
+        for function in concat(
+          flatten([for kind in ["connect", "disconnect", "replay"] : [for channel in ["events", "history", "remediation"] : "${kind}-${channel}"]]),
+          ["authorizer-history", "stream-processor", "heartbeat", "presence", "findings"],
+        ) : ["incident-ws-errors-${function}", "incident-ws-throttles-${function}"]
+      ]),
+      ["incident-ws-delivery-failures-history", "incident-ws-latency-p99-history"],
+      flatten([for channel in ["events", "history", "remediation"] : ["incident-ws-api-4xx-${channel}", "incident-ws-api-5xx-${channel}", "incident-ws-connect-rejections-${channel}"]]),
+    ))
+    error_message = "There must be an alarm for every dead-letter queue and function deployed, the stream, every channel, and the delivery and latency of the channels the stream processor posts to."
+  }
+
+  assert {
+    condition     = output.dashboard_name == "incident-ws-incident-websocket"
+    error_message = "create_dashboard must create the dashboard <name_prefix>-incident-websocket."
   }
 }

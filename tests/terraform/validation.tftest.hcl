@@ -1224,3 +1224,63 @@ run "presence_module_timeout_shorter_than_its_safety_margin_is_rejected" {
 
   expect_failures = [var.timeout]
 }
+
+run "metrics_namespace_reserved_for_aws_is_rejected" {
+  command = plan
+
+  variables {
+    metrics_namespace = "AWS/IncidentWebSocket"
+  }
+
+  expect_failures = [var.metrics_namespace]
+}
+
+run "metrics_namespace_with_a_space_is_rejected" {
+  command = plan
+
+  variables {
+    metrics_namespace = "Incident WebSocket"
+  }
+
+  expect_failures = [var.metrics_namespace]
+}
+
+run "alarms_topic_that_is_not_an_sns_arn_is_rejected" {
+  command = plan
+
+  variables {
+    alarms = { sns_topic_arn = "arn:aws:sqs:eu-west-1:123456789012:oncall" }
+  }
+
+  expect_failures = [var.alarms]
+}
+
+run "zero_alarm_count_threshold_is_rejected" {
+  command = plan
+
+  variables {
+    alarms = { sns_topic_arn = "arn:aws:sns:eu-west-1:123456789012:oncall", dead_letter_queue_messages = 0 }
+  }
+
+  expect_failures = [var.alarms]
+}
+
+run "delivery_failure_percentage_of_100_is_rejected" {
+  command = plan
+
+  variables {
+    alarms = { sns_topic_arn = "arn:aws:sns:eu-west-1:123456789012:oncall", delivery_failure_percent = 100 }
+  }
+
+  expect_failures = [var.alarms]
+}
+
+run "zero_latency_threshold_is_rejected" {
+  command = plan
+
+  variables {
+    alarms = { sns_topic_arn = "arn:aws:sns:eu-west-1:123456789012:oncall", latency_p99_milliseconds = 0 }
+  }
+
+  expect_failures = [var.alarms]
+}

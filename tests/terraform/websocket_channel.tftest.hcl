@@ -42,6 +42,43 @@ run "connections_table_is_on_demand_keyed_by_connection_id_and_expires_on_ttl" {
   }
 }
 
+run "connections_table_is_indexed_by_audience_with_what_delivery_reads" {
+  command = plan
+
+  module {
+    source = "./modules/websocket-channel"
+  }
+
+  assert {
+    condition     = length(aws_dynamodb_table.this.global_secondary_index) == 1
+    error_message = "The connections table must have one index."
+  }
+
+  assert {
+    condition = alltrue([for index in aws_dynamodb_table.this.global_secondary_index :
+      index.name == "audience" && index.hash_key == "audience" && index.range_key == "connectionId"
+    ])
+    error_message = "The index must be `audience`, partition key audience, sort key connectionId."
+  }
+
+  assert {
+    condition = alltrue([for index in aws_dynamodb_table.this.global_secondary_index :
+      index.projection_type == "INCLUDE" && sort(index.non_key_attributes) == tolist(["account", "accounts", "region", "ttl"])
+    ])
+    error_message = "The index must project exactly the attributes delivery reads: account, accounts, region, ttl."
+  }
+
+  assert {
+    condition     = contains([for attribute in aws_dynamodb_table.this.attribute : attribute if attribute.name == "audience"], { name = "audience", type = "S" })
+    error_message = "`audience` must be declared a string attribute."
+  }
+
+  assert {
+    condition     = output.audience_index_name == "audience" && output.audience_index_arn == "${aws_dynamodb_table.this.arn}/index/audience"
+    error_message = "The index's name and ARN (<table-arn>/index/audience) must be output for the stream processor's policy."
+  }
+}
+
 run "zero_ttl_turns_table_ttl_off_and_keeps_the_attribute_name" {
   command = plan
 
@@ -347,12 +384,13 @@ run "jwt_puts_a_request_authorizer_function_in_front_of_connect" {
 
   assert {
     condition = module.function["authorizer"].environment_variables == tomap({
+      CHANNEL_NAME    = "history"
       OIDC_ISSUER     = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123"
       OIDC_AUDIENCES  = "dashboard,cli"
       ACCOUNTS_CLAIM  = "custom:accounts"
       ALLOWED_ORIGINS = "https://soc.example.com,https://soc.example.org:8443"
     })
-    error_message = "The authorizer must get OIDC_ISSUER, OIDC_AUDIENCES and ALLOWED_ORIGINS (comma-separated) and ACCOUNTS_CLAIM, nothing else."
+    error_message = "The authorizer must get CHANNEL_NAME (its metrics' Channel), OIDC_ISSUER, OIDC_AUDIENCES and ALLOWED_ORIGINS (comma-separated) and ACCOUNTS_CLAIM, nothing else."
   }
 
   assert {
@@ -397,7 +435,7 @@ run "authorizer_changes_redeploy_the_stage" {
   }
 
   assert {
-    condition     = module.function["authorizer"].environment_variables == tomap({ OIDC_ISSUER = "https://issuer.example.com", OIDC_AUDIENCES = "dashboard" })
+    condition     = module.function["authorizer"].environment_variables == tomap({ CHANNEL_NAME = "history", OIDC_ISSUER = "https://issuer.example.com", OIDC_AUDIENCES = "dashboard" })
     error_message = "ACCOUNTS_CLAIM and ALLOWED_ORIGINS must be left out when they are not set."
   }
 }

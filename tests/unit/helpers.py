@@ -62,9 +62,12 @@ def drop_table_after_first_scan_page(client, table, page_size: int) -> None:
     client.meta.events.register("provide-client-params.dynamodb.Scan", limit_and_drop)
 
 
-def fail_scan_pages(client, table_name: str, page_size: int, failing_from: int) -> None:
-    """Make `client`'s Scans of `table_name` return `page_size` items a page and answer every
-    page from number `failing_from` (1-based) on with DynamoDB's HTTP 500."""
+def fail_scan_pages(
+    client, table_name: str, page_size: int, failing_from: int, operation: str = "Scan"
+) -> None:
+    """Make `client`'s Scans (or Queries, `operation`) of `table_name` return `page_size` items
+    a page and answer every page from number `failing_from` (1-based) on with DynamoDB's HTTP
+    500."""
     pages = []
 
     def limit(params: dict[str, Any], **_: Any) -> None:
@@ -80,8 +83,8 @@ def fail_scan_pages(client, table_name: str, page_size: int, failing_from: int) 
         error = {"Code": "InternalServerError", "Message": "Internal server error"}
         return _HttpResponse(500), {"Error": error, "ResponseMetadata": {"HTTPStatusCode": 500}}
 
-    client.meta.events.register("provide-client-params.dynamodb.Scan", limit)
-    client.meta.events.register("before-call.dynamodb.Scan", fail)
+    client.meta.events.register(f"provide-client-params.dynamodb.{operation}", limit)
+    client.meta.events.register(f"before-call.dynamodb.{operation}", fail)
 
 
 class _HttpResponse:

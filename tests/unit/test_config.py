@@ -63,6 +63,39 @@ def test_heartbeat_cold_start_fails_naming_the_variable(load, env, variable):
         load("heartbeat", **env)
 
 
+@pytest.mark.parametrize(
+    "indexes",
+    [
+        "[]",
+        '{"events": {"index": "audience", "query_from": "2026-01-01T00:00:00Z"}}',
+        '{"history": {"index": "", "query_from": "2026-01-01T00:00:00Z"}}',
+        '{"history": {"index": "audience"}}',
+        '{"history": {"index": "audience", "query_from": "soon"}}',
+        '{"history": {"index": "audience", "query_from": "2026-01-01T00:00:00"}}',
+    ],
+    ids=["not-an-object", "unknown-channel", "no-index", "no-time", "not-a-time", "no-offset"],
+)
+def test_a_malformed_audience_index_fails_the_cold_start_naming_it(config, indexes):
+    env = {"CHANNELS": HISTORY, "ROUTES": ROUTES, "AUDIENCE_INDEXES": indexes}
+    with pytest.raises(config.ConfigError, match="AUDIENCE_INDEXES"):
+        config.load_stream_config(env)
+
+
+def test_an_audience_index_is_read_with_the_moment_from_which_it_is_queried(config):
+    indexes = json.dumps({"history": {"index": "audience", "query_from": "2026-01-01T02:00:00Z"}})
+    env = {"CHANNELS": HISTORY, "ROUTES": ROUTES, "AUDIENCE_INDEXES": indexes}
+
+    channel = config.load_stream_config(env).channels["history"]
+
+    assert channel.audience_index == config.AudienceIndex("audience", 1767232800.0)
+
+
+def test_without_audience_indexes_no_channel_has_one(config):
+    env = {"CHANNELS": HISTORY, "ROUTES": ROUTES}
+
+    assert config.load_stream_config(env).channels["history"].audience_index is None
+
+
 def test_endpoint_without_execute_api_host_needs_aws_region(config):
     with pytest.raises(config.ConfigError, match="AWS_REGION"):
         config.load_stream_config({"CONNECTIONS_TABLE": "t", "WS_ENDPOINT": "http://127.0.0.1:1/p"})

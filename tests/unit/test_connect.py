@@ -47,6 +47,7 @@ def test_connection_is_stored_with_every_attribute(connect, table):
         "region": "us-gov-west-1",
         "sourceIp": "198.51.100.7",
         "userAgent": "agent/1.0",
+        "audience": "123456789012",
     }
 
 

@@ -116,6 +116,27 @@ def test_jwt_scoped_principal_is_stored_with_its_accounts_as_a_string_set(jwt_co
     assert raw["principal"] == {"S": "tenant"}
 
 
+@pytest.mark.parametrize(
+    ("scope", "query", "audience"),
+    [
+        (TENANT, None, TENANT),
+        (f"{TENANT},{OTHER_TENANT}", None, "*"),
+        (f"{TENANT},{OTHER_TENANT}", {"account": OTHER_TENANT}, OTHER_TENANT),
+        ("*", None, "*"),
+    ],
+    ids=["scoped-to-one", "scoped-to-two", "filtered-within-scope", "unscoped"],
+)
+def test_a_connection_is_stored_with_the_one_account_it_can_receive_else_every_account(
+    jwt_connect, table, scope, query, audience
+):
+    event = connect_event("c1", query=query, authorizer=allowed("tenant", scope))
+
+    jwt_connect.handler(event, None)
+
+    [item] = stored(table)
+    assert item["audience"] == audience
+
+
 def test_scoped_principal_may_ask_for_an_account_in_its_scope(jwt_connect, table):
     event = connect_event(
         "c1",

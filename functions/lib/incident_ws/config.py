@@ -10,7 +10,8 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 from .limits import (
     DEFAULT_CONNECTION_TTL_SECONDS,
@@ -39,6 +40,15 @@ class ConfigError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class AudienceIndex:
+    """A connections table's index by `audience` (connection_store.py), and from when (epoch
+    seconds) every connection still open is in it, so that reading it misses none."""
+
+    name: str
+    query_from: float
+
+
+@dataclass(frozen=True)
 class ChannelConfig:
     """Where one channel lives (its connections table, its `@connections` endpoint, its
     message log), what a message's `data` carries there, and whether presence is on."""
@@ -50,6 +60,7 @@ class ChannelConfig:
     data_attributes: tuple[str, ...] | None = None  # None: the whole item; (): no `data`
     messages_table: str | None = None  # None: no message log
     presence: bool = False
+    audience_index: AudienceIndex | None = None  # None: every read is a Scan
 
     def serves(self, api_id: object, stage: object) -> bool:
         """Whether the endpoint is the `@connections` API of that API stage: AWS's
@@ -168,6 +179,7 @@ def load_stream_config(env: Mapping[str, str] = os.environ) -> StreamConfig:
             DEFAULT_MESSAGE_RETENTION_SECONDS,
             minimum=MIN_MESSAGE_RETENTION_SECONDS,
         )
+        channels = _with_audience_indexes(env, channels)
         return StreamConfig(
             channels, concurrency, _message_routing(env, channels), retention, _sharding(env)
         )
@@ -327,6 +339,41 @@ def _channels(env: Mapping[str, str]) -> dict[str, ChannelConfig]:
             presence=_presence(key, settings.get("presence", False)),
         )
     return channels
+
+
+def _with_audience_indexes(
+    env: Mapping[str, str], channels: dict[str, ChannelConfig]
+) -> dict[str, ChannelConfig]:
+    """AUDIENCE_INDEXES (absent: none), `{"<key>": {"index": "<name>", "query_from":
+    "<RFC 3339 time>"}}`, attached to the channels of CHANNELS it names."""
+    if "AUDIENCE_INDEXES" not in env:
+        return channels
+    indexes = dict(channels)
+    for key, settings in _json_object(env, "AUDIENCE_INDEXES").items():
+        if key not in channels:
+            raise ConfigError(f"AUDIENCE_INDEXES names a channel not in CHANNELS: {key!r}")
+        indexes[key] = replace(channels[key], audience_index=_audience_index(key, settings))
+    return indexes
+
+
+def _audience_index(key: str, settings: object) -> AudienceIndex:
+    name = settings.get("index") if isinstance(settings, dict) else None
+    query_from = settings.get("query_from") if isinstance(settings, dict) else None
+    if not isinstance(name, str) or not name.strip() or not isinstance(query_from, str):
+        raise ConfigError(
+            f"AUDIENCE_INDEXES[{key!r}] must be an object with 'index' (an index name) and "
+            f"'query_from' (an RFC 3339 time such as 2026-01-31T12:00:00Z), got {settings!r}"
+        )
+    try:
+        moment = datetime.fromisoformat(query_from.replace("Z", "+00:00"))  # before 3.11
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise ConfigError(
+            f"AUDIENCE_INDEXES[{key!r}].query_from must be an RFC 3339 time with its offset, "
+            f"such as 2026-01-31T12:00:00Z, got {query_from!r}"
+        )
+    return AudienceIndex(name.strip(), moment.timestamp())
 
 
 def _messages_table(key: str, value: object) -> str | None:

@@ -1,18 +1,30 @@
-"""A channel's connections table (partition key `connectionId`) and the connections it holds."""
+"""A channel's connections table (partition key `connectionId`) and the connections it holds.
+
+Every connection `$connect` stores carries its `audience`: the one account whose messages it
+may receive when its registration says so (its account filter, else the only account of its
+scope), else `*`. The table's index by `audience` (partition `audience`, sort `connectionId`,
+holding what delivery reads) lets a batch of messages of one account read only the
+connections of that account and of `*` instead of the whole table.
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
+from .account_scope import ACCOUNT_ID
+from .config import AudienceIndex
+from .messages import Message
 from .records import decode_item
 
 _serializer = TypeSerializer()
+
+EVERY_ACCOUNT = "*"  # the audience of a connection that may receive more than one account
 
 
 # What the fan-out reads of a connection, and what presence also shows of it.
@@ -47,13 +59,31 @@ class Connection:
     created_at: int | None = None
 
 
-class ConnectionStore:
-    """Thread-safe (a low-level client): the fan-out deletes gone connections from workers."""
+def audience(account: str | None, accounts: Collection[str] | None) -> str:
+    """The audience of a connection registered for `account` (None: every one) with the scope
+    `accounts` (None: unscoped)."""
+    if account is not None:
+        return account
+    if accounts is not None and len(accounts) == 1:
+        return next(iter(accounts))
+    return EVERY_ACCOUNT
 
-    def __init__(self, client, table: str, page_size: int | None = None) -> None:
+
+class ConnectionStore:
+    """Thread-safe (a low-level client): the fan-out deletes gone connections from workers.
+    Without `audience_index` every read is a Scan."""
+
+    def __init__(
+        self,
+        client,
+        table: str,
+        page_size: int | None = None,
+        audience_index: AudienceIndex | None = None,
+    ) -> None:
         self._client = client
         self._table = table
         self._page_size = page_size
+        self._audience_index = audience_index
 
     @property
     def table(self) -> str:
@@ -115,15 +145,35 @@ class ConnectionStore:
         clientId and connect time; `segment` reads only that part of the table."""
         now = time.time() if now is None else now
         attributes = _MEMBER_ATTRIBUTES if members else _DELIVERY_ATTRIBUTES
-        return ConnectionScan(self._pages(attributes, segment), now, keep_reading)
+        return ConnectionScan([self._scan_pages(attributes, segment)], now, keep_reading)
 
     def item_count(self) -> int:
         """The table's item count as DynamoDB reports it: refreshed about every six hours,
         and counting expired items not yet deleted."""
         return int(self._client.describe_table(TableName=self._table)["Table"]["ItemCount"])
 
-    def _pages(self, attributes: str, segment: ScanSegment | None) -> Iterable[dict[str, Any]]:
-        pagination = {"PageSize": self._page_size} if self._page_size else {}
+    def live_audience(
+        self,
+        messages: Sequence[Message],
+        now: float | None = None,
+        keep_reading: Callable[[], bool] = lambda: True,
+    ) -> ConnectionScan:
+        """The live connections that may receive some of `messages`, read as `scan_live` reads
+        them. When the messages are all of one account and the index holds every connection
+        still open (from its `query_from` on), only the connections of that account's audience
+        and of `*` are read, one Query after the other; otherwise the whole table. Which of
+        them accept which message is still for the fan-out to decide."""
+        now = time.time() if now is None else now
+        account = _only_account(messages)
+        index = self._audience_index
+        if account is None or index is None or now < index.query_from:
+            return self.scan_live(now, keep_reading)
+        sources = [self._audience_pages(index.name, value) for value in (account, EVERY_ACCOUNT)]
+        return ConnectionScan(sources, now, keep_reading)
+
+    def _scan_pages(
+        self, attributes: str, segment: ScanSegment | None = None
+    ) -> Iterable[dict[str, Any]]:
         parallel = (
             {} if segment is None else {"Segment": segment.index, "TotalSegments": segment.total}
         )
@@ -131,21 +181,39 @@ class ConnectionStore:
             TableName=self._table,
             ProjectionExpression=attributes,
             ExpressionAttributeNames={"#region": "region", "#ttl": "ttl"},
-            PaginationConfig=pagination,
+            PaginationConfig=self._pagination(),
             **parallel,
         )
 
+    def _audience_pages(self, index: str, value: str) -> Iterable[dict[str, Any]]:
+        return self._client.get_paginator("query").paginate(
+            TableName=self._table,
+            IndexName=index,
+            KeyConditionExpression="audience = :audience",
+            ExpressionAttributeValues={":audience": {"S": value}},
+            ProjectionExpression=_DELIVERY_ATTRIBUTES,
+            ExpressionAttributeNames={"#region": "region", "#ttl": "ttl"},
+            PaginationConfig=self._pagination(),
+        )
+
+    def _pagination(self) -> dict[str, int]:
+        return {"PageSize": self._page_size} if self._page_size else {}
+
 
 class ConnectionScan:
-    """Iterates live connections until the table has been read, stops answering, or reading
-    is to stop. A read error ends the pass instead of escaping into the fan-out consuming it:
-    `error` is what it was, `stopped` whether reading stopped before the last page, `count`
-    how many connections were handed out."""
+    """Iterates live connections until every source of pages (a Scan, or Queries one after
+    the other) has been read, the table stops answering, or reading is to stop. A read error
+    ends the pass instead of escaping into the fan-out consuming it: `error` is what it was,
+    `stopped` whether reading stopped before the last page, `count` how many connections were
+    handed out."""
 
     def __init__(
-        self, pages: Iterable[dict[str, Any]], now: float, keep_reading: Callable[[], bool]
+        self,
+        sources: Sequence[Iterable[dict[str, Any]]],
+        now: float,
+        keep_reading: Callable[[], bool],
     ) -> None:
-        self._pages = pages
+        self._sources = sources
         self._now = now
         self._keep_reading = keep_reading
         self.count = 0
@@ -157,24 +225,43 @@ class ConnectionScan:
         return self.error is None and not self.stopped
 
     def __iter__(self) -> Iterator[Connection]:
-        pages = iter(self._pages)
         try:
-            while True:
-                if not self._keep_reading():
-                    self.stopped = True
-                    return
-                page = next(pages, None)
-                if page is None:
-                    return
-                for item in page.get("Items", []):
-                    connection = _live_connection(decode_item(item), self._now)
-                    if connection:
-                        self.count += 1
-                        yield connection
-                if "LastEvaluatedKey" not in page:
+            for source in self._sources:
+                if not (yield from self._read(iter(source))):
                     return
         except (BotoCoreError, ClientError) as error:
             self.error = error
+
+    def _read(self, pages: Iterator[dict[str, Any]]) -> Iterator[Connection]:
+        """One source's connections; returns whether it was read to its last page."""
+        while True:
+            if not self._keep_reading():
+                self.stopped = True
+                return False
+            page = next(pages, None)
+            if page is None:
+                return True
+            for item in page.get("Items", []):
+                connection = _live_connection(decode_item(item), self._now)
+                if connection:
+                    self.count += 1
+                    yield connection
+            if "LastEvaluatedKey" not in page:
+                return True
+
+
+def _only_account(messages: Sequence[Message]) -> str | None:
+    """The account all of `messages` are of; None when they are of several, or one is of
+    none, or of a value that is no account id (the only audiences there are), or is to
+    everyone."""
+    accounts = {
+        m.account if _is_account_id(m.account) and not m.to_everyone else None for m in messages
+    }
+    return accounts.pop() if len(accounts) == 1 and None not in accounts else None
+
+
+def _is_account_id(value: Any) -> bool:
+    return isinstance(value, str) and ACCOUNT_ID.fullmatch(value) is not None
 
 
 def _serialise(item: Mapping[str, Any]) -> dict[str, Any]:

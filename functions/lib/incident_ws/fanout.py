@@ -158,7 +158,8 @@ class _ChannelPass:
         self.cleanup = cleanup
         self.max_retries = max_retries
         self.started = time.monotonic()
-        self.ended = self.started
+        self.ended = self.started  # when the last outcome came
+        self.read_ended = self.started  # when the table had been read
         # Each message's body, one object per position: the sender reports a post by the very
         # body object it was given.
         self.bodies = _distinct_bodies(messages)
@@ -250,7 +251,7 @@ class _ChannelPass:
             unreadable=None if connections.error is None else repr(connections.error),
             incomplete=tuple(incomplete),
             failure=self.failure,
-            seconds=self.ended - self.started,
+            seconds=max(self.ended, self.read_ended) - self.started,
         )
 
 
@@ -321,7 +322,9 @@ class FanOut:
             passes = {}
             for key, channel_messages in messages.items():
                 settings = self._config.channels[key]
-                store = ConnectionStore(self.dynamodb, settings.table)
+                store = ConnectionStore(
+                    self.dynamodb, settings.table, audience_index=settings.audience_index
+                )
                 channel_pass = _ChannelPass(
                     settings,
                     tuple(channel_messages),
@@ -348,14 +351,17 @@ def _read(channel_pass: _ChannelPass, deadline: Deadline) -> ConnectionScan:
     """Reads a channel's table and posts to each connection as it is read (a reader thread)."""
     posts = channel_pass.posts
     try:
-        connections = channel_pass.store.scan_live(
-            keep_reading=deadline.allows, segment=channel_pass.segment
-        )
+        store, segment = channel_pass.store, channel_pass.segment
+        if segment is None:
+            connections = store.live_audience(channel_pass.messages, keep_reading=deadline.allows)
+        else:  # one part of a parallel Scan: an index Query cannot be split the same way
+            connections = store.scan_live(keep_reading=deadline.allows, segment=segment)
         bodies = channel_pass.bodies
         for delivery in _deliveries(channel_pass.messages, connections):
             posts.post(delivery.connection.connection_id, [bodies[n] for n, _ in delivery.bodies])
         return connections
     finally:
+        channel_pass.read_ended = time.monotonic()
         posts.close()  # the run ends only once every channel is closed
 
 

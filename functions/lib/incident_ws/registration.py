@@ -6,6 +6,7 @@ from typing import Any
 
 from . import websocket_events
 from .access import Caller
+from .connection_store import audience
 from .limits import MAX_USER_AGENT_CHARS
 from .validation import InvalidParameter, ParameterOutsideScope, client_parameters
 
@@ -26,6 +27,7 @@ def connection_item(
         "connectionId": connection_id,
         "createdAt": int(now * 1000),
         "clientId": client.client_id,
+        "audience": audience(client.account, caller.accounts),
     }
     if ttl_seconds:
         item["ttl"] = int(now) + ttl_seconds

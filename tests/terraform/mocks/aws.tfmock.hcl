@@ -78,3 +78,9 @@ mock_resource "aws_apigatewayv2_authorizer" {
     id = "auth123"
   }
 }
+
+mock_resource "aws_cloudwatch_metric_alarm" {
+  defaults = {
+    arn = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:mocked"
+  }
+}

@@ -1,0 +1,4 @@
+terraform {
+  required_version = ">= 1.9"
+  required_providers { aws = { source = "hashicorp/aws", version = ">= 5.76.0, < 7.0.0" } }
+}
