@@ -21,8 +21,8 @@ MIN_MESSAGE_RETENTION_SECONDS = 60
 # The most messages one replay request sends before its `replay_truncated` marker.
 DEFAULT_REPLAY_MAX_MESSAGES = 500
 # Sharded fan-out (docs/handlers.md, "Sharded fan-out"): the most connections one invocation
-# posts to within its budget at the default 256 MB (dev/bench/results.md, the CPU share over
-# TLS), and the most parallel-Scan segments of one channel.
+# posts to within its budget at the default 256 MB (under half of what `make bench` measures
+# under a Lambda-sized CPU share), and the most parallel-Scan segments of one channel.
 DEFAULT_CONNECTIONS_PER_WORKER = 15_000
 DEFAULT_MAX_WORKERS = 20
 # Lambda's 6 MB limit of a synchronous invocation's request, less room for its envelope.
