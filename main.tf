@@ -62,13 +62,15 @@ module "channel" {
 # Fan-out: the channels each broadcasting function reaches
 ################################################################################
 
-# The stream processor delivers messages to the routed channels and logs them; the heartbeat pings
+# The stream processor delivers messages to the routed channels and logs them, and shares a large
+# channel with the fan-out worker (which logs nothing); the heartbeat pings
 # every channel; the presence function announces who joins and leaves the channels with presence.
 module "fan_out" {
   source = "./modules/fan-out"
   for_each = merge(
     {
       stream_processor = { channels = distinct(flatten(values(var.stream_routes))), message_log = { retention_seconds = var.message_log.retention_in_hours * 3600 }, presence = false }
+      fanout_worker    = { channels = distinct(flatten(values(var.stream_routes))), message_log = null, presence = false }
       heartbeat        = { channels = keys(var.channels), message_log = null, presence = false }
     },
     length(local.presence_channels) == 0 ? {} : { presence = { channels = local.presence_channels, message_log = null, presence = true } },
@@ -100,6 +102,8 @@ module "incident_stream" {
 
   message_routing = var.stream_routes
   fan_out         = module.fan_out["stream_processor"]
+  worker_fan_out  = module.fan_out["fanout_worker"]
+  sharding        = var.fan_out_sharding
   audience_indexes = {
     for key in module.fan_out["stream_processor"].channels : key => {
       name       = module.channel[key].audience_index_name
@@ -115,9 +119,10 @@ module "incident_stream" {
   parallelization_factor             = var.stream_parallelization_factor
   starting_position                  = var.stream_starting_position
 
-  lambda  = local.lambda
-  timeout = var.lambda_timeouts.stream_processor
-  tags    = var.tags
+  lambda         = local.lambda
+  timeout        = var.lambda_timeouts.stream_processor
+  worker_timeout = var.lambda_timeouts.fanout_worker
+  tags           = var.tags
 }
 
 ################################################################################

@@ -10,6 +10,7 @@ locals {
     authorizer       = { for key, channel in module.channel : key => channel.function_names.authorizer if channel.authorization_type == "jwt" }
     replay           = { for key, channel in module.channel : key => channel.function_names.replay if var.message_log.enabled }
     stream_processor = module.incident_stream.function_name
+    fanout_worker    = module.incident_stream.fanout_worker_function_name
     heartbeat        = module.heartbeat.function_name
     presence         = try(module.presence[0].function_name, null)
     findings         = try(module.findings[0].function_name, null)

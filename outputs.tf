@@ -33,7 +33,7 @@ output "incident_stream_arn" {
 }
 
 output "function_names" {
-  description = "Lambda function names: `connect` and `disconnect` (maps keyed by channel), `authorizer` (map keyed by the channels with JWT authorization), `replay` (map keyed by channel; `{}` when `message_log` is off), `stream_processor`, `heartbeat`, `presence` and `findings` (strings; `presence` is `null` without a channel with presence, `findings` without `finding_sources`)."
+  description = "Lambda function names: `connect` and `disconnect` (maps keyed by channel), `authorizer` (map keyed by the channels with JWT authorization), `replay` (map keyed by channel; `{}` when `message_log` is off), `stream_processor`, `fanout_worker`, `heartbeat`, `presence` and `findings` (strings; `presence` is `null` without a channel with presence, `findings` without `finding_sources`)."
   value       = local.function_names
 }
 

@@ -512,7 +512,7 @@ variable "lambda_memory_size" {
 }
 
 variable "lambda_timeouts" {
-  description = "Timeout in seconds of each function: `connect`/`disconnect`/`authorizer`/`replay` (1-29, API Gateway waits at most 29 s), `stream_processor`, `heartbeat` and `presence` (10-900; they stop starting work 7.5 s before it, so that what is in flight ends in time), `findings` (10-900)."
+  description = "Timeout in seconds of each function: `connect`/`disconnect`/`authorizer`/`replay` (1-29, API Gateway waits at most 29 s), `stream_processor`, `heartbeat` and `presence` (10-900; they stop starting work 7.5 s before it, so that what is in flight ends in time), `fanout_worker` (10-900 and at least 10 s less than `stream_processor`, which waits for its answers; `null`, the default, is `stream_processor` - 10, at least 10), `findings` (10-900)."
   type = object({
     connect          = optional(number, 10)
     disconnect       = optional(number, 10)
@@ -521,6 +521,7 @@ variable "lambda_timeouts" {
     stream_processor = optional(number, 60)
     heartbeat        = optional(number, 60)
     presence         = optional(number, 60)
+    fanout_worker    = optional(number)
     findings         = optional(number, 30)
   })
   default = {}
@@ -533,6 +534,11 @@ variable "lambda_timeouts" {
   validation {
     condition     = alltrue([for timeout in [var.lambda_timeouts.stream_processor, var.lambda_timeouts.heartbeat, var.lambda_timeouts.presence] : timeout >= 10 && timeout <= 900])
     error_message = "lambda_timeouts.stream_processor, .heartbeat and .presence must be between 10 and 900 seconds: they stop starting work 7.5 s before their timeout so that the requests in flight end in time."
+  }
+
+  validation {
+    condition     = var.lambda_timeouts.fanout_worker == null || try(var.lambda_timeouts.fanout_worker >= 10 && var.lambda_timeouts.fanout_worker + 10 <= var.lambda_timeouts.stream_processor, false)
+    error_message = "lambda_timeouts.fanout_worker must be at least 10 seconds and at least 10 s less than lambda_timeouts.stream_processor: the stream processor waits for its workers' answers until its own deadline."
   }
 
   validation {
@@ -553,6 +559,26 @@ variable "lambda_reserved_concurrency" {
   validation {
     condition     = alltrue([for reserved in values(var.lambda_reserved_concurrency) : reserved == null || try(reserved >= 1 && floor(reserved) == reserved, false)])
     error_message = "lambda_reserved_concurrency.connect and .authorizer must be whole numbers >= 1 (0 would refuse every connection), or null for no reservation."
+  }
+}
+
+variable "fan_out_sharding" {
+  description = "When the stream processor shares a channel with fan-out workers: a channel of more than `connections_per_worker` estimated connections (whole number >= 1; 15000 is what one invocation at 256 MB posts to within its budget) is read as ceil(connections / connections_per_worker) parallel-Scan segments, at most `max_workers` (1-100; 1 never shards), one in the stream processor and each other one by a concurrent invocation of `<prefix>-fanout-worker`."
+  type = object({
+    connections_per_worker = optional(number, 15000)
+    max_workers            = optional(number, 20)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.fan_out_sharding.connections_per_worker >= 1 && floor(var.fan_out_sharding.connections_per_worker) == var.fan_out_sharding.connections_per_worker
+    error_message = "fan_out_sharding.connections_per_worker must be a whole number >= 1."
+  }
+
+  validation {
+    condition     = var.fan_out_sharding.max_workers >= 1 && var.fan_out_sharding.max_workers <= 100 && floor(var.fan_out_sharding.max_workers) == var.fan_out_sharding.max_workers
+    error_message = "fan_out_sharding.max_workers must be a whole number between 1 and 100 (1: never shard); each is a concurrent invocation of the fan-out worker."
   }
 }
 

@@ -46,6 +46,10 @@ module "incident_ws" {
     history     = { presence = true }
   }
 
+  # A channel of more than two connections is shared with fan-out workers, so that the demo and
+  # the end-to-end tests post through the same sharded path as a channel of 100,000 connections.
+  fan_out_sharding = { connections_per_worker = 2, max_workers = 4 }
+
   finding_sources = {
     guardduty    = {}
     security_hub = { formats = ["asff", "ocsf"] }

@@ -12,11 +12,13 @@ from incident_ws.fanout import ChannelReport, FanOut
 from incident_ws.logs import log_event
 from incident_ws.message_log import MessageLog
 from incident_ws.metrics import Metrics, Recorder
+from incident_ws.sharding import ShardedFanOut
 
 logger = logging.getLogger(__name__)
 
 CONFIG = load_stream_config()
 FAN_OUT = FanOut(CONFIG)
+SHARDED_FAN_OUT = ShardedFanOut(FAN_OUT, CONFIG.sharding)
 MESSAGE_LOG = MessageLog(FAN_OUT.dynamodb, CONFIG.message_retention_seconds)
 METRICS = Metrics.from_environment("stream_processor", channels=CONFIG.channels)
 
@@ -37,7 +39,7 @@ def _process(event, context, metrics: Recorder) -> dict:
     logged = MESSAGE_LOG.append(CONFIG.channels, routed, deadline)  # before any post
     for key, counts in logged.items():
         metrics.count("LogFailed", counts.failed, Channel=key)
-    reports = FAN_OUT.send(routed, deadline)
+    reports, segments = SHARDED_FAN_OUT.send(routed, deadline)
     for key, report in reports.items():
         _count_channel(metrics, key, report)
         if report.error is not None:
@@ -50,6 +52,9 @@ def _process(event, context, metrics: Recorder) -> dict:
     summaries = {key: report.summary() for key, report in reports.items()}
     for key, counts in logged.items():
         summaries[key].update(logged=counts.logged, logFailed=counts.failed)
+    for key, total in segments.items():
+        if total > 1:
+            summaries[key]["segments"] = total
     log_event(
         logger,
         logging.INFO,

@@ -75,7 +75,12 @@ module "function" {
 
   environment_variables = merge(
     var.fan_out.environment_variables,
-    { ROUTES = jsonencode(var.message_routing) },
+    {
+      ROUTES                         = jsonencode(var.message_routing)
+      FAN_OUT_WORKER_FUNCTION        = module.fanout_worker.function_name
+      FAN_OUT_CONNECTIONS_PER_WORKER = tostring(var.sharding.connections_per_worker)
+      FAN_OUT_MAX_WORKERS            = tostring(var.sharding.max_workers)
+    },
     length(var.audience_indexes) == 0 ? {} : {
       AUDIENCE_INDEXES = jsonencode({
         for channel, index in var.audience_indexes : channel => { index = index.name, query_from = index.query_from }
@@ -99,6 +104,15 @@ module "function" {
         actions   = ["sqs:SendMessage"]
         resources = [aws_sqs_queue.this.arn]
       }
+      # How many connections a channel has (ItemCount), to decide how many workers share it.
+      CountConnections = {
+        actions   = ["dynamodb:DescribeTable"]
+        resources = var.fan_out.policy_statements.ConnectionsTables.resources
+      }
+      InvokeFanOutWorker = {
+        actions   = ["lambda:InvokeFunction"]
+        resources = [module.fanout_worker.function_arn]
+      }
     },
     # A batch of one account's messages reads only that account's connections and those of `*`.
     length(var.audience_indexes) == 0 ? {} : {
@@ -115,6 +129,31 @@ module "function" {
   lambda = var.lambda
   tags   = var.tags
 }
+
+################################################################################
+# Fan-out worker: one parallel-Scan segment of a large channel, for the stream processor
+################################################################################
+
+module "fanout_worker" {
+  source = "../lambda-function"
+
+  function_name = "${var.name_prefix}-fanout-worker"
+  description   = "Posts a stream batch to one segment of a large channel's connections for the stream processor"
+  package       = "fanout_worker"
+  timeout       = coalesce(var.worker_timeout, max(10, var.timeout - 10))
+
+  environment_variables = var.worker_fan_out.environment_variables
+  policy_statements     = var.worker_fan_out.policy_statements
+  kms_key_arn           = var.kms_key_arn
+  kms_actions           = var.worker_fan_out.kms_actions
+
+  lambda = var.lambda
+  tags   = var.tags
+}
+
+################################################################################
+# Event source mapping
+################################################################################
 
 resource "aws_lambda_event_source_mapping" "this" {
   event_source_arn                   = local.stream_arn

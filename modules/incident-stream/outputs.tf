@@ -28,6 +28,16 @@ output "function_name" {
   value       = module.function.function_name
 }
 
+output "fanout_worker_function_name" {
+  description = "Name of the fan-out worker function the stream processor shares large channels with."
+  value       = module.fanout_worker.function_name
+}
+
+output "fanout_worker_function_arn" {
+  description = "ARN of the fan-out worker function; the stream processor may invoke only it."
+  value       = module.fanout_worker.function_arn
+}
+
 output "event_source_mapping_uuid" {
   description = "UUID of the event source mapping from the stream to the function."
   value       = aws_lambda_event_source_mapping.this.uuid

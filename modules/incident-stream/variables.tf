@@ -1,5 +1,5 @@
 variable "name_prefix" {
-  description = "Prefix of this module's resource names: `<prefix>-stream-processor` and its queue `<prefix>-stream-processor-dlq`."
+  description = "Prefix of this module's resource names: `<prefix>-stream-processor`, its queue `<prefix>-stream-processor-dlq` and `<prefix>-fanout-worker`."
   type        = string
 }
 
@@ -129,6 +129,51 @@ variable "timeout" {
   validation {
     condition     = var.timeout >= 10 && var.timeout <= 900
     error_message = "timeout must be between 10 and 900 seconds: the stream processor stops starting work 7.5 s before it so that the requests in flight end in time."
+  }
+}
+
+################################################################################
+# Fan-out worker
+################################################################################
+
+variable "worker_fan_out" {
+  description = "What the fan-out worker needs to post to one segment of a routed channel: a modules/fan-out instance over the same channels as `fan_out`, without a message log."
+  type        = any
+}
+
+variable "sharding" {
+  description = "When a channel is shared with fan-out workers: above `connections_per_worker` estimated connections (`FAN_OUT_CONNECTIONS_PER_WORKER`, whole number >= 1) it is read as ceil(connections / connections_per_worker) parallel-Scan segments, at most `max_workers` (`FAN_OUT_MAX_WORKERS`, 1-100): one in the stream processor, each other one by a worker invocation."
+  type = object({
+    connections_per_worker = optional(number, 15000)
+    max_workers            = optional(number, 20)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.sharding.connections_per_worker >= 1 && floor(var.sharding.connections_per_worker) == var.sharding.connections_per_worker
+    error_message = "sharding.connections_per_worker must be a whole number >= 1 (15000 is what one 256 MB invocation posts to in its budget)."
+  }
+
+  validation {
+    condition     = var.sharding.max_workers >= 1 && var.sharding.max_workers <= 100 && floor(var.sharding.max_workers) == var.sharding.max_workers
+    error_message = "sharding.max_workers must be a whole number between 1 and 100 (1: never shard); each is a concurrent invocation of the worker."
+  }
+}
+
+variable "worker_timeout" {
+  description = "Timeout of the fan-out worker in seconds (10-900), at least 10 s less than `timeout`: a worker must have answered before the stream processor gives up on it. `null` (default): `timeout` - 10, at least 10."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.worker_timeout == null || try(var.worker_timeout >= 10 && var.worker_timeout <= 900, false)
+    error_message = "worker_timeout must be between 10 and 900 seconds."
+  }
+
+  validation {
+    condition     = var.worker_timeout == null || try(var.worker_timeout + 10 <= var.timeout, false)
+    error_message = "worker_timeout must be at least 10 s less than timeout (the stream processor's): the stream processor waits for its workers' answers until its own deadline."
   }
 }
 

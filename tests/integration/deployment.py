@@ -122,7 +122,13 @@ class Deployment:
             ),
             *(
                 (kind, names[kind])
-                for kind in ("stream_processor", "heartbeat", "presence", "findings")
+                for kind in (
+                    "stream_processor",
+                    "fanout_worker",
+                    "heartbeat",
+                    "presence",
+                    "findings",
+                )
             ),
         ]
 

@@ -202,6 +202,30 @@ def test_stream_processor_broadcasts_to_the_routed_channels_tables_and_stages(de
     )
 
 
+def test_fanout_worker_posts_to_the_stream_processors_channels(deployment):
+    function_name = deployment.functions["fanout_worker"]
+    assert function_name == "incident-ws-fanout-worker"
+    assert _channels_env(deployment, function_name) == _expected_channels_env(
+        deployment, ROUTED_CHANNELS
+    )
+
+
+def test_stream_processor_may_invoke_its_fanout_worker_and_is_told_its_name(deployment):
+    environment = deployment.environment(deployment.functions["stream_processor"])
+    sharding = {key: environment[key] for key in environment if key.startswith("FAN_OUT_")}
+    assert sharding == {
+        "FAN_OUT_WORKER_FUNCTION": deployment.functions["fanout_worker"],
+        "FAN_OUT_CONNECTIONS_PER_WORKER": "15000",
+        "FAN_OUT_MAX_WORKERS": "20",
+    }
+
+
+def test_fanout_worker_stops_ten_seconds_before_the_stream_processor(deployment):
+    worker = deployment.function(deployment.functions["fanout_worker"])
+    processor = deployment.function(deployment.functions["stream_processor"])
+    assert worker["Timeout"] + 10 <= processor["Timeout"]
+
+
 def test_every_channels_messages_carry_the_whole_item_unless_the_channel_chooses(deployment):
     for function in ("stream_processor", "heartbeat"):
         channels = json.loads(deployment.environment(deployment.functions[function])["CHANNELS"])

@@ -42,12 +42,14 @@ CHANNEL_TABLE = {
 BROADCAST_TABLE = {
     "stream_processor": ("dynamodb:Scan", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
     "heartbeat": ("dynamodb:Scan", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
+    "fanout_worker": ("dynamodb:Scan", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
     "presence": ("dynamodb:Scan", "dynamodb:GetItem"),
 }
 MANAGE_CONNECTIONS = ("execute-api:ManageConnections",)
 BROADCAST_CHANNELS = {
     "stream_processor": ROUTED_CHANNELS,
     "heartbeat": COMPLETE_CHANNELS,
+    "fanout_worker": ROUTED_CHANNELS,
     "presence": PRESENCE_CHANNELS,
 }
 # On the customer managed key: what each function's reads and writes of encrypted data need.
@@ -58,6 +60,7 @@ KEY_USE = {
     "replay": ("kms:Decrypt",),
     "stream_processor": ("kms:Decrypt", "kms:GenerateDataKey"),
     "heartbeat": ("kms:Decrypt",),
+    "fanout_worker": ("kms:Decrypt",),
     "presence": ("kms:Decrypt", "kms:GenerateDataKey"),
     "findings": ("kms:Decrypt", "kms:GenerateDataKey"),
 }
@@ -78,6 +81,7 @@ FUNCTIONS = [
     *(("authorizer", channel) for channel in JWT_CHANNELS),
     *(("replay", channel) for channel in COMPLETE_CHANNELS),
     ("stream_processor", None),
+    ("fanout_worker", None),
     ("heartbeat", None),
     ("presence", None),
     ("findings", None),
@@ -122,6 +126,10 @@ def _needed_grants(deployment: Deployment, function: Function) -> set[Grant]:
         grants |= _grants(("dynamodb:BatchWriteItem",), [logs[key] for key in reached])
         grants |= _grants(STREAM_READ, [deployment.outputs["incident_stream_arn"]])
         grants |= _grants(("sqs:SendMessage",), [deployment.dead_letter_queue_arn()])
+        # A channel's item count decides how many fan-out workers share it; only they are invoked.
+        grants |= _grants(("dynamodb:DescribeTable",), [tables[key] for key in reached])
+        worker = deployment.function(deployment.functions["fanout_worker"])["FunctionArn"]
+        grants |= _grants(("lambda:InvokeFunction",), [worker])
     if function.kind == "presence":
         streams = [deployment.connections_stream_arn(key) for key in reached]
         grants |= _grants(STREAM_READ, streams)

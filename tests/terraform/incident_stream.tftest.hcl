@@ -28,6 +28,20 @@ variables {
     }
     kms_actions = ["kms:Decrypt", "kms:GenerateDataKey"]
   }
+
+  # The same channel as the fan-out worker's modules/fan-out builds it: no message log.
+  worker_fan_out = {
+    channels = ["history"]
+    environment_variables = {
+      CHANNELS        = jsonencode({ history = { table = "IncidentWebSocketConnections", endpoint = "https://hi1.execute-api.eu-west-1.amazonaws.com/prod" } })
+      MAX_CONCURRENCY = "32"
+    }
+    policy_statements = {
+      ConnectionsTables = { actions = ["dynamodb:Scan", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], resources = ["arn:aws:dynamodb:eu-west-1:123456789012:table/IncidentWebSocketConnections"] }
+      PostToConnections = { actions = ["execute-api:ManageConnections"], resources = ["arn:aws:execute-api:eu-west-1:123456789012:hi1/prod/POST/@connections/*"] }
+    }
+    kms_actions = ["kms:Decrypt"]
+  }
 }
 
 run "incident_table_streams_new_and_old_images" {
@@ -182,11 +196,90 @@ run "processor_is_configured_for_and_allowed_on_its_fan_out_channels_only" {
       ConnectionsTables  = [["dynamodb:Scan", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], ["arn:aws:dynamodb:eu-west-1:123456789012:table/IncidentWebSocketConnections"]]
       PostToConnections  = [["execute-api:ManageConnections"], ["arn:aws:execute-api:eu-west-1:123456789012:hi1/prod/POST/@connections/*"]]
       MessageLogs        = [["dynamodb:BatchWriteItem"], ["arn:aws:dynamodb:eu-west-1:123456789012:table/incident-ws-history-messages"]]
+      CountConnections   = [["dynamodb:DescribeTable"], ["arn:aws:dynamodb:eu-west-1:123456789012:table/IncidentWebSocketConnections"]]
+      InvokeFanOutWorker = [["lambda:InvokeFunction"], [module.fanout_worker.function_arn]]
       DeadLetterQueue    = [["sqs:SendMessage"], [aws_sqs_queue.this.arn]]
       WriteOwnLogs       = [["logs:CreateLogStream", "logs:PutLogEvents"], ["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/mocked:*"]]
     }
-    error_message = "The stream processor's policy must be exactly: stream read, Scan+UpdateItem+DeleteItem and ManageConnections on routed channels only, BatchWriteItem on their message logs, SendMessage on its queue, its own logs."
+    error_message = "The stream processor's policy must be exactly: stream read, Scan+UpdateItem+DeleteItem and ManageConnections on routed channels only, BatchWriteItem on their message logs, DescribeTable on their connections tables, InvokeFunction on its fan-out worker only, SendMessage on its queue, its own logs."
   }
+}
+
+run "processor_is_told_its_worker_and_the_sharding_knobs" {
+  command = plan
+
+  module {
+    source = "./modules/incident-stream"
+  }
+
+  variables {
+    sharding = { connections_per_worker = 500, max_workers = 8 }
+  }
+
+  assert {
+    condition = {
+      for name in ["FAN_OUT_WORKER_FUNCTION", "FAN_OUT_CONNECTIONS_PER_WORKER", "FAN_OUT_MAX_WORKERS"] : name => module.function.environment_variables[name]
+    } == { FAN_OUT_WORKER_FUNCTION = module.fanout_worker.function_name, FAN_OUT_CONNECTIONS_PER_WORKER = "500", FAN_OUT_MAX_WORKERS = "8" }
+    error_message = "The stream processor must be told the worker's name and the sharding knobs."
+  }
+
+  assert {
+    condition     = module.fanout_worker.function_name == "incident-ws-fanout-worker"
+    error_message = "The worker must be named <prefix>-fanout-worker."
+  }
+}
+
+run "worker_posts_to_the_same_channels_and_may_write_no_message_log" {
+  command = plan
+
+  module {
+    source = "./modules/incident-stream"
+  }
+
+  assert {
+    condition     = jsondecode(module.fanout_worker.environment_variables.CHANNELS) == { history = { table = "IncidentWebSocketConnections", endpoint = "https://hi1.execute-api.eu-west-1.amazonaws.com/prod" } }
+    error_message = "The worker's CHANNELS must be the processor's channels, without message logs."
+  }
+
+  assert {
+    condition = {
+      for statement in jsondecode(module.fanout_worker.policy).Statement : statement.Sid => [statement.Action, statement.Resource]
+      } == {
+      ConnectionsTables = [["dynamodb:Scan", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], ["arn:aws:dynamodb:eu-west-1:123456789012:table/IncidentWebSocketConnections"]]
+      PostToConnections = [["execute-api:ManageConnections"], ["arn:aws:execute-api:eu-west-1:123456789012:hi1/prod/POST/@connections/*"]]
+      WriteOwnLogs      = [["logs:CreateLogStream", "logs:PutLogEvents"], ["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/mocked:*"]]
+    }
+    error_message = "The worker's policy must be exactly: Scan+UpdateItem+DeleteItem and ManageConnections on the routed channels, its own logs."
+  }
+}
+
+run "worker_timeout_must_leave_the_processor_ten_seconds" {
+  command = plan
+
+  module {
+    source = "./modules/incident-stream"
+  }
+
+  variables {
+    timeout        = 60
+    worker_timeout = 55
+  }
+
+  expect_failures = [var.worker_timeout]
+}
+
+run "sharding_knobs_must_be_whole_and_bounded" {
+  command = plan
+
+  module {
+    source = "./modules/incident-stream"
+  }
+
+  variables {
+    sharding = { connections_per_worker = 0, max_workers = 101 }
+  }
+
+  expect_failures = [var.sharding]
 }
 
 run "customer_managed_key_encrypts_table_and_queue" {

@@ -54,6 +54,16 @@ run "defaults_give_the_three_original_channels_and_the_incident_table" {
   }
 
   assert {
+    condition     = output.function_names.fanout_worker == "incident-ws-fanout-worker"
+    error_message = "The fan-out worker must be named <prefix>-fanout-worker."
+  }
+
+  assert {
+    condition     = module.incident_stream.function_name == "incident-ws-stream-processor" && module.fan_out["fanout_worker"].channels == module.fan_out["stream_processor"].channels && !contains(keys(module.fan_out["fanout_worker"].policy_statements), "MessageLogs")
+    error_message = "The fan-out worker must reach the stream processor's channels and write no message log."
+  }
+
+  assert {
     condition     = output.incident_table_name == "Incident"
     error_message = "The default incident table must be named Incident."
   }

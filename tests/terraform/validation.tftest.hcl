@@ -17,7 +17,8 @@ variables {
   package         = "heartbeat"
   timeout         = 60
   message_routing = { incident = ["history"] }
-  fan_out         = { channels = ["history"], environment_variables = {}, policy_statements = {}, kms_actions = [] }
+  fan_out         = { channels = ["history"], environment_variables = {}, policy_statements = { ConnectionsTables = { actions = ["dynamodb:Scan"], resources = ["arn:aws:dynamodb:eu-west-1:123456789012:table/history"] } }, kms_actions = [] }
+  worker_fan_out  = { channels = ["history"], environment_variables = {}, policy_statements = {}, kms_actions = [] }
   lambda          = { packages_dir = "functions/dist", runtime = "python3.12", architecture = "x86_64", memory_size = 256, log_retention_in_days = 30 }
 }
 
@@ -370,6 +371,26 @@ run "zero_heartbeat_timeout_is_rejected" {
   }
 
   expect_failures = [var.lambda_timeouts]
+}
+
+run "fanout_worker_timeout_must_leave_the_stream_processor_ten_seconds" {
+  command = plan
+
+  variables {
+    lambda_timeouts = { stream_processor = 60, fanout_worker = 51 }
+  }
+
+  expect_failures = [var.lambda_timeouts]
+}
+
+run "fan_out_sharding_needs_at_least_one_worker" {
+  command = plan
+
+  variables {
+    fan_out_sharding = { max_workers = 0 }
+  }
+
+  expect_failures = [var.fan_out_sharding]
 }
 
 run "log_retention_cloudwatch_does_not_offer_is_rejected" {

@@ -85,6 +85,10 @@ def test_the_metrics_table_is_the_catalogue():
         f"`{LIMITS.DEFAULT_MESSAGE_RETENTION_SECONDS}` (24 h)",
         f"whole seconds ≥ {LIMITS.MIN_MESSAGE_RETENTION_SECONDS} that a message log",
         f"`{LIMITS.DEFAULT_REPLAY_MAX_MESSAGES}`",
+        f"| `{LIMITS.DEFAULT_CONNECTIONS_PER_WORKER}` |",
+        f"| `{LIMITS.DEFAULT_MAX_WORKERS}` |",
+        f"asked again after {LIMITS.ITEM_COUNT_REFRESH_SECONDS} s",
+        f"(at most 6 MB - {(6 * 1024 * 1024 - LIMITS.MAX_WORKER_REQUEST_BYTES) // 1024} KB)",
         f"at most {LIMITS.LOG_WRITE_BATCH_ITEMS} of one channel per request, up to"
         f" {LIMITS.LOG_WRITE_CONCURRENCY} requests",
         f"up to {LIMITS.LOG_WRITE_MAX_RETRIES} times",

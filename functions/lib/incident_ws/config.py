@@ -15,7 +15,9 @@ from datetime import datetime
 
 from .limits import (
     DEFAULT_CONNECTION_TTL_SECONDS,
+    DEFAULT_CONNECTIONS_PER_WORKER,
     DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_WORKERS,
     DEFAULT_MESSAGE_RETENTION_SECONDS,
     DEFAULT_REPLAY_MAX_MESSAGES,
     MIN_MESSAGE_RETENTION_SECONDS,
@@ -96,12 +98,23 @@ class FanOutConfig:
 
 
 @dataclass(frozen=True)
+class ShardingConfig:
+    """The fan-out worker function a channel's connections are shared with once they are
+    more than `connections_per_worker`, in at most `max_workers` parts."""
+
+    worker_function: str
+    connections_per_worker: int = DEFAULT_CONNECTIONS_PER_WORKER
+    max_workers: int = DEFAULT_MAX_WORKERS
+
+
+@dataclass(frozen=True)
 class StreamConfig(FanOutConfig):
-    """Also which channel keys receive which message type (ROUTES), and how long a message
-    log keeps a message."""
+    """Also which channel keys receive which message type (ROUTES), how long a message log
+    keeps a message, and how a large channel's fan-out is shared (None: never)."""
 
     message_routing: dict[str, tuple[str, ...]]
     message_retention_seconds: int = DEFAULT_MESSAGE_RETENTION_SECONDS
+    sharding: ShardingConfig | None = None
 
     @property
     def data_attributes(self) -> dict[str, tuple[str, ...] | None]:
@@ -167,7 +180,9 @@ def load_stream_config(env: Mapping[str, str] = os.environ) -> StreamConfig:
             minimum=MIN_MESSAGE_RETENTION_SECONDS,
         )
         channels = _with_audience_indexes(env, channels)
-        return StreamConfig(channels, concurrency, _message_routing(env, channels), retention)
+        return StreamConfig(
+            channels, concurrency, _message_routing(env, channels), retention, _sharding(env)
+        )
     if "CONNECTIONS_TABLE" not in env and "WS_ENDPOINT" not in env:
         raise ConfigError(
             "CHANNELS is not set (nor the legacy variables CONNECTIONS_TABLE and WS_ENDPOINT)"
@@ -197,6 +212,11 @@ def load_heartbeat_config(env: Mapping[str, str] = os.environ) -> FanOutConfig:
             "EVENT_API_GW_ENDPOINT and EVENT_CONNECTIONS_TABLE)"
         )
     return FanOutConfig(channels, concurrency)
+
+
+def load_fan_out_worker_config(env: Mapping[str, str] = os.environ) -> FanOutConfig:
+    """CHANNELS: the channels whose segments the fan-out worker may be asked to post to."""
+    return FanOutConfig(_channels(env), _max_concurrency(env))
 
 
 def load_presence_config(env: Mapping[str, str] = os.environ) -> FanOutConfig:
@@ -274,6 +294,18 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
 
 def _max_concurrency(env: Mapping[str, str]) -> int:
     return _int(env, "MAX_CONCURRENCY", DEFAULT_MAX_CONCURRENCY, minimum=1)
+
+
+def _sharding(env: Mapping[str, str]) -> ShardingConfig | None:
+    """FAN_OUT_WORKER_FUNCTION names the worker; without it nothing is sharded."""
+    worker = env.get("FAN_OUT_WORKER_FUNCTION", "").strip()
+    if not worker:
+        return None
+    return ShardingConfig(
+        worker,
+        _int(env, "FAN_OUT_CONNECTIONS_PER_WORKER", DEFAULT_CONNECTIONS_PER_WORKER, minimum=1),
+        _int(env, "FAN_OUT_MAX_WORKERS", DEFAULT_MAX_WORKERS, minimum=1),
+    )
 
 
 def _json_object(env: Mapping[str, str], name: str) -> dict:

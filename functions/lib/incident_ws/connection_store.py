@@ -33,6 +33,18 @@ _MEMBER_ATTRIBUTES = f"{_DELIVERY_ATTRIBUTES}, clientId, createdAt"
 
 
 @dataclass(frozen=True)
+class ScanSegment:
+    """One of `total` parts of a DynamoDB parallel Scan: together they hold every item once."""
+
+    index: int
+    total: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.index < self.total:
+            raise ValueError(f"segment {self.index} is not one of 0..{self.total - 1}")
+
+
+@dataclass(frozen=True)
 class Connection:
     """A client's WebSocket connection as its channel's table holds it: its id, the account
     and region it registered to receive (None: every one), and the accounts its principal may
@@ -125,14 +137,20 @@ class ConnectionStore:
         now: float | None = None,
         keep_reading: Callable[[], bool] = lambda: True,
         members: bool = False,
+        segment: ScanSegment | None = None,
     ) -> ConnectionScan:
         """One lazy pass, page by page, over the connections whose `ttl` has not passed: the
         fan-out consumes each page as it arrives instead of waiting for the whole table. No
         page is asked for once `keep_reading()` is False. `members` also reads each one's
-        clientId and connect time."""
+        clientId and connect time; `segment` reads only that part of the table."""
         now = time.time() if now is None else now
         attributes = _MEMBER_ATTRIBUTES if members else _DELIVERY_ATTRIBUTES
-        return ConnectionScan([self._scan_pages(attributes)], now, keep_reading)
+        return ConnectionScan([self._scan_pages(attributes, segment)], now, keep_reading)
+
+    def item_count(self) -> int:
+        """The table's item count as DynamoDB reports it: refreshed about every six hours,
+        and counting expired items not yet deleted."""
+        return int(self._client.describe_table(TableName=self._table)["Table"]["ItemCount"])
 
     def live_audience(
         self,
@@ -153,12 +171,18 @@ class ConnectionStore:
         sources = [self._audience_pages(index.name, value) for value in (account, EVERY_ACCOUNT)]
         return ConnectionScan(sources, now, keep_reading)
 
-    def _scan_pages(self, attributes: str) -> Iterable[dict[str, Any]]:
+    def _scan_pages(
+        self, attributes: str, segment: ScanSegment | None = None
+    ) -> Iterable[dict[str, Any]]:
+        parallel = (
+            {} if segment is None else {"Segment": segment.index, "TotalSegments": segment.total}
+        )
         return self._client.get_paginator("scan").paginate(
             TableName=self._table,
             ProjectionExpression=attributes,
             ExpressionAttributeNames={"#region": "region", "#ttl": "ttl"},
             PaginationConfig=self._pagination(),
+            **parallel,
         )
 
     def _audience_pages(self, index: str, value: str) -> Iterable[dict[str, Any]]:

@@ -25,6 +25,25 @@ class Deadline:
             return cls(None)
         return cls(time.monotonic() + milliseconds / 1000 - margin)
 
+    @classmethod
+    def from_epoch(cls, epoch: float | None) -> Deadline:
+        """The deadline at `epoch` (seconds, wall-clock time): how another process passes one."""
+        return cls(None if epoch is None else time.monotonic() + epoch - time.time())
+
+    def to_epoch(self) -> float | None:
+        """The deadline in wall-clock seconds, or None."""
+        return None if self._at is None else time.time() + self._at - time.monotonic()
+
+    def earlier(self, seconds: float) -> Deadline:
+        """The deadline `seconds` before this one (None stays None)."""
+        return self if self._at is None else Deadline(self._at - seconds)
+
+    def earliest(self, other: Deadline) -> Deadline:
+        """Whichever of the two comes first."""
+        if self._at is None or other.at is None:
+            return other if self._at is None else self
+        return self if self._at <= other.at else other
+
     @property
     def at(self) -> float | None:
         """The deadline in `time.monotonic()` time, or None."""

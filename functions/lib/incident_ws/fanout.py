@@ -26,7 +26,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .clients import connections_sender, fan_out_dynamodb_client, frozen_credentials
 from .config import ChannelConfig, FanOutConfig
-from .connection_store import Connection, ConnectionScan, ConnectionStore
+from .connection_store import Connection, ConnectionScan, ConnectionStore, ScanSegment
 from .connections_sender import (
     RETRYABLE_STATUSES,
     ChannelPosts,
@@ -148,8 +148,10 @@ class _ChannelPass:
         deadline: Deadline,
         cleanup: Executor | None,
         max_retries: int,
+        segment: ScanSegment | None = None,
     ) -> None:
         self.settings = settings
+        self.segment = segment
         self.messages = messages
         self.store = store
         self.deadline = deadline
@@ -297,11 +299,20 @@ class FanOut:
         self._session = boto3.session.Session()
         self._forget_gone = forget_gone
 
+    @property
+    def channels(self) -> Mapping[str, ChannelConfig]:
+        return self._config.channels
+
     def send(
-        self, messages: Mapping[str, Sequence[Message]], deadline: Deadline = NO_DEADLINE
+        self,
+        messages: Mapping[str, Sequence[Message]],
+        deadline: Deadline = NO_DEADLINE,
+        segments: Mapping[str, ScanSegment] | None = None,
     ) -> dict[str, ChannelReport]:
-        """Each channel key's messages to that channel's live connections; nothing starts
-        after `deadline`."""
+        """Each channel key's messages to that channel's live connections (only those of its
+        part of the table, for a channel key in `segments`); nothing starts after
+        `deadline`."""
+        segments = segments or {}
         credentials = frozen_credentials(self._session)
         run = self.sender.start(deadline.at)
         with (
@@ -321,6 +332,7 @@ class FanOut:
                     deadline,
                     cleanup if self._forget_gone else None,
                     self.sender.backoff.max_retries,
+                    segments.get(key),
                 )
                 channel_pass.posts = run.channel(
                     settings.endpoint, settings.region, credentials, channel_pass.record
@@ -339,9 +351,11 @@ def _read(channel_pass: _ChannelPass, deadline: Deadline) -> ConnectionScan:
     """Reads a channel's table and posts to each connection as it is read (a reader thread)."""
     posts = channel_pass.posts
     try:
-        connections = channel_pass.store.live_audience(
-            channel_pass.messages, keep_reading=deadline.allows
-        )
+        store, segment = channel_pass.store, channel_pass.segment
+        if segment is None:
+            connections = store.live_audience(channel_pass.messages, keep_reading=deadline.allows)
+        else:  # one part of a parallel Scan: an index Query cannot be split the same way
+            connections = store.scan_live(keep_reading=deadline.allows, segment=segment)
         bodies = channel_pass.bodies
         for delivery in _deliveries(channel_pass.messages, connections):
             posts.post(delivery.connection.connection_id, [bodies[n] for n, _ in delivery.bodies])

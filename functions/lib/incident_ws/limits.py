@@ -20,6 +20,15 @@ DEFAULT_MESSAGE_RETENTION_SECONDS = 24 * 60 * 60
 MIN_MESSAGE_RETENTION_SECONDS = 60
 # The most messages one replay request sends before its `replay_truncated` marker.
 DEFAULT_REPLAY_MAX_MESSAGES = 500
+# Sharded fan-out (docs/handlers.md, "Sharded fan-out"): the most connections one invocation
+# posts to within its budget at the default 256 MB (under half of what `make bench` measures
+# under a Lambda-sized CPU share), and the most parallel-Scan segments of one channel.
+DEFAULT_CONNECTIONS_PER_WORKER = 15_000
+DEFAULT_MAX_WORKERS = 20
+# Lambda's 6 MB limit of a synchronous invocation's request, less room for its envelope.
+MAX_WORKER_REQUEST_BYTES = 6 * 1024 * 1024 - 64 * 1024
+# How long a channel's DescribeTable item count is used before it is asked again.
+ITEM_COUNT_REFRESH_SECONDS = 300
 # The most members one `presence_members` frame lists.
 MAX_PRESENCE_MEMBERS = 1000
 
