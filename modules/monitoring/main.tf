@@ -10,7 +10,7 @@ locals {
       ]) : function.key => function
     },
     {
-      for handler in ["stream_processor", "heartbeat", "presence", "findings"] : replace(handler, "_", "-") => {
+      for handler in ["stream_processor", "fanout_worker", "heartbeat", "presence", "findings"] : replace(handler, "_", "-") => {
         key = replace(handler, "_", "-"), handler = handler, channel = null, name = var.function_names[handler]
       } if var.function_names[handler] != null
     },

@@ -24,7 +24,7 @@ variable "channels" {
 }
 
 variable "function_names" {
-  description = "Every deployed function's name by the handler it runs, as the root module's `function_names` output gives them: `connect`, `disconnect`, `authorizer` and `replay` keyed by channel; `stream_processor`, `heartbeat`, `presence` and `findings` (`null` when not deployed)."
+  description = "Every deployed function's name by the handler it runs, as the root module's `function_names` output gives them: `connect`, `disconnect`, `authorizer` and `replay` keyed by channel; `stream_processor`, `heartbeat`, `fanout_worker`, `presence` and `findings` (`null` when not deployed)."
   type = object({
     connect          = map(string)
     disconnect       = map(string)
@@ -32,6 +32,7 @@ variable "function_names" {
     replay           = map(string)
     stream_processor = string
     heartbeat        = string
+    fanout_worker    = optional(string)
     presence         = optional(string)
     findings         = optional(string)
   })

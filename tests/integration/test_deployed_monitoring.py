@@ -235,7 +235,7 @@ def test_every_function_queue_and_channel_has_its_alarms(deployment, alarms):
         f"{kind}-{channel}"
         for kind in ("connect", "disconnect", "authorizer", "replay")
         for channel in deployment.functions[kind]
-    ] + ["stream-processor", "heartbeat", "presence", "findings"]
+    ] + ["stream-processor", "fanout-worker", "heartbeat", "presence", "findings"]
     expected = {
         *(f"dlq-{queue}" for queue in ("stream-processor", "presence", "findings")),
         "iterator-age",

@@ -21,6 +21,7 @@ variables {
     authorizer       = { history = "incident-ws-history-authorizer" }
     replay           = { events = "incident-ws-events-replay", history = "incident-ws-history-replay" }
     stream_processor = "incident-ws-stream-processor"
+    fanout_worker    = "incident-ws-fanout-worker"
     heartbeat        = "incident-ws-heartbeat"
     presence         = "incident-ws-presence"
     findings         = "incident-ws-findings"
@@ -79,7 +80,7 @@ run "every_queue_function_and_channel_has_its_alarms" {
     condition = sort(keys(aws_cloudwatch_metric_alarm.this)) == sort(concat(
       ["dlq-stream-processor", "dlq-presence", "dlq-findings", "iterator-age"],
       flatten([
-        for function in ["connect-events", "connect-history", "disconnect-events", "disconnect-history", "authorizer-history", "replay-events", "replay-history", "stream-processor", "heartbeat", "presence", "findings"] :
+        for function in ["connect-events", "connect-history", "disconnect-events", "disconnect-history", "authorizer-history", "replay-events", "replay-history", "stream-processor", "fanout-worker", "heartbeat", "presence", "findings"] :
         ["errors-${function}", "throttles-${function}"]
       ]),
       ["delivery-failures-history", "latency-p99-history"],
