@@ -480,7 +480,7 @@ run "alarms_and_dashboard_watch_every_function_queue_and_channel_deployed" {
       flatten([
         for function in concat(
           flatten([for kind in ["connect", "disconnect", "replay"] : [for channel in ["events", "history", "remediation"] : "${kind}-${channel}"]]),
-          ["authorizer-history", "stream-processor", "heartbeat", "presence", "findings"],
+          ["authorizer-history", "stream-processor", "fanout-worker", "heartbeat", "presence", "findings"],
         ) : ["incident-ws-errors-${function}", "incident-ws-throttles-${function}"]
       ]),
       ["incident-ws-delivery-failures-history", "incident-ws-latency-p99-history"],
