@@ -28,14 +28,17 @@ from typing import Any
 import boto3
 
 from dev.bench import dataset
+from dev.harness.connections_table import (
+    AUDIENCE_INDEX,
+    AUDIENCE_PROJECTION,
+    create_connections_table,
+)
 from dev.harness.moto import start_moto
 from dev.harness.paths import BUILD_DIR, FUNCTION_PACKAGES_DIR
 
 LOG_DIR = BUILD_DIR / "bench"
 PACKAGE = FUNCTION_PACKAGES_DIR / "stream_processor.zip"
 REGION = "us-east-1"
-INDEX = "audience"
-PROJECTED = ("account", "accounts", "region", "ttl")  # what modules/websocket-channel projects
 PAGE_BYTES = 1024 * 1024  # DynamoDB ends a Scan or Query page after 1 MB read
 RCU_BYTES = 4096
 REPEATS = 3
@@ -111,7 +114,7 @@ def _value_bytes(value: Any) -> int:
 
 
 def index_entry(item: dict[str, Any]) -> dict[str, Any]:
-    keep = ("connectionId", "audience", *PROJECTED)
+    keep = ("connectionId", "audience", *AUDIENCE_PROJECTION)
     return {name: value for name, value in item.items() if name in keep}
 
 
@@ -128,28 +131,6 @@ def charged_capacity(requests: dict[str, list[int]]) -> float:
             page += size
         total += math.ceil(page / RCU_BYTES) * 0.5
     return total
-
-
-def make_table(client, name: str) -> None:
-    client.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "connectionId", "KeyType": "HASH"}],
-        AttributeDefinitions=[
-            {"AttributeName": "connectionId", "AttributeType": "S"},
-            {"AttributeName": "audience", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": INDEX,
-                "KeySchema": [
-                    {"AttributeName": "audience", "KeyType": "HASH"},
-                    {"AttributeName": "connectionId", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(PROJECTED)},
-            }
-        ],
-    )
 
 
 class CapacityMeter:
@@ -228,7 +209,7 @@ def bench(moto_url: str, connections: int, account_count: int, unscoped: list[in
     message = Message("incident", b"{}", account=account_ids[0], region=REGION)
     for percent in unscoped:
         table = f"Connections-{percent}"
-        make_table(client, table)
+        create_connections_table(client, table)
         table_rows = rows(connections, account_ids, percent)
         with resource.Table(table).batch_writer() as batch:
             for row in table_rows:
@@ -239,7 +220,7 @@ def bench(moto_url: str, connections: int, account_count: int, unscoped: list[in
             row["connectionId"]: (row["audience"], item_bytes(index_entry(row)))
             for row in table_rows
         }
-        index = AudienceIndex(INDEX, query_from=0.0)
+        index = AudienceIndex(AUDIENCE_INDEX, query_from=0.0)
         store = ConnectionStore(client, table, audience_index=index)
         scan, scanned = measure("Scan", store, meter, message, scan_sizes)
         query, queried = measure("Query", store, meter, message, index_sizes)

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dev.harness.connections_table import AUDIENCE_INDEX, create_connections_table
 from tests.support.lambda_zip import load_module
 from tests.support.stream_records import IncidentTable
 from tests.unit.helpers import channels_env, connection, fail_scan_pages, parse_log_event
@@ -23,39 +24,11 @@ from tests.unit.helpers import channels_env, connection, fail_scan_pages, parse_
 TENANT = "111122223333"
 OTHER_TENANT = "444455556666"
 THIRD_ACCOUNT = "777788889999"
-INDEX = "audience"
-DELIVERY_ATTRIBUTES = ["account", "accounts", "region", "ttl"]
 PAST = "2026-01-01T00:00:00Z"
 FUTURE = "2999-01-01T00:00:00Z"
 
 STORE = load_module("stream_processor", "incident_ws.connection_store")
 FANOUT = load_module("stream_processor", "incident_ws.fanout")
-
-
-def make_audience_table(client, name: str) -> None:
-    """A connections table as modules/websocket-channel creates it, with its audience index."""
-    client.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "connectionId", "KeyType": "HASH"}],
-        AttributeDefinitions=[
-            {"AttributeName": "connectionId", "AttributeType": "S"},
-            {"AttributeName": "audience", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": INDEX,
-                "KeySchema": [
-                    {"AttributeName": "audience", "KeyType": "HASH"},
-                    {"AttributeName": "connectionId", "KeyType": "RANGE"},
-                ],
-                "Projection": {
-                    "ProjectionType": "INCLUDE",
-                    "NonKeyAttributes": DELIVERY_ATTRIBUTES,
-                },
-            }
-        ],
-    )
 
 
 def registered(connection_id: str, account: str | None = None, *scope: str, **rest) -> dict:
@@ -71,7 +44,7 @@ def registered(connection_id: str, account: str | None = None, *scope: str, **re
 
 @pytest.fixture
 def history(dynamodb):
-    make_audience_table(dynamodb.meta.client, "HistoryConnections")
+    create_connections_table(dynamodb.meta.client, "HistoryConnections")
     return dynamodb.Table("HistoryConnections")
 
 
@@ -85,7 +58,9 @@ def load_processor(load, fake_api, query_from: str):
         "stream_processor",
         CHANNELS=channels_env(history=("HistoryConnections", fake_api.endpoint())),
         ROUTES=json.dumps({"incident": ["history"], "remediation": ["history"]}),
-        AUDIENCE_INDEXES=json.dumps({"history": {"index": INDEX, "query_from": query_from}}),
+        AUDIENCE_INDEXES=json.dumps(
+            {"history": {"index": AUDIENCE_INDEX, "query_from": query_from}}
+        ),
     )
 
 
@@ -328,7 +303,7 @@ def test_reading_the_index_delivers_to_exactly_the_connections_a_scan_delivers_t
 ):
     table = f"Connections-{uuid.uuid4().hex}"
     client = boto3.client("dynamodb", region_name="us-east-1")
-    make_audience_table(client, table)
+    create_connections_table(client, table)
     for n, (account, region, scope) in enumerate(connections):
         extra = {"region": region} if region else {}
         dynamodb.Table(table).put_item(
@@ -338,7 +313,7 @@ def test_reading_the_index_delivers_to_exactly_the_connections_a_scan_delivers_t
         STORE.Message("incident", f"m{n}".encode(), account, region)
         for n, (account, region) in enumerate(batch)
     ]
-    index = STORE.AudienceIndex(INDEX, query_from=0.0)
+    index = STORE.AudienceIndex(AUDIENCE_INDEX, query_from=0.0)
     store = STORE.ConnectionStore(client, table, audience_index=index)
 
     def deliveries(connections) -> set[tuple[str, tuple]]:
