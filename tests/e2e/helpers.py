@@ -146,6 +146,12 @@ def rows_of(stack: LocalStack, channel: str, client_id: str) -> list[dict[str, A
     return table.scan(FilterExpression=Attr("clientId").eq(client_id), ConsistentRead=True)["Items"]
 
 
+def connected_a_minute_ago(row: dict[str, Any]) -> dict[str, Any]:
+    """A connection's row as if it had connected a minute earlier: a 410 deletes only a row
+    whose `$connect` is surely over (the 410 cleanup keeps one stored moments ago)."""
+    return {**row, "createdAt": int(row["createdAt"]) - 60_000}
+
+
 def eventually(check: Callable[[], Any], timeout: float = 5.0, interval: float = 0.1) -> Any:
     """Poll `check` until it returns something truthy; fail with its last result."""
     deadline = time.monotonic() + timeout

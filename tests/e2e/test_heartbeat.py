@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import time
 
-from tests.e2e.helpers import HEARTBEAT_SECONDS, connections_table, eventually, rows_of
+from tests.e2e.helpers import (
+    HEARTBEAT_SECONDS,
+    connected_a_minute_ago,
+    connections_table,
+    eventually,
+    rows_of,
+)
 
 
 def is_ping_sent_after(moment: float):
@@ -23,7 +29,7 @@ def test_vanished_client_is_removed_by_the_next_heartbeat_while_live_clients_get
     # basis, so put the row back as it is left when that event is lost: only the heartbeat's
     # 410 from the @connections API can clean it up now.
     eventually(lambda: rows_of(stack, "events", vanishing.client_id) == [])
-    connections_table(stack, "events").put_item(Item=row)
+    connections_table(stack, "events").put_item(Item=connected_a_minute_ago(row))
     restored_at = time.time()
 
     live.wait_for(is_ping_sent_after(restored_at), timeout=3 * HEARTBEAT_SECONDS + 2)

@@ -25,11 +25,11 @@ def channels_env(**channels: tuple[str, str]) -> str:
 
 
 def connection(connection_id: str, **attributes: Any) -> dict[str, Any]:
-    """A connections-table item as `$connect` stores it."""
+    """A connections-table item as `$connect` stored it a minute ago (no longer connecting)."""
     now = time.time()
     return {
         "connectionId": connection_id,
-        "createdAt": int(now * 1000),
+        "createdAt": int((now - 60) * 1000),
         "ttl": int(now) + 3600,
         "clientId": "dashboard",
         **attributes,

@@ -160,6 +160,11 @@ def test_a_connection_found_gone_is_announced_offline_gone_once(
 ):
     connect("watcher")
     connect("ghost")
+    connections.table.update_item(  # connected a minute ago: its $connect is surely over
+        Key={"connectionId": "ghost"},
+        UpdateExpression="SET createdAt = createdAt - :minute",
+        ExpressionAttributeValues={":minute": 60_000},
+    )
     connections.records()
     fake_api.gone("ghost")
     heartbeat = load("heartbeat", CHANNELS=channels(fake_api))

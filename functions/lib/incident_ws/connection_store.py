@@ -19,6 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .account_scope import ACCOUNT_ID
 from .config import AudienceIndex
+from .limits import CONNECTING_SECONDS
 from .messages import Message
 from .records import decode_item
 
@@ -26,6 +27,10 @@ _serializer = TypeSerializer()
 
 EVERY_ACCOUNT = "*"  # the audience of a connection that may receive more than one account
 
+
+# A connection that is not connecting any more: stored CONNECTING_SECONDS ago or earlier. One
+# whose `createdAt` is no number may be connecting, and one without it is not.
+_CONNECTED = "attribute_not_exists(createdAt) OR createdAt < :connectedBefore"
 
 # What the fan-out reads of a connection, and what presence also shows of it.
 _DELIVERY_ATTRIBUTES = "connectionId, account, accounts, #region, #ttl"
@@ -107,14 +112,35 @@ class ConnectionStore:
     def mark_gone(self, connection_id: str, now: float) -> bool:
         """Set `goneAt` (epoch milliseconds) on the connection's item before it is deleted
         after a 410, so that the stream's REMOVE says why; False when there is no such item
-        (it is never created here)."""
+        (it is never created here) or it may still be connecting (`delete_gone`)."""
         try:
             self._client.update_item(
                 TableName=self._table,
                 Key=_serialise({"connectionId": connection_id}),
                 UpdateExpression="SET goneAt = :now",
-                ConditionExpression="attribute_exists(connectionId)",
-                ExpressionAttributeValues={":now": {"N": str(int(now * 1000))}},
+                ConditionExpression=f"attribute_exists(connectionId) AND ({_CONNECTED})",
+                ExpressionAttributeValues={
+                    ":now": {"N": str(int(now * 1000))},
+                    **_connected_before(now),
+                },
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def delete_gone(self, connection_id: str, now: float) -> bool:
+        """Delete the item of a connection a post found gone (410), unless it was stored less
+        than CONNECTING_SECONDS ago: API Gateway also answers 410 while a connection's
+        `$connect` has not returned, and that connection may be about to open. False when it
+        was kept for that; a later heartbeat or broadcast finds it again."""
+        try:
+            self._client.delete_item(
+                TableName=self._table,
+                Key=_serialise({"connectionId": connection_id}),
+                ConditionExpression=_CONNECTED,
+                ExpressionAttributeValues=_connected_before(now),
             )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
@@ -262,6 +288,10 @@ def _only_account(messages: Sequence[Message]) -> str | None:
 
 def _is_account_id(value: Any) -> bool:
     return isinstance(value, str) and ACCOUNT_ID.fullmatch(value) is not None
+
+
+def _connected_before(now: float) -> dict[str, Any]:
+    return {":connectedBefore": {"N": str(int((now - CONNECTING_SECONDS) * 1000))}}
 
 
 def _serialise(item: Mapping[str, Any]) -> dict[str, Any]:

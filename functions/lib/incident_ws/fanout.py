@@ -400,11 +400,13 @@ def _matches(registered: str | None, value: Any) -> bool:
 def _forget(store: ConnectionStore, connection_id: str, deadline: Deadline) -> None:
     """Mark a gone connection (`goneAt`, so that presence says why it went offline), then
     delete it, each unless the deadline has passed: a later broadcast or heartbeat then finds
-    it gone again. A failed mark never stops the delete, nor a failed delete the other
-    deliveries."""
+    it gone again. A connection stored moments ago may still be connecting and is kept
+    (`ConnectionStore.delete_gone`). A failed mark never stops the delete, nor a failed delete
+    the other deliveries."""
+    now = time.time()
     if not deadline.passed:
         try:
-            store.mark_gone(connection_id, time.time())
+            store.mark_gone(connection_id, now)
         except (BotoCoreError, ClientError) as failure:
             log_event(
                 logger,
@@ -418,7 +420,15 @@ def _forget(store: ConnectionStore, connection_id: str, deadline: Deadline) -> N
         error = "deadline reached before the delete"
     else:
         try:
-            store.delete(connection_id)
+            if not store.delete_gone(connection_id, now):
+                log_event(
+                    logger,
+                    logging.INFO,
+                    "gone_connection_kept",
+                    table=store.table,
+                    connectionId=connection_id,
+                    reason="connecting",
+                )
             return
         except (BotoCoreError, ClientError) as failure:
             error = repr(failure)

@@ -32,6 +32,11 @@ ITEM_COUNT_REFRESH_SECONDS = 300
 # The most members one `presence_members` frame lists.
 MAX_PRESENCE_MEMBERS = 1000
 
+# API Gateway answers a post to a connection whose `$connect` has not returned yet with 410, as
+# if it were gone; its integration (the connect function) is given at most 29 s. A connection
+# stored less than this long ago may still be connecting, so a 410 does not delete it.
+CONNECTING_SECONDS = 30
+
 # connect and disconnect: one DynamoDB request each, answered to API Gateway within 29 s.
 DYNAMODB_CONNECT_TIMEOUT_SECONDS = 2
 DYNAMODB_READ_TIMEOUT_SECONDS = 5
