@@ -46,19 +46,26 @@ DYNAMODB_USD_PER_READ_UNIT = 0.125 / 1e6  # on demand, since the November 2024 p
 # Measured on this repository's 2-core machine (20 ms per post at the fake @connections)
 ################################################################################
 
-# `BENCH_SEQUENTIAL_MAX=0 BENCH_CONCURRENCY="64 128 256" make bench BENCH_SIZES="500 2000"`:
-# marginal CPU per delivered message under a 0.145-core cgroup share, plain HTTP (table read and
-# posts), and its fixed part per invocation (500 messages took 56 ms of CPU, 2,000 took 170 ms).
+BENCH_RUN = (
+    'BENCH_SEQUENTIAL_MAX=0 BENCH_CONCURRENCY="64 128 256" make bench BENCH_SIZES="500 2000"'
+)
+SENDER_RUN = "make bench-sender"
+READS_RUN = "python -m dev.bench.reads"
+HANDLER_CPU_RUN = "python -m dev.bench.handler_cpu --calls 300 --cold-starts 5"
+
+# BENCH_RUN: marginal CPU per delivered message under a 0.145-core cgroup share, plain HTTP
+# (table read and posts), and its fixed part per invocation (500 messages took 56 ms of CPU,
+# 2,000 took 170 ms).
 CPU_PER_MESSAGE_SHARE_MS = 0.076
 FIXED_CPU_PER_INVOCATION_MS = 56 - 500 * CPU_PER_MESSAGE_SHARE_MS
-# `make bench-sender`: the sender alone over TLS, 10,000 posts at 256 in flight, CPU / posts
+# SENDER_RUN: the sender alone over TLS, 10,000 posts at 256 in flight, CPU / posts
 # (TLS handshakes included).
 CPU_PER_MESSAGE_TLS_MS = 0.083
 # Posts on AWS are TLS and the handler also reads the table: the larger figure is used.
 CPU_PER_MESSAGE_MS = max(CPU_PER_MESSAGE_SHARE_MS, CPU_PER_MESSAGE_TLS_MS)
 # The fake @connections answers after 20 ms: API Gateway's own latency was not measured.
 POST_LATENCY_SECONDS = 0.020
-# `python -m dev.bench.reads` (10,000 connections over 100 accounts, 10 % unscoped): read units
+# READS_RUN (10,000 connections over 100 accounts, 10 % unscoped): read units
 # DynamoDB charges for the Scan of the whole table, and for the two Queries of one account's
 # audience and `*`.
 SCAN_READ_UNITS_PER_10K = 267
@@ -68,9 +75,9 @@ QUERY_READ_UNITS_PER_10K = 7
 # handlers make. moto's Scan rate (1,000-row pages in up to 0.96 s) is not DynamoDB's.
 READ_ALLOWANCE_SECONDS = LIMITS.LONGEST_DYNAMODB_CALL_SECONDS
 # Full-core CPU of one cold start (init: import from the zip, clients created; plus the first
-# call) and of a warm call. authorizer: `make bench` (dev/bench/authorization.py, median of 10
-# cold starts and 2,000 warm calls); the others: `python -m dev.bench.handler_cpu --calls 300
-# --cold-starts 5` (median of 5; replay and findings: init only, their first call unmeasured).
+# call) and of a warm call. authorizer: BENCH_RUN (dev/bench/authorization.py, median of 10
+# cold starts and 2,000 warm calls); the others: HANDLER_CPU_RUN (median of 5; replay and
+# findings: init only, their first call unmeasured).
 COLD_START_CPU_MS = {
     "authorizer": 53.7 + 4.9,
     "connect": 161.9 + 7.9,
@@ -273,6 +280,40 @@ def memory_table() -> str:
                 warm = WARM_CALL_CPU_MS[function] / share
                 figure += f"; warm call {WARM_CALL_CPU_MS[function]} ms → {warm:.1f} ms"
         rows.append(f"| {function} | {sizes[function]} MB | {rule} | {figure} |")
+    return "\n".join(rows)
+
+
+def inputs_table() -> str:
+    def cold_and_warm(functions: tuple[str, ...]) -> str:
+        return "; ".join(
+            f"{function} {COLD_START_CPU_MS[function]:.1f} ms"
+            + (f", {WARM_CALL_CPU_MS[function]} ms" if function in WARM_CALL_CPU_MS else "")
+            for function in functions
+        )
+
+    rows = [
+        "| input | figure | measured by |",
+        "|---|---|---|",
+        f"| CPU per delivered message | {CPU_PER_MESSAGE_MS} ms | the larger of "
+        f"{CPU_PER_MESSAGE_SHARE_MS} ms (marginal: table read and posts, plain HTTP, under a "
+        f"0.145-core cgroup share; `{BENCH_RUN}`) and {CPU_PER_MESSAGE_TLS_MS} ms (the sender "
+        f"alone over TLS, 10,000 posts at 256 in flight, handshakes included; `{SENDER_RUN}`) |",
+        f"| fixed CPU per invocation | {FIXED_CPU_PER_INVOCATION_MS:.0f} ms | the same run: "
+        "500 messages took 56 ms of CPU |",
+        f"| posts in flight | {LIMITS.DEFAULT_MAX_CONCURRENCY} | `max_concurrency`'s default "
+        "(functions/lib/incident_ws/limits.py) |",
+        f"| post latency | {POST_LATENCY_SECONDS * 1000:.0f} ms | **assumed**: the bench's fake "
+        "`@connections`; API Gateway's own was not measured |",
+        f"| table read allowance | {READ_ALLOWANCE_SECONDS:g} s | reads overlap the posts: a pass "
+        "waits at worst for one page and its retry (the handlers' longest DynamoDB call); "
+        "DynamoDB's Scan rate was not measured (moto's is not DynamoDB's) |",
+        f"| read units per 10,000 connections | Scan {SCAN_READ_UNITS_PER_10K}, one-account "
+        f"Query {QUERY_READ_UNITS_PER_10K} | `{READS_RUN}` (100 accounts, 10 % unscoped) |",
+        "| CPU of a cold start (init and first call) and of a warm call, full core | "
+        f"{cold_and_warm(('authorizer',))} | `{BENCH_RUN}` |",
+        f"| | {cold_and_warm(('connect', 'disconnect'))} | `{HANDLER_CPU_RUN}` |",
+        f"| | {cold_and_warm(('replay', 'findings'))} (init only) | the same |",
+    ]
     return "\n".join(rows)
 
 
