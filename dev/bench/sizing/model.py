@@ -145,8 +145,9 @@ def rounded_memory(memory_mb: float) -> int:
     return max(MIN_MEMORY_MB, min(MAX_MEMORY_MB, stepped))
 
 
-def posts_per_second_in_flight(max_concurrency: int = LIMITS.DEFAULT_MAX_CONCURRENCY) -> float:
-    return max_concurrency / POST_LATENCY_SECONDS
+def posts_per_second_in_flight() -> float:
+    """What `max_concurrency`'s default lets one invocation post, when CPU keeps up."""
+    return LIMITS.DEFAULT_MAX_CONCURRENCY / POST_LATENCY_SECONDS
 
 
 def fan_out_memory_mb() -> int:
