@@ -44,7 +44,7 @@ module "findings" {
   incident_table = local.findings_incident_table
   kms_key_arn    = var.kms_key_arn
 
-  lambda  = local.lambda
+  lambda  = merge(local.lambda, { memory_size = local.memory_sizes.findings })
   timeout = var.lambda_timeouts.findings
   tags    = var.tags
 }

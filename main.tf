@@ -1,15 +1,32 @@
 locals {
-  # Settings every function shares; each module adds a function's own name, package, timeout,
-  # environment and permissions (and may override one of these with merge(local.lambda, {...})).
+  # Settings every function shares; each module adds a function's own name, package, memory,
+  # timeout, environment and permissions.
   lambda = {
     packages_dir              = coalesce(var.function_packages_dir, "${path.module}/functions/dist")
     runtime                   = var.lambda_runtime
     architecture              = var.lambda_architecture
-    memory_size               = var.lambda_memory_size
     log_retention_in_days     = var.log_retention_in_days
     log_group_kms_key_arn     = var.kms_key_arn
     role_permissions_boundary = var.iam_role_permissions_boundary
     metrics_namespace         = local.metrics_namespace
+  }
+
+  # Each function's memory: its own setting, else the one for all, else its default (from
+  # `python -m dev.bench.sizing`; tests/docs keeps them equal).
+  default_memory_sizes = {
+    connect          = 320
+    disconnect       = 128
+    authorizer       = 128
+    replay           = 384
+    stream_processor = 512
+    heartbeat        = 512
+    presence         = 512
+    fanout_worker    = 512
+    findings         = 128
+  }
+  memory_sizes = {
+    for function, default in local.default_memory_sizes :
+    function => coalesce(var.lambda_memory_sizes[function], var.lambda_memory_size, default)
   }
 
   # Per deployment by default, so that two deployments in one account never mix their metrics.
@@ -53,6 +70,7 @@ module "channel" {
   api_gateway_cloudwatch_role_arn = one(aws_api_gateway_account.this[*].cloudwatch_role_arn)
 
   lambda               = local.lambda
+  memory_sizes         = { for function in ["connect", "disconnect", "authorizer", "replay"] : function => local.memory_sizes[function] }
   timeouts             = var.lambda_timeouts
   reserved_concurrency = var.lambda_reserved_concurrency
   tags                 = var.tags
@@ -119,10 +137,11 @@ module "incident_stream" {
   parallelization_factor             = var.stream_parallelization_factor
   starting_position                  = var.stream_starting_position
 
-  lambda         = local.lambda
-  timeout        = var.lambda_timeouts.stream_processor
-  worker_timeout = var.lambda_timeouts.fanout_worker
-  tags           = var.tags
+  lambda             = merge(local.lambda, { memory_size = local.memory_sizes.stream_processor })
+  timeout            = var.lambda_timeouts.stream_processor
+  worker_memory_size = local.memory_sizes.fanout_worker
+  worker_timeout     = var.lambda_timeouts.fanout_worker
+  tags               = var.tags
 }
 
 ################################################################################
@@ -137,7 +156,7 @@ module "heartbeat" {
   fan_out             = module.fan_out["heartbeat"]
   kms_key_arn         = var.kms_key_arn
 
-  lambda  = local.lambda
+  lambda  = merge(local.lambda, { memory_size = local.memory_sizes.heartbeat })
   timeout = var.lambda_timeouts.heartbeat
   tags    = var.tags
 }
@@ -155,7 +174,7 @@ module "presence" {
   fan_out       = module.fan_out["presence"]
   kms_key_arn   = var.kms_key_arn
 
-  lambda  = local.lambda
+  lambda  = merge(local.lambda, { memory_size = local.memory_sizes.presence })
   timeout = var.lambda_timeouts.presence
   tags    = var.tags
 }

@@ -501,13 +501,35 @@ variable "lambda_architecture" {
 }
 
 variable "lambda_memory_size" {
-  description = "Memory of every function in MB (128-10240); CPU grows with it."
+  description = "Memory in MB (128-10240) of every function that `lambda_memory_sizes` does not name; `null` (default) leaves each function its own default (see `lambda_memory_sizes`). CPU grows with memory: 1,769 MB is one vCPU."
   type        = number
-  default     = 256
+  default     = null
 
   validation {
-    condition     = var.lambda_memory_size >= 128 && var.lambda_memory_size <= 10240
-    error_message = "lambda_memory_size must be between 128 and 10240 MB."
+    condition     = var.lambda_memory_size == null || try(var.lambda_memory_size >= 128 && var.lambda_memory_size <= 10240 && floor(var.lambda_memory_size) == var.lambda_memory_size, false)
+    error_message = "lambda_memory_size must be a whole number of MB between 128 and 10240, or null to keep each function's default."
+  }
+}
+
+variable "lambda_memory_sizes" {
+  description = "Memory in MB (128-10240) of each function; CPU grows with it (1,769 MB is one vCPU). A function given here takes this value, else `lambda_memory_size` when set, else its default: `connect` 320, `disconnect` 128, `authorizer` 128, `replay` 384, `stream_processor` 512, `heartbeat` 512, `presence` 512, `fanout_worker` 512, `findings` 128. The defaults come from `python -m dev.bench.sizing` (README, \"Sizing\"): the functions that broadcast get the memory at which CPU stops limiting `max_concurrency` posts in flight, the others the smallest whose cold start and warm call stay within a latency budget."
+  type = object({
+    connect          = optional(number)
+    disconnect       = optional(number)
+    authorizer       = optional(number)
+    replay           = optional(number)
+    stream_processor = optional(number)
+    heartbeat        = optional(number)
+    presence         = optional(number)
+    fanout_worker    = optional(number)
+    findings         = optional(number)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = alltrue([for memory in values(var.lambda_memory_sizes) : memory == null || try(memory >= 128 && memory <= 10240 && floor(memory) == memory, false)])
+    error_message = "lambda_memory_sizes.<function> must be a whole number of MB between 128 and 10240 (Lambda's range), or null for the default; e.g. lambda_memory_sizes = { stream_processor = 1024 }."
   }
 }
 
@@ -563,10 +585,10 @@ variable "lambda_reserved_concurrency" {
 }
 
 variable "fan_out_sharding" {
-  description = "When the stream processor shares a channel with fan-out workers: a channel of more than `connections_per_worker` estimated connections (whole number >= 1; 15000 is what one invocation at 256 MB posts to within its budget) is read as ceil(connections / connections_per_worker) parallel-Scan segments, at most `max_workers` (1-100; 1 never shards), one in the stream processor and each other one by a concurrent invocation of `<prefix>-fanout-worker`."
+  description = "When the stream processor shares a channel with fan-out workers: a channel of more than `connections_per_worker` estimated connections (whole number >= 1; the default 56000 is half of what one invocation at the default memory and `max_concurrency` posts to within its budget, README \"Sizing\") is read as ceil(connections / connections_per_worker) parallel-Scan segments, at most `max_workers` (1-100; 1 never shards; the default 4 carries API Gateway's default 10,000 requests/s: raise it with your account's limit), one in the stream processor and each other one by a concurrent invocation of `<prefix>-fanout-worker`."
   type = object({
-    connections_per_worker = optional(number, 15000)
-    max_workers            = optional(number, 20)
+    connections_per_worker = optional(number, 56000)
+    max_workers            = optional(number, 4)
   })
   default  = {}
   nullable = false

@@ -147,7 +147,7 @@ module "fanout_worker" {
   kms_key_arn           = var.kms_key_arn
   kms_actions           = var.worker_fan_out.kms_actions
 
-  lambda = var.lambda
+  lambda = merge(var.lambda, { memory_size = coalesce(var.worker_memory_size, var.lambda.memory_size) })
   tags   = var.tags
 }
 

@@ -144,20 +144,31 @@ variable "worker_fan_out" {
 variable "sharding" {
   description = "When a channel is shared with fan-out workers: above `connections_per_worker` estimated connections (`FAN_OUT_CONNECTIONS_PER_WORKER`, whole number >= 1) it is read as ceil(connections / connections_per_worker) parallel-Scan segments, at most `max_workers` (`FAN_OUT_MAX_WORKERS`, 1-100): one in the stream processor, each other one by a worker invocation."
   type = object({
-    connections_per_worker = optional(number, 15000)
-    max_workers            = optional(number, 20)
+    connections_per_worker = optional(number, 56000)
+    max_workers            = optional(number, 4)
   })
   default  = {}
   nullable = false
 
   validation {
     condition     = var.sharding.connections_per_worker >= 1 && floor(var.sharding.connections_per_worker) == var.sharding.connections_per_worker
-    error_message = "sharding.connections_per_worker must be a whole number >= 1 (15000 is what one 256 MB invocation posts to in its budget)."
+    error_message = "sharding.connections_per_worker must be a whole number >= 1 (56000 is half of what one invocation at the default memory posts to in its budget)."
   }
 
   validation {
     condition     = var.sharding.max_workers >= 1 && var.sharding.max_workers <= 100 && floor(var.sharding.max_workers) == var.sharding.max_workers
     error_message = "sharding.max_workers must be a whole number between 1 and 100 (1: never shard); each is a concurrent invocation of the worker."
+  }
+}
+
+variable "worker_memory_size" {
+  description = "Memory of the fan-out worker in MB (128-10240); `null` (default): `lambda.memory_size`, the stream processor's."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.worker_memory_size == null || try(var.worker_memory_size >= 128 && var.worker_memory_size <= 10240, false)
+    error_message = "worker_memory_size must be between 128 and 10240 MB, or null for lambda.memory_size."
   }
 }
 

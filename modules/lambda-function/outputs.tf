@@ -42,3 +42,8 @@ output "reserved_concurrent_executions" {
   description = "Concurrent executions reserved for the function; -1 (or `null` until applied) when it is unreserved."
   value       = aws_lambda_function.this.reserved_concurrent_executions
 }
+
+output "memory_size" {
+  description = "Memory of the function in MB (CPU grows with it: 1,769 MB is one vCPU)."
+  value       = aws_lambda_function.this.memory_size
+}

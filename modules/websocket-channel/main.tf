@@ -271,7 +271,7 @@ module "function" {
   kms_key_arn       = var.kms_key_arn
   kms_actions       = each.value.kms_actions
 
-  lambda = var.lambda
+  lambda = merge(var.lambda, { memory_size = coalesce(var.memory_sizes[each.key], lookup(var.lambda, "memory_size", null)) })
   tags   = var.tags
 }
 

@@ -181,8 +181,25 @@ variable "presence_function_name" {
 ################################################################################
 
 variable "lambda" {
-  description = "Settings the channel's functions share, as modules/lambda-function takes them (`packages_dir` with `connect.zip`, `disconnect.zip`, `replay.zip` and `authorizer.zip`, `runtime`, `architecture`, `memory_size`, `log_retention_in_days`, `log_group_kms_key_arn`, `role_permissions_boundary`)."
+  description = "Settings the channel's functions share, as modules/lambda-function takes them (`packages_dir` with `connect.zip`, `disconnect.zip`, `replay.zip` and `authorizer.zip`, `runtime`, `architecture`, `memory_size` (optional: the memory of a function `memory_sizes` leaves out), `log_retention_in_days`, `log_group_kms_key_arn`, `role_permissions_boundary`)."
   type        = any
+}
+
+variable "memory_sizes" {
+  description = "Memory in MB (128-10240) of each function: `connect`, `disconnect`, `authorizer` and `replay`; one left out (`null`) gets `lambda.memory_size`."
+  type = object({
+    connect    = optional(number)
+    disconnect = optional(number)
+    authorizer = optional(number)
+    replay     = optional(number)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = alltrue([for memory in values(var.memory_sizes) : memory == null || try(memory >= 128 && memory <= 10240, false)])
+    error_message = "memory_sizes.connect, .disconnect, .authorizer and .replay must be between 128 and 10240 MB, or null for lambda.memory_size."
+  }
 }
 
 variable "timeouts" {

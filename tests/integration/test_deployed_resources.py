@@ -10,6 +10,7 @@ from datetime import datetime
 
 import pytest
 
+from dev.bench.sizing.model import memory_sizes
 from tests.integration.deployment import (
     ACCESS_LOG_RETENTION_DAYS,
     COMPLETE_AUTHORIZATION,
@@ -178,6 +179,14 @@ def test_every_function_runs_its_committed_handler_zip(deployment):
     assert deployed == expected
 
 
+def test_every_function_has_the_memory_the_sizing_model_chose_for_it(deployment):
+    deployed = {
+        name: deployment.function(name)["MemorySize"] for _, name in deployment.all_functions()
+    }
+    expected = {name: memory_sizes()[kind] for kind, name in deployment.all_functions()}
+    assert deployed == expected
+
+
 @pytest.mark.parametrize("kind", ["connect", "disconnect"])
 @pytest.mark.parametrize("channel", COMPLETE_CHANNELS)
 def test_channel_function_uses_its_channel_table(deployment, channel, kind):
@@ -215,8 +224,8 @@ def test_stream_processor_may_invoke_its_fanout_worker_and_is_told_its_name(depl
     sharding = {key: environment[key] for key in environment if key.startswith("FAN_OUT_")}
     assert sharding == {
         "FAN_OUT_WORKER_FUNCTION": deployment.functions["fanout_worker"],
-        "FAN_OUT_CONNECTIONS_PER_WORKER": "15000",
-        "FAN_OUT_MAX_WORKERS": "20",
+        "FAN_OUT_CONNECTIONS_PER_WORKER": "56000",
+        "FAN_OUT_MAX_WORKERS": "4",
     }
 
 

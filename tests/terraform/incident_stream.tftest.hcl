@@ -407,3 +407,33 @@ run "audience_indexes_of_channels_not_fanned_out_to_are_refused" {
 
   expect_failures = [var.audience_indexes]
 }
+
+run "fanout_worker_takes_its_own_memory_else_the_stream_processors" {
+  command = plan
+
+  module {
+    source = "./modules/incident-stream"
+  }
+
+  variables {
+    worker_memory_size = 1024
+  }
+
+  assert {
+    condition     = module.fanout_worker.memory_size == 1024 && module.function.memory_size == 256
+    error_message = "worker_memory_size must set the fan-out worker's memory and leave the stream processor's lambda.memory_size."
+  }
+}
+
+run "fanout_worker_defaults_to_the_stream_processors_memory" {
+  command = plan
+
+  module {
+    source = "./modules/incident-stream"
+  }
+
+  assert {
+    condition     = module.fanout_worker.memory_size == 256
+    error_message = "Without worker_memory_size the fan-out worker must take lambda.memory_size."
+  }
+}

@@ -343,6 +343,46 @@ run "memory_below_128_mb_is_rejected" {
   expect_failures = [var.lambda_memory_size]
 }
 
+run "memory_above_10240_mb_is_rejected" {
+  command = plan
+
+  variables {
+    lambda_memory_size = 10241
+  }
+
+  expect_failures = [var.lambda_memory_size]
+}
+
+run "a_functions_memory_below_128_mb_is_rejected" {
+  command = plan
+
+  variables {
+    lambda_memory_sizes = { heartbeat = 64 }
+  }
+
+  expect_failures = [var.lambda_memory_sizes]
+}
+
+run "a_functions_memory_above_10240_mb_is_rejected" {
+  command = plan
+
+  variables {
+    lambda_memory_sizes = { stream_processor = 20480 }
+  }
+
+  expect_failures = [var.lambda_memory_sizes]
+}
+
+run "a_functions_memory_in_fractions_of_a_mb_is_rejected" {
+  command = plan
+
+  variables {
+    lambda_memory_sizes = { connect = 256.5 }
+  }
+
+  expect_failures = [var.lambda_memory_sizes]
+}
+
 run "connect_timeout_beyond_api_gateway_limit_is_rejected" {
   command = plan
 
@@ -1283,4 +1323,32 @@ run "zero_latency_threshold_is_rejected" {
   }
 
   expect_failures = [var.alarms]
+}
+
+run "channel_function_memory_above_10240_mb_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/websocket-channel"
+  }
+
+  variables {
+    memory_sizes = { replay = 16384 }
+  }
+
+  expect_failures = [var.memory_sizes]
+}
+
+run "fanout_worker_memory_below_128_mb_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/incident-stream"
+  }
+
+  variables {
+    worker_memory_size = 100
+  }
+
+  expect_failures = [var.worker_memory_size]
 }

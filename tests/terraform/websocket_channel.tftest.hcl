@@ -699,3 +699,26 @@ run "without_presence_the_table_streams_nothing" {
     error_message = "Without presence there must be no presence route, stream or source ARN."
   }
 }
+
+run "each_function_takes_its_own_memory_else_the_shared_one" {
+  command = plan
+
+  module {
+    source = "./modules/websocket-channel"
+  }
+
+  variables {
+    authorization = { type = "jwt", issuer = "https://issuer.example.com", audiences = ["dashboards"] }
+    memory_sizes  = { connect = 320, authorizer = 192 }
+  }
+
+  assert {
+    condition     = module.function["connect"].memory_size == 320 && module.function["authorizer"].memory_size == 192
+    error_message = "memory_sizes.connect and .authorizer must set those functions' memory."
+  }
+
+  assert {
+    condition     = module.function["disconnect"].memory_size == 256 && module.function["replay"].memory_size == 256
+    error_message = "A function memory_sizes leaves out must take lambda.memory_size."
+  }
+}

@@ -21,10 +21,10 @@ MIN_MESSAGE_RETENTION_SECONDS = 60
 # The most messages one replay request sends before its `replay_truncated` marker.
 DEFAULT_REPLAY_MAX_MESSAGES = 500
 # Sharded fan-out (docs/handlers.md, "Sharded fan-out"): the most connections one invocation
-# posts to within its budget at the default 256 MB (under half of what `make bench` measures
-# under a Lambda-sized CPU share), and the most parallel-Scan segments of one channel.
-DEFAULT_CONNECTIONS_PER_WORKER = 15_000
-DEFAULT_MAX_WORKERS = 20
+# posts to within its budget, and the most parallel-Scan segments of one channel (enough to
+# carry API Gateway's default 10,000 requests/s), as `python -m dev.bench.sizing` derives them.
+DEFAULT_CONNECTIONS_PER_WORKER = 56_000
+DEFAULT_MAX_WORKERS = 4
 # Lambda's 6 MB limit of a synchronous invocation's request, less room for its envelope.
 MAX_WORKER_REQUEST_BYTES = 6 * 1024 * 1024 - 64 * 1024
 # How long a channel's DescribeTable item count is used before it is asked again.
