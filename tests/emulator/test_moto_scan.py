@@ -1,4 +1,4 @@
-"""The emulator's Scan (dev/emulator/moto_server.py) answers every page exactly as moto's own
+"""The emulator's Scan (dev/emulator/moto_scan.py) answers every page exactly as moto's own
 `Table.scan` does: same items in the same order, same counts, same `LastEvaluatedKey`, same
 1 MB cut, for random tables, pages, segments and start keys."""
 
@@ -16,7 +16,7 @@ from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 
-from dev.emulator import moto_server
+from dev.emulator import moto_scan
 
 PROPERTY_SETTINGS = settings(max_examples=100, deadline=None)
 
@@ -53,7 +53,7 @@ def table_of(key_type: str, rows: list[tuple[str, int, bool]], range_key: bool =
         schema.append({"AttributeName": "createdAt", "KeyType": "RANGE"})
         attributes.append({"AttributeName": "createdAt", "AttributeType": "N"})
     table = Table("Connections", "123456789012", "us-east-1", schema, attributes)
-    moto_server.keep_keys_sorted(table)
+    moto_scan.keep_keys_sorted(table)
     for key, padding, scoped in rows:
         table.put_item(item(key_type, key, padding, scoped))
     return table
@@ -102,8 +102,8 @@ def assert_same_pages(table: Table, request: dict[str, Any], writes: list) -> No
     """Page after page until the last one, both Scans from the same start key; `writes` change
     the table between pages."""
     for number in range(100):
-        ours = page(moto_server._scan, table, request)
-        assert ours == page(moto_server._moto_scan, table, request)
+        ours = page(moto_scan._scan, table, request)
+        assert ours == page(moto_scan._moto_scan, table, request)
         if ours[2] is None:
             return
         request = {**request, "start": ours[2]}
@@ -164,7 +164,7 @@ def test_pages_after_a_write_are_the_pages_moto_answers(data):
 
     def remove(table: Table) -> None:
         for key in removed:
-            table.delete_item(moto_server.DynamoType({"S": key}), None)
+            table.delete_item(moto_scan.DynamoType({"S": key}), None)
 
     request = {**data.draw(requests("S", [])), "limit": 2}
     assert_same_pages(table, request, [add, remove])
@@ -173,7 +173,7 @@ def test_pages_after_a_write_are_the_pages_moto_answers(data):
 def test_a_table_without_a_sort_key_is_scanned_without_moto_s_own_scan():
     table = table_of("S", [(f"c{n}", 0, False) for n in range(5)])
 
-    page = moto_server._fast_scan_page(table, {}, 2, None, None, (None, None))
+    page = moto_scan._fast_scan_page(table, {}, 2, None, None, (None, None))
 
     assert page is not None
     assert [i.hash_key.value for i in page[0]] == ["c0", "c1"]
@@ -182,7 +182,7 @@ def test_a_table_without_a_sort_key_is_scanned_without_moto_s_own_scan():
 def test_a_table_with_a_sort_key_is_scanned_by_moto_s_own_scan():
     table = table_of("S", [(f"c{n}", 0, False) for n in range(5)], range_key=True)
 
-    assert moto_server._fast_scan_page(table, {}, 2, None, None, (None, None)) is None
+    assert moto_scan._fast_scan_page(table, {}, 2, None, None, (None, None)) is None
     assert_same_pages(
         table,
         {
@@ -223,7 +223,7 @@ def scan_answers(request: dict[str, Any], extra: dict[str, Any]) -> tuple[dict, 
                 TableName="Answers", Item={"connectionId": {"S": f"c{n}"}, **ALL_TYPES, **extra}
             )
         answers = []
-        for scan in (moto_server._scan_answer, moto_server._moto_scan_answer):
+        for scan in (moto_scan._scan_answer, moto_scan._moto_scan_answer):
             with pytest.MonkeyPatch.context() as patch:
                 patch.setattr(DynamoHandler, "scan", scan)
                 answer = client.scan(TableName="Answers", **request)

@@ -1,7 +1,7 @@
 """How long moto takes to serve the connections table's Scan pages, with and without the
-emulator's Scan (dev/emulator/moto_server.py).
+emulator's Scan (dev/emulator/moto_scan.py).
 
-    python -m dev.bench.moto_scan [--rows 10000 100000] [--segments 7] [--unpatched]
+    python -m dev.bench.scan_pages [--rows 10000 100000] [--segments 7] [--unpatched]
                                   [--max-pages N]
 
 Fills a connections table with rows shaped as the benchmark writes them (dev/bench/dataset.py),
@@ -63,7 +63,7 @@ def main() -> None:
     parser.add_argument("--max-pages", type=int, help="pages per reader (default: all)")
     args = parser.parse_args()
     module = "moto.server" if args.unpatched else "dev.emulator.moto_server"
-    with start_moto(BUILD_DIR / "bench" / "moto-scan.log", module) as moto:
+    with start_moto(BUILD_DIR / "bench" / "scan-pages.log", module) as moto:
         session = boto3.session.Session(
             aws_access_key_id="test", aws_secret_access_key="test", region_name=REGION
         )
