@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 from moto.dynamodb.comparisons import get_filter_expression
+from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 
@@ -255,3 +256,154 @@ def test_a_scan_answer_with_binary_values_is_written_by_moto_s_serializer():
 
     assert ours == moto_s
     assert ours["Items"][0]["blob"] == {"B": b"\x00\xff"}
+
+
+AUDIENCES = ["*", "111122223333", "444455556666", "é"]
+AUDIENCE_INDEX = {
+    "IndexName": "audience",
+    "KeySchema": [
+        {"AttributeName": "audience", "KeyType": "HASH"},
+        {"AttributeName": "connectionId", "KeyType": "RANGE"},
+    ],
+    "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["account", "ttl"]},
+}
+
+
+def indexed_table(rows: list[tuple[str, int, bool]], audiences: list[str | None]) -> Table:
+    table = Table(
+        "Connections",
+        "123456789012",
+        "us-east-1",
+        [{"AttributeName": "connectionId", "KeyType": "HASH"}],
+        [
+            {"AttributeName": "connectionId", "AttributeType": "S"},
+            {"AttributeName": "audience", "AttributeType": "S"},
+        ],
+        global_indexes=[AUDIENCE_INDEX],
+    )
+    moto_scan.keep_keys_sorted(table)
+    for (key, padding, scoped), audience in zip(rows, audiences, strict=True):
+        attributes = item("S", key, padding, scoped)
+        if audience is not None:
+            attributes["audience"] = {"S": audience}
+        table.put_item(attributes)
+    return table
+
+
+def query_page(query, table: Table, request: dict[str, Any]) -> tuple[list, int, Any]:
+    filter_expression = (
+        get_filter_expression("attribute_exists(account)", {}, {}) if request["filtered"] else None
+    )
+    audience = moto_scan.DynamoType({"S": request["audience"]})
+    items, scanned, last_key = query(
+        table,
+        audience,
+        None,
+        [],
+        request["limit"],
+        request["start"],
+        True,
+        request["projection"],
+        "audience",
+        False,
+        filter_expression,
+        hash_key_conditions=[("audience", audience)],
+        range_key_conditions=[],
+    )
+    return [i.to_json() for i in items], scanned, None if last_key is None else as_json(last_key)
+
+
+@PROPERTY_SETTINGS
+@given(st.data())
+def test_every_page_of_an_index_query_is_the_page_moto_answers(data):
+    _, rows = data.draw(tables("S"))
+    audiences = [data.draw(st.sampled_from([None, *AUDIENCES])) for _ in rows]
+    table = indexed_table(rows, audiences)
+    request = {
+        "audience": data.draw(st.sampled_from(AUDIENCES)),
+        "limit": data.draw(st.one_of(st.none(), st.integers(1, 7))),
+        "filtered": data.draw(st.booleans()),
+        "projection": data.draw(st.sampled_from(PROJECTIONS)),
+        "start": data.draw(
+            st.one_of(
+                st.none(),
+                st.builds(
+                    lambda a, c: {"audience": {"S": a}, "connectionId": {"S": c}},
+                    st.sampled_from(AUDIENCES),
+                    st.sampled_from([k for k, _, _ in rows]) if rows else ODD_TEXT,
+                ),
+            )
+        ),
+    }
+
+    for _ in range(100):
+        ours = query_page(moto_scan._query, table, request)
+        assert ours == query_page(moto_scan._moto_query, table, request)
+        if ours[2] is None:
+            return
+        request = {**request, "start": ours[2]}
+    raise AssertionError("more than 100 pages")
+
+
+def test_an_index_query_after_an_update_of_its_key_is_the_page_moto_answers():
+    backend = DynamoDBBackend("us-east-1", "123456789012")
+    backend.create_table(
+        "Connections",
+        schema=[{"AttributeName": "connectionId", "KeyType": "HASH"}],
+        attr=[
+            {"AttributeName": "connectionId", "AttributeType": "S"},
+            {"AttributeName": "audience", "AttributeType": "S"},
+        ],
+        throughput=None,
+        billing_mode="PAY_PER_REQUEST",
+        indexes=None,
+        global_indexes=[AUDIENCE_INDEX],
+        streams=None,
+        sse_specification=None,
+        tags=None,
+        deletion_protection_enabled=False,
+        warm_throughput=None,
+    )
+    table = backend.get_table("Connections")
+    moto_scan.keep_keys_sorted(table)
+    for key in ("a", "b", "c"):
+        table.put_item({"connectionId": {"S": key}, "audience": {"S": "*"}})
+    request = {"audience": "*", "limit": None, "filtered": False, "projection": None}
+    query_page(moto_scan._query, table, {**request, "start": None})  # partitions read
+
+    moto_scan._update_item_noting_it(
+        backend,
+        "Connections",
+        {"connectionId": {"S": "b"}},
+        "SET audience = :a",
+        {},
+        {":a": {"S": "111122223333"}},
+    )
+
+    for audience in ("*", "111122223333"):
+        asked = {**request, "audience": audience, "start": None}
+        ours = query_page(moto_scan._query, table, asked)
+        assert ours == query_page(moto_scan._moto_query, table, asked)
+    assert [i["Attributes"]["connectionId"] for i in ours[0]] == [{"S": "b"}]
+
+
+def test_an_index_query_by_its_partition_key_is_served_without_moto_s_own_query():
+    table = indexed_table([("a", 0, False), ("b", 0, False)], ["*", "*"])
+    audience = moto_scan.DynamoType({"S": "*"})
+    call = moto_scan._QUERY_SIGNATURE.bind(
+        table,
+        audience,
+        None,
+        [],
+        1,
+        None,
+        True,
+        None,
+        "audience",
+        hash_key_conditions=[("audience", audience)],
+    ).arguments
+
+    page = moto_scan._fast_query_page(table, call)
+
+    assert page is not None
+    assert [i.hash_key.value for i in page[0]] == ["a"]
