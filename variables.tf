@@ -607,7 +607,7 @@ variable "fan_out_sharding" {
 variable "max_concurrency" {
   description = "Posts to `@connections` in flight at once in the stream processor, the heartbeat and the presence function (`MAX_CONCURRENCY`, 1-256)."
   type        = number
-  default     = 64
+  default     = 128
 
   validation {
     condition     = var.max_concurrency >= 1 && var.max_concurrency <= 256 && floor(var.max_concurrency) == var.max_concurrency

@@ -2,6 +2,7 @@
 table (Scan) or the account's audience and `*` from the audience index (two Queries).
 
     python -m dev.bench.reads [--connections 10000] [--accounts 100] [--unscoped 10 50 100]
+                              [--unpatched]
 
 Starts moto (`dev/emulator/moto_server.py`) through the harness, fills one connections table
 per unscoped share with rows shaped as `connect` stores them, and reads it the two ways through
@@ -255,9 +256,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--connections", type=int, default=10_000)
     parser.add_argument("--accounts", type=int, default=100)
     parser.add_argument("--unscoped", type=int, nargs="+", default=[10, 50, 100], help="percent")
+    parser.add_argument(
+        "--unpatched", action="store_true", help="moto's own server (its own Scan and Query)"
+    )
     args = parser.parse_args(argv)
     LOG_DIR.mkdir(parents=True, exist_ok=True)
-    with start_moto(LOG_DIR / "reads-moto.log") as moto:
+    module = "moto.server" if args.unpatched else "dev.emulator.moto_server"
+    with start_moto(LOG_DIR / "reads-moto.log", module) as moto:
         results = list(bench(moto.url, args.connections, args.accounts, args.unscoped))
     print()
     print(markdown(args.connections, args.accounts, results))

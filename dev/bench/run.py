@@ -10,9 +10,9 @@ received exactly one copy; sweeps MAX_CONCURRENCY at the largest N up to 10,000.
 the packaged authorizer (cold start, warm calls) and `$connect` handshakes with and without it
 through the emulator (dev/bench/authorization.py). Writes dev/bench/results.md and prints it.
 
-    python -m dev.bench.run [--sizes "1000 10000"] [--concurrency "8 16 32 64 128"] [--repeats 3]
+    python -m dev.bench.run [--sizes "1000 10000"] [--concurrency "32 64 128 256"] [--repeats 3]
         [--previous-ref REF] [--modes "tls cpu-share rate-limit"] [--cpu-share 0.145]
-        [--limit-concurrency "256 1024"] [--cold-starts 10] [--authorizer-calls 2000]
+        [--limit-concurrency "128 256 1024"] [--cold-starts 10] [--authorizer-calls 2000]
         [--connects 200]
 
 BENCH_SIZES, BENCH_CONCURRENCY, BENCH_BASELINE_REF and BENCH_MODES in the environment set the
@@ -71,7 +71,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--concurrency",
         type=number_list,
-        default=number_list(os.environ.get("BENCH_CONCURRENCY") or "8 16 32 64 128"),
+        default=number_list(os.environ.get("BENCH_CONCURRENCY") or "32 64 128 256"),
         help="MAX_CONCURRENCY values swept at the largest N up to 10,000",
     )
     parser.add_argument("--repeats", type=int, default=3, help="runs per figure")
@@ -96,7 +96,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--limit-concurrency",
         type=number_list,
-        default=[256, 1024],
+        default=[128, 256, 1024],
         help="MAX_CONCURRENCY values run against the rate-limited fake",
     )
     parser.add_argument("--output", type=Path, default=RESULTS)

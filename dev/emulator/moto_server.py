@@ -23,6 +23,9 @@
   days: it deletes each item whose TTL attribute is a number of epoch seconds in the past (at
   most five years), and the table's stream gets the REMOVE record with the TTL service's
   `userIdentity`.
+- Scan pages: moto's Scan costs the whole table on every page (seconds a page at 10,000
+  items); dev/emulator/moto_scan.py serves a page for the cost of the page, with the same
+  answer.
 - Index ARNs: DescribeTable (and the table in CreateTable's and UpdateTable's answers) gives
   no `IndexArn` for a table's secondary indexes, which IAM policies name
   (`<table-arn>/index/<name>`). Here every index has the `IndexArn` AWS gives it.
@@ -54,6 +57,8 @@ from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.dynamo_type import Item
 from moto.dynamodb.models.table import Table
 from moto.server import main as moto_server_main
+
+from dev.emulator import moto_scan
 
 log = logging.getLogger("moto_server")
 
@@ -269,6 +274,7 @@ def install() -> None:
     ApiGatewayV2Response.delete_deployment = delete_deployment
     Stage.to_json = _stage_to_json_with_deployment
     Table.describe = _describe_with_index_arns
+    moto_scan.install()
     LambdaBackend.send_dynamodb_items = _keep_stream_records
     LambdaResponse.create_function = _create_function_once
     LambdaResponse.create_event_source_mapping = _create_event_source_mapping_once

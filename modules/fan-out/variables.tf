@@ -19,7 +19,7 @@ variable "channels" {
 variable "max_concurrency" {
   description = "Posts to `@connections` in flight at once per invocation (`MAX_CONCURRENCY`, a whole number from 1 to 256)."
   type        = number
-  default     = 64
+  default     = 128
 
   validation {
     condition     = var.max_concurrency >= 1 && var.max_concurrency <= 256 && floor(var.max_concurrency) == var.max_concurrency

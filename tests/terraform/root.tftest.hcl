@@ -153,8 +153,8 @@ run "stream_processor_reaches_the_routed_channels_and_heartbeat_every_channel" {
   }
 
   assert {
-    condition     = module.fan_out["heartbeat"].environment_variables.MAX_CONCURRENCY == "64" && module.fan_out["stream_processor"].environment_variables.MAX_CONCURRENCY == "64"
-    error_message = "Both functions must post with max_concurrency (default 64) in flight."
+    condition     = module.fan_out["heartbeat"].environment_variables.MAX_CONCURRENCY == "128" && module.fan_out["stream_processor"].environment_variables.MAX_CONCURRENCY == "128"
+    error_message = "Both functions must post with max_concurrency (default 128) in flight."
   }
 }
 

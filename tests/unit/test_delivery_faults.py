@@ -151,7 +151,11 @@ def test_the_heartbeat_leaves_a_black_holed_channel_at_the_deadline(
     for connection_id in ids:
         fake_api.respond(connection_id, BLACK_HOLE)
     context = LambdaContext(LIMITS.DEADLINE_MARGIN_SECONDS + 2)
-    heartbeat = load("heartbeat", CHANNELS=channels_env(events=("events", fake_api.endpoint())))
+    heartbeat = load(
+        "heartbeat",
+        CHANNELS=channels_env(events=("events", fake_api.endpoint())),
+        MAX_CONCURRENCY="50",  # fewer slots than connections: some are never attempted
+    )
 
     result = heartbeat.handler(schedule_event(), context)
 

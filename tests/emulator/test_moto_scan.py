@@ -1,0 +1,409 @@
+"""The emulator's Scan (dev/emulator/moto_scan.py) answers every page exactly as moto's own
+`Table.scan` does: same items in the same order, same counts, same `LastEvaluatedKey`, same
+1 MB cut, for random tables, pages, segments and start keys."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import boto3
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from moto import mock_aws
+from moto.dynamodb.comparisons import get_filter_expression
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.table import Table
+from moto.dynamodb.responses import DynamoHandler
+
+from dev.emulator import moto_scan
+
+PROPERTY_SETTINGS = settings(max_examples=100, deadline=None)
+
+ODD_TEXT = st.text(
+    st.characters(exclude_categories=["Cs"]),  # UTF-8 cannot encode lone surrogates
+    min_size=1,
+    max_size=12,
+)
+NUMBERS = st.one_of(
+    st.integers(-(10**6), 10**6).map(str),
+    st.decimals(-1000, 1000, places=3, allow_nan=False).map(str),
+)
+# Three items of about 333,300 bytes end near 1 MB: some pages end just under the cut, some over.
+PADDING = st.one_of(st.sampled_from([0, 40, 2_000, 150_000]), st.integers(333_000, 333_400))
+PROJECTIONS = [
+    None,
+    [["connectionId"], ["account"], ["ttl"], ["absent"]],
+    [["accounts"], ["details"], ["flags"], ["account"], ["connectionId"]],
+    [["details", "tier"], ["flags[0]"]],  # nested paths: moto's own projection
+]
+NUMBER_FORMS = [
+    "1764590400",
+    "1e3",
+    "0.10",
+    "-0",
+    "12.500",
+]  # some change form in moto's projection
+
+
+def table_of(key_type: str, rows: list[tuple[str, int, bool]], range_key: bool = False) -> Table:
+    schema = [{"AttributeName": "connectionId", "KeyType": "HASH"}]
+    attributes = [{"AttributeName": "connectionId", "AttributeType": key_type}]
+    if range_key:
+        schema.append({"AttributeName": "createdAt", "KeyType": "RANGE"})
+        attributes.append({"AttributeName": "createdAt", "AttributeType": "N"})
+    table = Table("Connections", "123456789012", "us-east-1", schema, attributes)
+    moto_scan.keep_keys_sorted(table)
+    for key, padding, scoped in rows:
+        table.put_item(item(key_type, key, padding, scoped))
+    return table
+
+
+def item(key_type: str, key: str, padding: int, scoped: bool) -> dict[str, Any]:
+    attributes = {
+        "connectionId": {key_type: key},
+        "createdAt": {"N": str(len(key))},
+        "padding": {"S": "x" * padding},
+    }
+    if scoped:
+        attributes["account"] = {"S": "111122223333"}
+        attributes["accounts"] = {"SS": ["111122223333", "444455556666"]}
+        attributes["details"] = {"M": {"tier": {"S": "gold"}, "weight": {"N": "1.50"}}}
+        attributes["flags"] = {"L": [{"BOOL": True}, {"NULL": True}, {"N": "2"}]}
+    attributes["ttl"] = {"N": NUMBER_FORMS[len(key) % len(NUMBER_FORMS)]}
+    return attributes
+
+
+def as_json(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {name: as_json(member) for name, member in value.items()}
+    return value.to_json()
+
+
+def page(scan, table: Table, request: dict[str, Any]) -> tuple[list, int, Any]:
+    filter_expression = (
+        get_filter_expression("attribute_exists(account)", {}, {}) if request["filtered"] else None
+    )
+    items, scanned, last_key = scan(
+        table,
+        {},
+        request["limit"],
+        request["start"],
+        filter_expression,
+        None,
+        False,
+        request["projection"],
+        request["segments"],
+    )
+    return [i.to_json() for i in items], scanned, None if last_key is None else as_json(last_key)
+
+
+def assert_same_pages(table: Table, request: dict[str, Any], writes: list) -> None:
+    """Page after page until the last one, both Scans from the same start key; `writes` change
+    the table between pages."""
+    for number in range(100):
+        ours = page(moto_scan._scan, table, request)
+        assert ours == page(moto_scan._moto_scan, table, request)
+        if ours[2] is None:
+            return
+        request = {**request, "start": ours[2]}
+        if number < len(writes):
+            writes[number](table)
+    raise AssertionError("more than 100 pages")
+
+
+@st.composite
+def tables(draw, key_type: str | None = None) -> tuple[str, list[tuple[str, int, bool]]]:
+    key_type = key_type or draw(st.sampled_from(["S", "N"]))
+    keys = draw(st.lists(ODD_TEXT if key_type == "S" else NUMBERS, max_size=25))
+    distinct = list({Decimal(k) if key_type == "N" else k: k for k in keys}.values())
+    rows = [(key, draw(PADDING), draw(st.booleans())) for key in distinct]
+    return key_type, rows
+
+
+@st.composite
+def requests(draw, key_type: str, keys: list[str]) -> dict[str, Any]:
+    total = draw(st.integers(1, 8))
+    segments = draw(st.sampled_from([(None, None), (draw(st.integers(0, total - 1)), total)]))
+    start_value = draw(
+        st.one_of(
+            st.none(),
+            st.sampled_from(keys) if keys else st.none(),
+            ODD_TEXT if key_type == "S" else NUMBERS,
+        )
+    )
+    return {
+        "limit": draw(st.one_of(st.none(), st.integers(1, 7))),
+        "start": None if start_value is None else {"connectionId": {key_type: start_value}},
+        "segments": segments,
+        "filtered": draw(st.booleans()),
+        "projection": draw(st.sampled_from(PROJECTIONS)),
+    }
+
+
+@PROPERTY_SETTINGS
+@given(st.data())
+def test_every_page_is_the_page_moto_answers(data):
+    key_type, rows = data.draw(tables())
+    table = table_of(key_type, rows)
+
+    assert_same_pages(table, data.draw(requests(key_type, [k for k, _, _ in rows])), [])
+
+
+@PROPERTY_SETTINGS
+@given(st.data())
+def test_pages_after_a_write_are_the_pages_moto_answers(data):
+    key_type, rows = data.draw(tables("S"))
+    table = table_of(key_type, rows)
+    added = data.draw(st.lists(ODD_TEXT, min_size=1, max_size=3))
+    removed = data.draw(st.lists(st.sampled_from([k for k, _, _ in rows] or ["absent"])))
+
+    def add(table: Table) -> None:
+        for key in added:
+            table.put_item(item("S", key, 0, True))
+
+    def remove(table: Table) -> None:
+        for key in removed:
+            table.delete_item(moto_scan.DynamoType({"S": key}), None)
+
+    request = {**data.draw(requests("S", [])), "limit": 2}
+    assert_same_pages(table, request, [add, remove])
+
+
+def test_a_table_without_a_sort_key_is_scanned_without_moto_s_own_scan():
+    table = table_of("S", [(f"c{n}", 0, False) for n in range(5)])
+
+    page = moto_scan._fast_scan_page(table, {}, 2, None, None, (None, None))
+
+    assert page is not None
+    assert [i.hash_key.value for i in page[0]] == ["c0", "c1"]
+
+
+def test_a_table_with_a_sort_key_is_scanned_by_moto_s_own_scan():
+    table = table_of("S", [(f"c{n}", 0, False) for n in range(5)], range_key=True)
+
+    assert moto_scan._fast_scan_page(table, {}, 2, None, None, (None, None)) is None
+    assert_same_pages(
+        table,
+        {
+            "limit": 2,
+            "start": None,
+            "segments": (None, None),
+            "filtered": False,
+            "projection": None,
+        },
+        [],
+    )
+
+
+ALL_TYPES = {
+    "text": {"S": 'é ✓ "quoted" \\ \u2028'},
+    "number": {"N": "12.500"},
+    "texts": {"SS": ["a", "b"]},
+    "numbers": {"NS": ["1", "2.5"]},
+    "yes": {"BOOL": True},
+    "nothing": {"NULL": True},
+    "map": {"M": {"inner": {"L": [{"S": "x"}, {"N": "3"}, {"M": {}}]}}},
+    "list": {"L": []},
+}
+
+
+def scan_answers(request: dict[str, Any], extra: dict[str, Any]) -> tuple[dict, dict]:
+    """The parsed answer to the same Scan from the emulator's answer and from moto's own."""
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(
+            TableName="Answers",
+            KeySchema=[{"AttributeName": "connectionId", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "connectionId", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        for n in range(5):
+            client.put_item(
+                TableName="Answers", Item={"connectionId": {"S": f"c{n}"}, **ALL_TYPES, **extra}
+            )
+        answers = []
+        for scan in (moto_scan._scan_answer, moto_scan._moto_scan_answer):
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(DynamoHandler, "scan", scan)
+                answer = client.scan(TableName="Answers", **request)
+            answer.pop("ResponseMetadata")
+            answers.append(answer)
+        return answers[0], answers[1]
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        {},
+        {"Limit": 2, "ReturnConsumedCapacity": "TOTAL"},
+        {"Select": "COUNT"},
+        {
+            "ProjectionExpression": "connectionId, #m, #n",
+            "ExpressionAttributeNames": {"#m": "map", "#n": "number"},
+        },
+    ],
+)
+def test_a_scan_answer_reads_as_the_one_moto_s_serializer_writes(request_):
+    ours, moto_s = scan_answers(request_, {})
+
+    assert ours == moto_s
+
+
+def test_a_scan_answer_with_binary_values_is_written_by_moto_s_serializer():
+    ours, moto_s = scan_answers({}, {"blob": {"B": b"\x00\xff"}, "blobs": {"BS": [b"\x01"]}})
+
+    assert ours == moto_s
+    assert ours["Items"][0]["blob"] == {"B": b"\x00\xff"}
+
+
+AUDIENCES = ["*", "111122223333", "444455556666", "é"]
+AUDIENCE_INDEX = {
+    "IndexName": "audience",
+    "KeySchema": [
+        {"AttributeName": "audience", "KeyType": "HASH"},
+        {"AttributeName": "connectionId", "KeyType": "RANGE"},
+    ],
+    "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["account", "ttl"]},
+}
+
+
+def indexed_table(rows: list[tuple[str, int, bool]], audiences: list[str | None]) -> Table:
+    table = Table(
+        "Connections",
+        "123456789012",
+        "us-east-1",
+        [{"AttributeName": "connectionId", "KeyType": "HASH"}],
+        [
+            {"AttributeName": "connectionId", "AttributeType": "S"},
+            {"AttributeName": "audience", "AttributeType": "S"},
+        ],
+        global_indexes=[AUDIENCE_INDEX],
+    )
+    moto_scan.keep_keys_sorted(table)
+    for (key, padding, scoped), audience in zip(rows, audiences, strict=True):
+        attributes = item("S", key, padding, scoped)
+        if audience is not None:
+            attributes["audience"] = {"S": audience}
+        table.put_item(attributes)
+    return table
+
+
+def query_page(query, table: Table, request: dict[str, Any]) -> tuple[list, int, Any]:
+    filter_expression = (
+        get_filter_expression("attribute_exists(account)", {}, {}) if request["filtered"] else None
+    )
+    audience = moto_scan.DynamoType({"S": request["audience"]})
+    items, scanned, last_key = query(
+        table,
+        audience,
+        None,
+        [],
+        request["limit"],
+        request["start"],
+        True,
+        request["projection"],
+        "audience",
+        False,
+        filter_expression,
+        hash_key_conditions=[("audience", audience)],
+        range_key_conditions=[],
+    )
+    return [i.to_json() for i in items], scanned, None if last_key is None else as_json(last_key)
+
+
+@PROPERTY_SETTINGS
+@given(st.data())
+def test_every_page_of_an_index_query_is_the_page_moto_answers(data):
+    _, rows = data.draw(tables("S"))
+    audiences = [data.draw(st.sampled_from([None, *AUDIENCES])) for _ in rows]
+    table = indexed_table(rows, audiences)
+    request = {
+        "audience": data.draw(st.sampled_from(AUDIENCES)),
+        "limit": data.draw(st.one_of(st.none(), st.integers(1, 7))),
+        "filtered": data.draw(st.booleans()),
+        "projection": data.draw(st.sampled_from(PROJECTIONS)),
+        "start": data.draw(
+            st.one_of(
+                st.none(),
+                st.builds(
+                    lambda a, c: {"audience": {"S": a}, "connectionId": {"S": c}},
+                    st.sampled_from(AUDIENCES),
+                    st.sampled_from([k for k, _, _ in rows]) if rows else ODD_TEXT,
+                ),
+            )
+        ),
+    }
+
+    for _ in range(100):
+        ours = query_page(moto_scan._query, table, request)
+        assert ours == query_page(moto_scan._moto_query, table, request)
+        if ours[2] is None:
+            return
+        request = {**request, "start": ours[2]}
+    raise AssertionError("more than 100 pages")
+
+
+def test_an_index_query_after_an_update_of_its_key_is_the_page_moto_answers():
+    backend = DynamoDBBackend("us-east-1", "123456789012")
+    backend.create_table(
+        "Connections",
+        schema=[{"AttributeName": "connectionId", "KeyType": "HASH"}],
+        attr=[
+            {"AttributeName": "connectionId", "AttributeType": "S"},
+            {"AttributeName": "audience", "AttributeType": "S"},
+        ],
+        throughput=None,
+        billing_mode="PAY_PER_REQUEST",
+        indexes=None,
+        global_indexes=[AUDIENCE_INDEX],
+        streams=None,
+        sse_specification=None,
+        tags=None,
+        deletion_protection_enabled=False,
+        warm_throughput=None,
+    )
+    table = backend.get_table("Connections")
+    moto_scan.keep_keys_sorted(table)
+    for key in ("a", "b", "c"):
+        table.put_item({"connectionId": {"S": key}, "audience": {"S": "*"}})
+    request = {"audience": "*", "limit": None, "filtered": False, "projection": None}
+    query_page(moto_scan._query, table, {**request, "start": None})  # partitions read
+
+    moto_scan._update_item_noting_it(
+        backend,
+        "Connections",
+        {"connectionId": {"S": "b"}},
+        "SET audience = :a",
+        {},
+        {":a": {"S": "111122223333"}},
+    )
+
+    for audience in ("*", "111122223333"):
+        asked = {**request, "audience": audience, "start": None}
+        ours = query_page(moto_scan._query, table, asked)
+        assert ours == query_page(moto_scan._moto_query, table, asked)
+    assert [i["Attributes"]["connectionId"] for i in ours[0]] == [{"S": "b"}]
+
+
+def test_an_index_query_by_its_partition_key_is_served_without_moto_s_own_query():
+    table = indexed_table([("a", 0, False), ("b", 0, False)], ["*", "*"])
+    audience = moto_scan.DynamoType({"S": "*"})
+    call = moto_scan._QUERY_SIGNATURE.bind(
+        table,
+        audience,
+        None,
+        [],
+        1,
+        None,
+        True,
+        None,
+        "audience",
+        hash_key_conditions=[("audience", audience)],
+    ).arguments
+
+    page = moto_scan._fast_query_page(table, call)
+
+    assert page is not None
+    assert [i.hash_key.value for i in page[0]] == ["a"]
