@@ -13,9 +13,9 @@ from typing import Any
 
 import boto3
 
-from dev.bench import dataset, report
+from dev.bench import dataset, report, sharded
 from dev.bench.delivery import ReceivedCounts
-from dev.bench.report import SEQUENTIAL, Measurement
+from dev.bench.report import SEQUENTIAL, Measurement, ShardedMeasurement
 from dev.harness.fake_connections_api import start_fake_connections_api
 from dev.harness.moto import start_moto
 from dev.harness.paths import BUILD_DIR, FUNCTION_PACKAGES_DIR
@@ -35,6 +35,10 @@ PLAIN, TLS, LIMITED = "http", "tls", "limited"
 # again, and counted.
 MOTO_TIMEOUT_RETRIES = 4
 ACCOUNT_RATE_LIMIT = 10_000
+SLOW_SCAN = (
+    " (moto did not answer a Scan page within the handler's DynamoDB read timeout: the segments"
+    " read the table at the same time, and moto's Scan takes longer the larger the table)"
+)
 
 
 class BenchError(RuntimeError):
@@ -78,11 +82,14 @@ class Bench:
         }
         self.ca_file = ca_file
         self.moto_timeouts = 0  # runs repeated because moto was too slow
+        self.moto_url = moto_url
         self.env = _aws_environment(moto_url)
         session = boto3.Session(
             aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
         )
         self.dynamodb = session.resource("dynamodb", endpoint_url=moto_url)
+        self.lambda_client = session.client("lambda", endpoint_url=moto_url)
+        self.iam = session.client("iam", endpoint_url=moto_url)
         streams = session.client("dynamodbstreams", endpoint_url=moto_url)
         self.event = LOG_DIR / "event.json"
         self.event.write_text(json.dumps(dataset.incident_insert_event(self.dynamodb, streams)))
@@ -141,6 +148,79 @@ class Bench:
         return self._measure(
             implementation, fake, arguments, env, ids, label, repeats or self.repeats
         )
+
+    def sharded(
+        self,
+        package: Path,
+        table: str,
+        ids: list[str],
+        segments: int,
+        fake: str = PLAIN,
+        repeats: int | None = None,
+    ) -> ShardedMeasurement:
+        """`package`'s stream processor with a Lambda context (the module's default timeout),
+        sharing the channel with fan-out workers in `segments` segments; median of the runs."""
+        channels = json.dumps({CHANNEL: {"table": table, "endpoint": self.endpoints[fake]}})
+        worker_env = {"CHANNELS": channels}
+        if fake == TLS:
+            worker_env["SSL_CERT_FILE"] = str(self.ca_file)
+        name = f"sharded {fake} N={len(ids)} segments={segments}"
+        with sharded.deployed_workers(
+            self.lambda_client,
+            self.iam,
+            self.moto_url,
+            REGION,
+            worker_env,
+            concurrency=max(segments, 10),
+            log=_log(f"emulator {name}"),
+        ) as workers:
+            env = {
+                **self.env,
+                **worker_env,
+                **sharded.sharding_environment(len(ids), segments),
+                "ROUTES": json.dumps({"incident": [CHANNEL], "remediation": [CHANNEL]}),
+                "AWS_ENDPOINT_URL_LAMBDA": workers.url,
+            }
+            arguments = ["handler", "--zip", str(package)]
+            arguments += ["--timeout", str(sharded.STREAM_PROCESSOR_TIMEOUT_S)]
+            runs = []
+            for attempt in range(1, (repeats or self.repeats) + 1):
+                run_name = f"{name} run {attempt}"
+                before, _ = self.received[fake].snapshot()
+                cpu_before, log_at = workers.cpu_seconds(), workers.log_size()
+                output = _worker([*arguments, "--event", str(self.event)], env, run_name)
+                after, _ = self.received[fake].snapshot()
+                channel = sharded.channel_summary(_log(run_name).read_text(errors="replace"))
+                if "error" in channel:
+                    raise BenchError(
+                        f"{run_name}: {channel['error'][:600]}; see {_log(run_name)} and "
+                        f"{workers.emulator.process.output}"
+                        + (SLOW_SCAN if "ReadTimeoutError" in channel["error"] else "")
+                    )
+                _check_response(report.HANDLER, output["response"], run_name)
+                delivered = self.received[fake].delivered_once(before, after, ids, run_name)
+                remote = workers.segment_reports(log_at, channel.get("segments", 1) - 1)
+                read_remotely = sum(r["counts"]["connections"] for r in remote)
+                run = ShardedMeasurement(
+                    connections=len(ids),
+                    concurrency=output.get("max_concurrency", "?"),
+                    wall_s=output["wall_s"],
+                    cpu_s=output["cpu_s"],
+                    workers_cpu_s=workers.cpu_seconds() - cpu_before,
+                    delivered=delivered,
+                    segments=(
+                        channel["connections"] - read_remotely,
+                        *(r["counts"]["connections"] for r in remote),
+                    ),
+                )
+                print(
+                    f"{run_name}: {run.wall_s:.2f} s wall, CPU {run.cpu_s:.2f} s + workers "
+                    f"{run.workers_cpu_s:.2f} s, {run.cpu_ms_per_message:.3f} CPU ms/message, "
+                    f"segments {list(run.segments)}",
+                    flush=True,
+                )
+                runs.append(run)
+        return sorted(runs, key=lambda r: r.wall_s)[len(runs) // 2]
 
     def _measure(
         self,
