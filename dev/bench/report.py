@@ -46,7 +46,7 @@ class ShardedMeasurement:
     concurrency: str
     wall_s: float
     cpu_s: float  # the stream processor's process
-    workers_cpu_s: float  # the worker processes, their cold starts included
+    workers_cpu_s: float  # the worker processes (started before the run)
     delivered: int
     segments: tuple[int, ...]  # connections each segment read, segment 0 (in-process) first
 

@@ -18,8 +18,12 @@ import os
 import re
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+
+import boto3
+from botocore.config import Config
 
 from dev.harness.emulator import EmulatorServer, start_emulator
 from dev.harness.paths import FUNCTION_PACKAGES_DIR
@@ -51,7 +55,29 @@ class Workers:
     def __init__(self, emulator: EmulatorServer) -> None:
         self.emulator = emulator
         self.url = emulator.url
-        self._log = emulator.process.output
+        self.log = emulator.process.output
+
+    def warm(self, count: int) -> None:
+        """Start `count` warm workers (each answers an empty request with its refusal): on
+        Lambda each worker's cold start has a CPU of its own, here it would compete with moto
+        serving the first Scan pages."""
+        client = boto3.client(
+            "lambda",
+            endpoint_url=self.url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=Config(read_timeout=120, retries={"total_max_attempts": 1}),
+        )
+
+        def refused(_: int) -> Any:
+            answer = client.invoke(FunctionName=WORKER_FUNCTION, Payload=b"{}")
+            return json.loads(answer["Payload"].read())
+
+        with ThreadPoolExecutor(count) as threads:
+            answers = list(threads.map(refused, range(count)))
+        if not all(isinstance(answer, dict) and "error" in answer for answer in answers):
+            raise RuntimeError(f"the fan-out worker did not start as expected: {answers[:2]}")
 
     def cpu_seconds(self) -> float:
         """CPU time of the emulator's worker processes so far (the living ones)."""
@@ -67,14 +93,14 @@ class Workers:
         return total / ticks
 
     def log_size(self) -> int:
-        return self._log.stat().st_size
+        return self.log.stat().st_size
 
     def segment_reports(self, since: int, expected: int, wait_s: float = 10.0) -> list[dict]:
         """The `fan_out_segment_processed` fields logged after byte `since`, waiting for the
         emulator to have read `expected` of them from its workers."""
         deadline = time.monotonic() + wait_s
         while True:
-            with self._log.open("rb") as log:
+            with self.log.open("rb") as log:
                 log.seek(since)
                 text = log.read().decode(errors="replace")
             reports = [json.loads(match) for match in _SEGMENT_LINE.findall(text)]
