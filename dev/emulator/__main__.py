@@ -66,7 +66,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="warm workers a function without a reserved concurrency may run at once; a"
         " synchronous Invoke beyond them is throttled (default: %(default)s)",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.function_concurrency < 1:
+        run.error("--function-concurrency must be at least 1")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
