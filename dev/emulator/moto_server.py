@@ -358,9 +358,7 @@ def _scan(
 ) -> tuple[list[Item], int, dict[str, Any] | None]:
     """moto's `Table.scan`, one page's worth of work per page where it can be (see the module
     docstring); moto's own otherwise."""
-    # moto copies every item it returns; a projection builds new items anyway.
-    copied = not projection_expression
-    page = _fast_scan_page(self, filters, limit, exclusive_start_key, index_name, segments, copied)
+    page = _fast_scan_page(self, filters, limit, exclusive_start_key, index_name, segments)
     if page is None:
         return _moto_scan(
             self,
@@ -423,11 +421,9 @@ def _fast_scan_page(
     exclusive_start_key: dict[str, Any] | None,
     index_name: str | None,
     segments: tuple[None, None] | tuple[int, int],
-    copied: bool = True,
 ) -> tuple[list[Item], int, dict[str, Any] | None] | None:
-    """The items of the page before its filter expression and projection (copies of the
-    table's, or the table's own when not `copied`), its scanned count and last evaluated key,
-    as moto's Scan finds them; None for a Scan it does not serve."""
+    """The items of the page before its filter expression and projection, its scanned count
+    and last evaluated key, as moto's Scan finds them; None for a Scan it does not serve."""
     items = table.items
     if filters or index_name or table.range_key_attr or not isinstance(items, KeyedItems):
         return None
@@ -454,7 +450,7 @@ def _fast_scan_page(
         if len(results) == limit or result_size + size > RESULT_SIZE_LIMIT:
             last_evaluated_key = table._get_last_evaluated_key(results[-1], None)
             break
-        results.append(copy.deepcopy(item) if copied else item)
+        results.append(copy.deepcopy(item))
         result_size += size
     return results, len(results), last_evaluated_key
 
