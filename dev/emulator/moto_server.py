@@ -29,9 +29,6 @@
   write, and split by segment once per segment count) and a page starts where the previous
   one ended: same items, order, `Count`, `ScannedCount`, `LastEvaluatedKey` and 1 MB cut as
   moto's own Scan, which still serves everything else (indexes, sort keys, `ScanFilter`).
-  moto then spends most of a page's time turning it into JSON through its generic serializer
-  (about half a millisecond an item); a Scan answer without binary values is written with
-  `json.dumps` instead, which the SDK parses into the same response.
 - Index ARNs: DescribeTable (and the table in CreateTable's and UpdateTable's answers) gives
   no `IndexArn` for a table's secondary indexes, which IAM policies name
   (`<table-arn>/index/<name>`). Here every index has the `IndexArn` AWS gives it.
@@ -56,7 +53,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from moto.apigatewayv2 import urls
 from moto.apigatewayv2.exceptions import APIGatewayV2Error
 from moto.apigatewayv2.models import Api, Stage
@@ -68,7 +64,6 @@ from moto.core.responses import TYPE_RESPONSE
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import RESULT_SIZE_LIMIT, Table
-from moto.dynamodb.responses import DynamoHandler
 from moto.server import main as moto_server_main
 
 log = logging.getLogger("moto_server")
@@ -375,43 +370,11 @@ def _scan(
     if filter_expression is not None:
         results = [item for item in results if filter_expression.expr(item)]
     if projection_expression:
-        names = _top_level_names(projection_expression)
-        if names is None:
-            results = [item.project(projection_expression) for item in results]
-        else:
-            results = [_project(item, names) for item in results]
+        results = [item.project(projection_expression) for item in results]
     return results, scanned_count, last_evaluated_key
 
 
 _moto_scan = Table.scan
-
-
-def _top_level_names(projection_expression: list[list[str]]) -> list[str] | None:
-    """The attribute names of a projection of top-level attributes only; None otherwise."""
-    if any(len(path) != 1 or "[" in path[0] for path in projection_expression):
-        return None
-    return list(dict.fromkeys(path[0] for path in projection_expression))
-
-
-def _project(item: Item, names: list[str]) -> Item:
-    """`item.project(...)` for top-level names, converting only the attributes it keeps: moto
-    turns each value into Python and back (a string stays itself; a number can change form)."""
-    attributes = {}
-    for name in names:
-        value = item.attrs.get(name)
-        if value is None:
-            continue
-        if value.type == "S":
-            attributes[name] = {"S": value.value}
-        else:
-            attributes[name] = _serializer.serialize(
-                _deserializer.deserialize(value.to_regular_json())
-            )
-    return Item(hash_key=item.hash_key, range_key=item.range_key, attrs=attributes)
-
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 
 def _fast_scan_page(
@@ -453,29 +416,6 @@ def _fast_scan_page(
         results.append(copy.deepcopy(item))
         result_size += size
     return results, len(results), last_evaluated_key
-
-
-def _scan_answer(self: DynamoHandler) -> Any:
-    """moto's Scan answer, as JSON written directly when nothing in it is binary."""
-    answer = _moto_scan_answer(self)
-    body = answer.result
-    if not isinstance(body, dict) or _has_binary(body.get("Items", [])):
-        return answer
-    try:
-        return json.dumps(body)
-    except TypeError:  # a value JSON cannot hold: moto's serializer decides
-        return answer
-
-
-_moto_scan_answer = DynamoHandler.scan
-
-
-def _has_binary(value: Any) -> bool:
-    if isinstance(value, dict):
-        return "B" in value or "BS" in value or any(_has_binary(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_has_binary(v) for v in value)
-    return False
 
 
 TTL_SWEEP_SECONDS = 1.0
@@ -552,7 +492,6 @@ def install() -> None:
     Table.describe = _describe_with_index_arns
     Table.__init__ = _init_keeping_keys_sorted
     Table.scan = _scan
-    DynamoHandler.scan = _scan_answer
     LambdaBackend.send_dynamodb_items = _keep_stream_records
     LambdaResponse.create_function = _create_function_once
     LambdaResponse.create_event_source_mapping = _create_event_source_mapping_once
