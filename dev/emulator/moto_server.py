@@ -23,12 +23,6 @@
   days: it deletes each item whose TTL attribute is a number of epoch seconds in the past (at
   most five years), and the table's stream gets the REMOVE record with the TTL service's
   `userIdentity`.
-- Scan pages: moto's Scan sorts the whole table, hashes every item for its segment and compares
-  every item before the start key, on every page, so a page of a 10,000-item table takes
-  seconds. Here a table without a sort key keeps its keys sorted (sorted again only after a
-  write, and split by segment once per segment count) and a page starts where the previous
-  one ended: same items, order, `Count`, `ScannedCount`, `LastEvaluatedKey` and 1 MB cut as
-  moto's own Scan, which still serves everything else (indexes, sort keys, `ScanFilter`).
 - Index ARNs: DescribeTable (and the table in CreateTable's and UpdateTable's answers) gives
   no `IndexArn` for a table's secondary indexes, which IAM policies name
   (`<table-arn>/index/<name>`). Here every index has the `IndexArn` AWS gives it.
@@ -39,17 +33,12 @@ Everything else is moto unchanged. It takes moto's server options:
 """
 
 import base64
-import bisect
-import copy
 import hashlib
-import itertools
 import json
 import logging
 import threading
 import time
 import uuid
-from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -62,8 +51,8 @@ from moto.awslambda.models import LambdaBackend
 from moto.awslambda.responses import LambdaResponse
 from moto.core.responses import TYPE_RESPONSE
 from moto.dynamodb.models import dynamodb_backends
-from moto.dynamodb.models.dynamo_type import DynamoType, Item
-from moto.dynamodb.models.table import RESULT_SIZE_LIMIT, Table
+from moto.dynamodb.models.dynamo_type import Item
+from moto.dynamodb.models.table import Table
 from moto.server import main as moto_server_main
 
 log = logging.getLogger("moto_server")
@@ -208,216 +197,6 @@ def _same_request(spec: dict[str, Any], configuration: dict[str, Any]) -> bool:
 _moto_create_event_source_mapping = LambdaResponse.create_event_source_mapping
 
 
-_SORTABLE_KEY_TYPES = ("S", "N")
-_changes = itertools.count(1)
-_sorting = threading.Lock()
-
-
-@dataclass
-class _ScanOrder:
-    """A table's keys in moto's Scan order, as they were at `version`."""
-
-    version: int
-    key_type: str | None  # "S" or "N"; None: no keys
-    keys: list[DynamoType]  # the keys of `Table.items`
-    values: list[Any]  # their values (str or Decimal), to find a start key by bisection
-    raw_values: list[str]  # their values as sent, which moto's segment test hashes
-    segments: dict[tuple[int, int], tuple[list[DynamoType], list[Any]]] = field(
-        default_factory=dict
-    )
-
-
-class KeyedItems(defaultdict):
-    """`Table.items` that notes every write, so that the Scan's sorted keys are sorted again
-    only after one."""
-
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
-        self.version = next(_changes)
-        self.scan_order: _ScanOrder | None = None
-
-    def _changed(self) -> None:
-        self.version = next(_changes)  # after the change: a Scan sorting meanwhile sees it
-
-    def __setitem__(self, key: Any, value: Any) -> None:
-        super().__setitem__(key, value)
-        self._changed()
-
-    def __delitem__(self, key: Any) -> None:
-        super().__delitem__(key)
-        self._changed()
-
-    def pop(self, *args: Any) -> Any:
-        try:
-            return super().pop(*args)
-        finally:
-            self._changed()
-
-    def popitem(self) -> Any:
-        try:
-            return super().popitem()
-        finally:
-            self._changed()
-
-    def setdefault(self, *args: Any) -> Any:
-        try:
-            return super().setdefault(*args)
-        finally:
-            self._changed()
-
-    def update(self, *args: Any, **kwargs: Any) -> None:
-        super().update(*args, **kwargs)
-        self._changed()
-
-    def clear(self) -> None:
-        super().clear()
-        self._changed()
-
-    def __ior__(self, other: Any) -> "KeyedItems":
-        super().__ior__(other)
-        self._changed()
-        return self
-
-
-def keep_keys_sorted(table: Table) -> None:
-    """Let the fast Scan serve `table` (every table created once `install()` ran)."""
-    table.items = KeyedItems(dict, table.items)
-
-
-def _init_keeping_keys_sorted(self: Table, *args: Any, **kwargs: Any) -> None:
-    _moto_table_init(self, *args, **kwargs)
-    keep_keys_sorted(self)
-
-
-_moto_table_init = Table.__init__
-
-
-def _scan_order(items: KeyedItems) -> _ScanOrder | None:
-    """The keys of `items` in moto's Scan order; None when moto's own Scan is to serve them
-    (keys of another type, or of several types)."""
-    order = items.scan_order
-    if order is not None and order.version == items.version:
-        return order
-    with _sorting:  # parallel segments arrive together: one of them sorts
-        order = items.scan_order
-        if order is not None and order.version == items.version:
-            return order
-        version = items.version
-        hash_keys = [(key, item.hash_key) for key, item in list(dict.items(items))]
-        types = {hash_key.type for _, hash_key in hash_keys}
-        if len(types) > 1 or not types <= set(_SORTABLE_KEY_TYPES):
-            return None
-        ordered = sorted(((h.cast_value, h.value, key) for key, h in hash_keys), key=_first)
-        order = _ScanOrder(
-            version,
-            types.pop() if types else None,
-            [key for _, _, key in ordered],
-            [value for value, _, _ in ordered],
-            [raw for _, raw, _ in ordered],
-        )
-        items.scan_order = order
-        return order
-
-
-def _first(entry: tuple[Any, ...]) -> Any:
-    return entry[0]
-
-
-def _segment(order: _ScanOrder, segment: int, total: int) -> tuple[list[DynamoType], list[Any]]:
-    """The keys (and their values) of one segment, in Scan order; the segment of a key is
-    what moto's `Item.is_within_segment` computes."""
-    part = order.segments.get((segment, total))
-    if part is not None:
-        return part
-    with _sorting:
-        positions = [
-            n
-            for n, raw in enumerate(order.raw_values)
-            if hashlib.md5(raw.encode("utf8")).digest()[0] % total == segment
-        ]
-        part = [order.keys[n] for n in positions], [order.values[n] for n in positions]
-        order.segments[(segment, total)] = part
-        return part
-
-
-def _scan(
-    self: Table,
-    filters: dict[str, Any],
-    limit: int,
-    exclusive_start_key: dict[str, Any],
-    filter_expression: Any = None,
-    index_name: str | None = None,
-    consistent_read: bool = False,
-    projection_expression: list[list[str]] | None = None,
-    segments: tuple[None, None] | tuple[int, int] = (None, None),
-) -> tuple[list[Item], int, dict[str, Any] | None]:
-    """moto's `Table.scan`, one page's worth of work per page where it can be (see the module
-    docstring); moto's own otherwise."""
-    page = _fast_scan_page(self, filters, limit, exclusive_start_key, index_name, segments)
-    if page is None:
-        return _moto_scan(
-            self,
-            filters,
-            limit,
-            exclusive_start_key,
-            filter_expression,
-            index_name,
-            consistent_read,
-            projection_expression,
-            segments,
-        )
-    results, scanned_count, last_evaluated_key = page
-    if filter_expression is not None:
-        results = [item for item in results if filter_expression.expr(item)]
-    if projection_expression:
-        results = [item.project(projection_expression) for item in results]
-    return results, scanned_count, last_evaluated_key
-
-
-_moto_scan = Table.scan
-
-
-def _fast_scan_page(
-    table: Table,
-    filters: dict[str, Any],
-    limit: int | None,
-    exclusive_start_key: dict[str, Any] | None,
-    index_name: str | None,
-    segments: tuple[None, None] | tuple[int, int],
-) -> tuple[list[Item], int, dict[str, Any] | None] | None:
-    """The items of the page before its filter expression and projection, its scanned count
-    and last evaluated key, as moto's Scan finds them; None for a Scan it does not serve."""
-    items = table.items
-    if filters or index_name or table.range_key_attr or not isinstance(items, KeyedItems):
-        return None
-    order = _scan_order(items)
-    if order is None:
-        return None
-    keys, values = order.keys, order.values
-    if segments != (None, None):
-        keys, values = _segment(order, *segments)
-    start = 0
-    if exclusive_start_key is not None and keys:
-        start_key = exclusive_start_key.get(table.hash_key_attr)
-        if not isinstance(start_key, dict) or list(start_key) != [order.key_type]:
-            return None
-        start = bisect.bisect_right(values, DynamoType(start_key).cast_value)
-    results: list[Item] = []
-    result_size = 0
-    last_evaluated_key = None
-    for key in itertools.islice(keys, start, None):
-        item = dict.get(items, key)
-        if item is None:  # deleted while this page was read
-            continue
-        size = item.size()
-        if len(results) == limit or result_size + size > RESULT_SIZE_LIMIT:
-            last_evaluated_key = table._get_last_evaluated_key(results[-1], None)
-            break
-        results.append(copy.deepcopy(item))
-        result_size += size
-    return results, len(results), last_evaluated_key
-
-
 TTL_SWEEP_SECONDS = 1.0
 TTL_SERVICE_IDENTITY = {"PrincipalId": "dynamodb.amazonaws.com", "Type": "Service"}
 """A stream record's `userIdentity` when TTL deleted the item (GetRecords' member names)."""
@@ -490,8 +269,6 @@ def install() -> None:
     ApiGatewayV2Response.delete_deployment = delete_deployment
     Stage.to_json = _stage_to_json_with_deployment
     Table.describe = _describe_with_index_arns
-    Table.__init__ = _init_keeping_keys_sorted
-    Table.scan = _scan
     LambdaBackend.send_dynamodb_items = _keep_stream_records
     LambdaResponse.create_function = _create_function_once
     LambdaResponse.create_event_source_mapping = _create_event_source_mapping_once

@@ -10,10 +10,11 @@ from dev.harness.processes import ManagedProcess, Server, stopped_on_error
 _LISTENING = re.compile(r"Running on (http://127\.0\.0\.1:\d+)")
 
 
-def start_moto(output: Path, module: str = "dev.emulator.moto_server") -> Server:
-    """`dev.emulator.moto_server` on a free loopback port; its log goes to `output`.
-    `module="moto.server"` starts moto without the patches (to measure what they change)."""
-    process = ManagedProcess("moto server", [module, "-H", "127.0.0.1", "-p", "0"], output)
+def start_moto(output: Path) -> Server:
+    """`dev.emulator.moto_server` on a free loopback port; its log goes to `output`."""
+    process = ManagedProcess(
+        "moto server", ["dev.emulator.moto_server", "-H", "127.0.0.1", "-p", "0"], output
+    )
     with stopped_on_error(process):
         url = process.wait_for_output(_listening_url, "the moto server to listen")
     return Server(process, url)
