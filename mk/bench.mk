@@ -3,7 +3,8 @@
 # HTTP, TLS, a Lambda-sized CPU share and the 10,000 requests/s account limit; and what the
 # $connect authorizer costs. Not part of `make test`: speed is measured here, never by a timed test.
 # BENCH_SIZES / BENCH_CONCURRENCY / BENCH_MODES (environment or `make bench BENCH_SIZES=1000`)
-# narrow the run.
+# narrow the run; sizes above 15,000 (or every size, with BENCH_SHARDED=1) go through the
+# sharded fan-out, its worker run by the emulator (BENCH_SEGMENTS segments, default 3).
 .PHONY: bench bench-sender
 
 # The last main commit before the fan-out moved to the event-loop sender: the threaded poster.

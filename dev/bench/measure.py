@@ -13,9 +13,9 @@ from typing import Any
 
 import boto3
 
-from dev.bench import dataset, report
+from dev.bench import dataset, report, sharded
 from dev.bench.delivery import ReceivedCounts
-from dev.bench.report import SEQUENTIAL, Measurement
+from dev.bench.report import SEQUENTIAL, Measurement, ShardedMeasurement
 from dev.harness.fake_connections_api import start_fake_connections_api
 from dev.harness.moto import start_moto
 from dev.harness.paths import BUILD_DIR, FUNCTION_PACKAGES_DIR
@@ -35,10 +35,18 @@ PLAIN, TLS, LIMITED = "http", "tls", "limited"
 # run again, and counted. The check of each run counts only the posts of that run.
 MOTO_TIMEOUT_RETRIES = 4
 ACCOUNT_RATE_LIMIT = 10_000
+SLOW_SCAN = (
+    " (moto did not answer a Scan page within the handler's DynamoDB read timeout: the segments"
+    " read the table at the same time, and moto's Scan takes longer the larger the table)"
+)
 
 
 class BenchError(RuntimeError):
     """A run failed; the message says which and where its log is."""
+
+
+class ScanTimedOut(BenchError):
+    """A segment of a sharded run could not read the table: moto was too slow."""
 
 
 @contextlib.contextmanager
@@ -78,11 +86,14 @@ class Bench:
         }
         self.ca_file = ca_file
         self.moto_timeouts = 0  # runs repeated because moto was too slow
+        self.moto_url = moto_url
         self.env = _aws_environment(moto_url)
         session = boto3.Session(
             aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
         )
         self.dynamodb = session.resource("dynamodb", endpoint_url=moto_url)
+        self.lambda_client = session.client("lambda", endpoint_url=moto_url)
+        self.iam = session.client("iam", endpoint_url=moto_url)
         streams = session.client("dynamodbstreams", endpoint_url=moto_url)
         self.event = LOG_DIR / "event.json"
         self.event.write_text(json.dumps(dataset.incident_insert_event(self.dynamodb, streams)))
@@ -140,6 +151,104 @@ class Bench:
             arguments += ["--cgroup", str(cgroup)]
         return self._measure(
             implementation, fake, arguments, env, ids, label, repeats or self.repeats
+        )
+
+    def sharded(
+        self,
+        package: Path,
+        table: str,
+        ids: list[str],
+        segments: int,
+        fake: str = PLAIN,
+        repeats: int | None = None,
+    ) -> ShardedMeasurement:
+        """`package`'s stream processor with a Lambda context (the module's default timeout),
+        sharing the channel with fan-out workers in `segments` segments; median of the runs."""
+        channels = json.dumps({CHANNEL: {"table": table, "endpoint": self.endpoints[fake]}})
+        worker_env = {"CHANNELS": channels}
+        if fake == TLS:
+            worker_env["SSL_CERT_FILE"] = str(self.ca_file)
+        name = f"sharded {fake} N={len(ids)} segments={segments}"
+        # moto splits a table into segments once per segment count, at the first such Scan: a
+        # cost DynamoDB does not have, paid here before the runs.
+        self.dynamodb.meta.client.scan(TableName=table, Segment=0, TotalSegments=segments, Limit=1)
+        with sharded.deployed_workers(
+            self.lambda_client,
+            self.iam,
+            self.moto_url,
+            REGION,
+            worker_env,
+            concurrency=max(segments, 10),
+            log=_log(f"emulator {name}"),
+        ) as workers:
+            workers.warm(segments - 1)
+            env = {
+                **self.env,
+                **worker_env,
+                **sharded.sharding_environment(len(ids), segments),
+                "ROUTES": json.dumps({"incident": [CHANNEL], "remediation": [CHANNEL]}),
+                "AWS_ENDPOINT_URL_LAMBDA": workers.url,
+            }
+            arguments = ["handler", "--zip", str(package)]
+            arguments += ["--timeout", str(sharded.STREAM_PROCESSOR_TIMEOUT_S)]
+            arguments += ["--event", str(self.event)]
+            runs = []
+            for attempt in range(1, (repeats or self.repeats) + 1):
+                run_name = f"{name} run {attempt}"
+                for retry in range(MOTO_TIMEOUT_RETRIES + 1):
+                    try:
+                        run = self._sharded_run(workers, arguments, env, ids, fake, run_name)
+                        break
+                    except ScanTimedOut as timed_out:
+                        if retry == MOTO_TIMEOUT_RETRIES:
+                            raise BenchError(str(timed_out)) from None
+                        self.moto_timeouts += 1
+                        print(f"{timed_out}; run again", flush=True)
+                print(
+                    f"{run_name}: {run.wall_s:.2f} s wall, CPU {run.cpu_s:.2f} s + workers "
+                    f"{run.workers_cpu_s:.2f} s, {run.cpu_ms_per_message:.3f} CPU ms/message, "
+                    f"segments {list(run.segments)}",
+                    flush=True,
+                )
+                runs.append(run)
+        return sorted(runs, key=lambda r: r.wall_s)[len(runs) // 2]
+
+    def _sharded_run(
+        self,
+        workers: sharded.Workers,
+        arguments: list[str],
+        env: dict[str, str],
+        ids: list[str],
+        fake: str,
+        name: str,
+    ) -> ShardedMeasurement:
+        """One run; ScanTimedOut when a segment could not read the table in time (its posts,
+        if any, are not counted by the next run's check, which compares its own snapshots)."""
+        before, _ = self.received[fake].snapshot()
+        cpu_before, log_at = workers.cpu_seconds(), workers.log_size()
+        output = _worker(arguments, env, name)
+        after, _ = self.received[fake].snapshot()
+        channel = sharded.channel_summary(_log(name).read_text(errors="replace"))
+        if "error" in channel:
+            where = f"{name}: {channel['error'][:600]}; see {_log(name)} and {workers.log}"
+            if "ReadTimeoutError" in channel["error"]:
+                raise ScanTimedOut(where + SLOW_SCAN)
+            raise BenchError(where)
+        _check_response(report.HANDLER, output["response"], name)
+        delivered = self.received[fake].delivered_once(before, after, ids, name)
+        remote = workers.segment_reports(log_at, channel.get("segments", 1) - 1)
+        read_remotely = sum(r["counts"]["connections"] for r in remote)
+        return ShardedMeasurement(
+            connections=len(ids),
+            concurrency=output.get("max_concurrency", "?"),
+            wall_s=output["wall_s"],
+            cpu_s=output["cpu_s"],
+            workers_cpu_s=workers.cpu_seconds() - cpu_before,
+            delivered=delivered,
+            segments=(
+                channel["connections"] - read_remotely,
+                *(r["counts"]["connections"] for r in remote),
+            ),
         )
 
     def _measure(

@@ -13,6 +13,7 @@ TARGET_SPEEDUP = 20
 TARGET_MARGINAL_CPU_MS = 0.10
 TARGET_POSTING_SIZE = 10_000
 TARGET_POSTING_S = 2.5
+TARGET_SHARDED_SIZE = 100_000
 SEQUENTIAL = "sequential"
 PREVIOUS = "previous stream_processor"
 HANDLER = "stream_processor"
@@ -35,6 +36,39 @@ class Measurement:
     @property
     def messages_per_s(self) -> float:
         return self.delivered / self.wall_s
+
+
+@dataclass(frozen=True)
+class ShardedMeasurement:
+    """A broadcast the stream processor shared with fan-out worker invocations."""
+
+    connections: int
+    concurrency: str
+    wall_s: float
+    cpu_s: float  # the stream processor's process
+    workers_cpu_s: float  # the worker processes (started before the run)
+    delivered: int
+    segments: tuple[int, ...]  # connections each segment read, segment 0 (in-process) first
+
+    @property
+    def total_cpu_s(self) -> float:
+        return self.cpu_s + self.workers_cpu_s
+
+    @property
+    def cpu_ms_per_message(self) -> float:
+        return self.total_cpu_s * 1000 / self.delivered
+
+    @property
+    def messages_per_s(self) -> float:
+        return self.delivered / self.wall_s
+
+
+@dataclass
+class ShardedSection:
+    """The sharded fan-out's runs, and how they were set up."""
+
+    description: str
+    rows: list[ShardedMeasurement] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -99,6 +133,7 @@ def render(
     modes: list[Section],
     sweep: Section | None,
     more: list[str] | None = None,
+    sharded: ShardedSection | None = None,
 ) -> str:
     """The whole file; `more` are further lines (sections) at its end."""
     baseline = {r.connections: r for r in main.rows if r.implementation == SEQUENTIAL}
@@ -121,7 +156,7 @@ def render(
         "",
         "## Targets",
         "",
-        *_verdicts(main, modes, scans, baseline),
+        *_verdicts(main, modes, scans, baseline, sharded),
         "",
         f"## {main.title}",
         "",
@@ -146,13 +181,58 @@ def render(
         lines += _table(section.rows, baseline, throttled=any(r.throttled for r in section.rows))
         if section.marginal:
             lines += ["", *_marginals(section)]
+    if sharded is not None and sharded.rows:
+        lines += ["", *render_sharded(sharded, scans)]
     if more:
         lines += ["", *more]
     return "\n".join(lines) + "\n"
 
 
+def render_sharded(section: ShardedSection, scans: dict[int, float]) -> list[str]:
+    """The sharded fan-out's section: its runs, the connections of each segment, the CPU of the
+    stream processor and of the workers."""
+    lines = [
+        "## Sharded fan-out",
+        "",
+        section.description,
+        "",
+        "| N | segments | connections per segment (segment 0 first) | wall s | moto Scan s "
+        "| stream_processor CPU s | workers CPU s | CPU ms / message | messages/s |",
+        "|--:|--:|---|--:|--:|--:|--:|--:|--:|",
+    ]
+    for run in section.rows:
+        scan = scans.get(run.connections)
+        lines.append(
+            f"| {run.connections:,} | {len(run.segments)} "
+            f"| {' / '.join(f'{n:,}' for n in run.segments)} | {run.wall_s:.2f} "
+            f"| {'' if scan is None else f'{scan:.2f}'} | {run.cpu_s:.2f} "
+            f"| {run.workers_cpu_s:.2f} | {run.cpu_ms_per_message:.3f} "
+            f"| {run.messages_per_s:,.0f} |"
+        )
+    marginal = sharded_marginal_cpu_ms(section.rows)
+    if marginal is not None:
+        lines += [
+            "",
+            "Marginal CPU per delivered message, stream processor and workers together "
+            f"(smallest and largest N): {marginal:.3f} ms.",
+        ]
+    return lines
+
+
+def sharded_marginal_cpu_ms(rows: Sequence[ShardedMeasurement]) -> float | None:
+    runs = sorted(rows, key=lambda r: r.connections)
+    if len(runs) < 2 or runs[0].delivered == runs[-1].delivered:
+        return None
+    small, large = runs[0], runs[-1]
+    return (large.total_cpu_s - small.total_cpu_s) * 1000 / (large.delivered - small.delivered)
+
+
 def _verdicts(
-    main: Section, modes: list[Section], scans: dict[int, float], baseline: dict
+    main: Section,
+    modes: list[Section],
+    scans: dict[int, float],
+    baseline: dict,
+    sharded: ShardedSection | None = None,
 ) -> list[str]:
     lines = []
     for section in [main, *modes]:
@@ -189,6 +269,12 @@ def _verdicts(
         lines.append(
             f"- N = {TARGET_POSTING_SIZE:,} at least {TARGET_SPEEDUP}x faster than sequential in "
             f"wall time: {verdict}, {speedup:.1f}x."
+        )
+    largest = max(sharded.rows, key=lambda r: r.connections) if sharded else None
+    if largest is not None and largest.connections >= TARGET_SHARDED_SIZE:
+        lines.append(
+            f"- N = {largest.connections:,} delivered exactly once through the sharded path: "
+            f"met, {len(largest.segments)} segments in {largest.wall_s:.2f} s."
         )
     return lines or ["- (the sizes run give no verdict: run two sizes, 10,000 among them)"]
 

@@ -8,15 +8,18 @@ throttled) through the harness, each in its own process; for every N fills a con
 table, then times each implementation on the same rows, checking that every connection
 received exactly one copy; sweeps MAX_CONCURRENCY at the largest N up to 10,000. Then times
 the packaged authorizer (cold start, warm calls) and `$connect` handshakes with and without it
-through the emulator (dev/bench/authorization.py). Writes dev/bench/results.md and prints it.
+through the emulator (dev/bench/authorization.py). Above 15,000 connections, or at every N with `--sharded`, N is broadcast through the sharded
+fan-out instead: the stream processor with a Lambda context, `--segments` parallel-Scan segments,
+all but its own run by fan-out worker invocations in the emulator (dev/bench/sharded.py).
+Writes dev/bench/results.md and prints it.
 
     python -m dev.bench.run [--sizes "1000 10000"] [--concurrency "32 64 128 256"] [--repeats 3]
         [--previous-ref REF] [--modes "tls cpu-share rate-limit"] [--cpu-share 0.145]
         [--limit-concurrency "128 256 1024"] [--cold-starts 10] [--authorizer-calls 2000]
-        [--connects 200]
+        [--connects 200] [--sharded] [--segments 3]
 
-BENCH_SIZES, BENCH_CONCURRENCY, BENCH_BASELINE_REF and BENCH_MODES in the environment set the
-defaults of those options.
+BENCH_SIZES, BENCH_CONCURRENCY, BENCH_BASELINE_REF, BENCH_MODES, BENCH_SHARDED (1: --sharded)
+and BENCH_SEGMENTS in the environment set the defaults of those options.
 """
 
 from __future__ import annotations
@@ -45,7 +48,8 @@ from dev.bench.measure import (
     running_bench,
 )
 from dev.bench.previous import PreviousBuildError, build_previous
-from dev.bench.report import HANDLER, PREVIOUS, Section
+from dev.bench.report import HANDLER, PREVIOUS, Section, ShardedSection
+from dev.bench.sharded import DEFAULT_SEGMENTS, SHARDING_THRESHOLD, STREAM_PROCESSOR_TIMEOUT_S
 from dev.harness.paths import REPO_ROOT
 from dev.harness.processes import StartupError
 
@@ -103,6 +107,19 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--cold-starts", type=int, default=10, help="authorizer cold starts")
     parser.add_argument("--authorizer-calls", type=int, default=2000, help="warm calls")
     parser.add_argument("--connects", type=int, default=200, help="handshakes per mode")
+    parser.add_argument(
+        "--sharded",
+        action="store_true",
+        default=os.environ.get("BENCH_SHARDED", "") not in ("", "0"),
+        help="broadcast every N through the sharded fan-out too (always above "
+        f"{SHARDING_THRESHOLD:,})",
+    )
+    parser.add_argument(
+        "--segments",
+        type=int,
+        default=int(os.environ.get("BENCH_SEGMENTS") or DEFAULT_SEGMENTS),
+        help="parallel-Scan segments of a sharded broadcast (segment 0 in the stream processor)",
+    )
     args = parser.parse_args(argv)
     unknown = set(args.modes.split()) - set(MODES)
     if unknown:
@@ -151,12 +168,36 @@ def main(argv: list[str] | None = None) -> None:
             "throttled posts with its backoff. Single runs at the largest N.",
             marginal=False,
         )
+        sharded = ShardedSection(
+            f"The stream processor, given a Lambda context with the module's default "
+            f"{STREAM_PROCESSOR_TIMEOUT_S} s timeout, reads the channel as {args.segments} "
+            "parallel-Scan segments (`FAN_OUT_CONNECTIONS_PER_WORKER` = ⌈N / "
+            f"{args.segments}⌉, `FAN_OUT_MAX_WORKERS` = {args.segments}): segment 0 itself, "
+            "the others by synchronous `Invoke`s of the fan-out worker "
+            "(`functions/dist/fanout_worker.zip`, deployed into moto with the module's default "
+            "timeout), which the emulator runs in parallel warm processes. Plain HTTP; every "
+            "process may use a whole core, and all of them share the machine's cores with moto "
+            "and the fake. The workers are started (warm) before the run, and moto has split the "
+            "table into segments. Workers CPU is the worker processes' CPU time during the "
+            "run; CPU ms / message counts both. Single runs. Connections per "
+            "segment are what each segment read: segment 0 from the stream processor's "
+            "summary, the others from the workers' `fan_out_segment_processed` lines. Above "
+            f"{SHARDING_THRESHOLD:,} connections, where a deployment shares the channel, only "
+            "this mode is run."
+        )
+        unsharded_sizes = [count for count in args.sizes if count <= SHARDING_THRESHOLD]
         scans: dict[int, float] = {}
         sweep = None
         for count in args.sizes:
             table, ids = bench.connections(count)
-            scans[count] = bench.scan_seconds(table)
+            scans[count] = bench.scan_seconds(table, repeats=3 if count in unsharded_sizes else 1)
             print(f"moto serves a Scan of {count} rows in {scans[count]:.2f} s", flush=True)
+            if args.sharded or count > SHARDING_THRESHOLD:
+                sharded.rows.append(
+                    bench.sharded(args.package, table, ids, args.segments, repeats=1)
+                )
+            if count not in unsharded_sizes:
+                continue
             if count <= args.sequential_max:
                 main_section.rows.append(bench.sequential(table, ids))
             main_section.rows += runs.both(table, ids, PLAIN)
@@ -164,7 +205,7 @@ def main(argv: list[str] | None = None) -> None:
                 tls.rows += runs.both(table, ids, TLS)
             if "cpu-share" in args.modes:
                 share.rows += _under_share(runs, table, ids, args.cpu_share)
-            if count == max(args.sizes) and "rate-limit" in args.modes:
+            if count == max(unsharded_sizes) and "rate-limit" in args.modes:
                 limited.rows += [
                     bench.handler(
                         HANDLER, args.package, table, ids, LIMITED, concurrency, repeats=1
@@ -196,7 +237,14 @@ def main(argv: list[str] | None = None) -> None:
         LATENCY_MS, args.repeats, str(shown), f"`{args.previous_ref}` ({commit[:12]})"
     )
     markdown = report.render(
-        info, method, main_section, scans, modes, sweep, authorization.markdown(figures)
+        info,
+        method,
+        main_section,
+        scans,
+        modes,
+        sweep,
+        authorization.markdown(figures),
+        sharded,
     )
     args.output.write_text(markdown)
     print(f"\n{markdown}\nwritten to {args.output}")

@@ -7,6 +7,8 @@ is read at import) and a process CPU time that holds nothing but that run.
     python -m dev.bench.worker sequential --table T --endpoint URL --event event.json
 
 `--cgroup DIR` joins that cgroup (dev/bench/cpu_share.py) before anything else is imported.
+`handler --timeout SECONDS` gives the handler a Lambda context whose deadline is that far away
+(without it the context is None: no deadline).
 """
 
 from __future__ import annotations
@@ -28,13 +30,29 @@ from dev.bench.sequential import SequentialBroadcaster
 Broadcast = Callable[[dict[str, Any]], Any]
 
 
-def handler_from_zip(zip_path: Path) -> Broadcast:
+class LambdaContext:
+    """What the handlers read of Lambda's context: the time left, from `timeout_s` after the
+    invocation starts (the context is made when it starts)."""
+
+    function_name = "bench-stream-processor"
+    aws_request_id = "bench"
+
+    def __init__(self, timeout_s: float) -> None:
+        self._ends = time.monotonic() + timeout_s
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._ends - time.monotonic()) * 1000))
+
+
+def handler_from_zip(zip_path: Path, timeout_s: float | None = None) -> Broadcast:
     """Import `handler.handler` from the built zip, exactly what Lambda would run."""
     sys.path.insert(0, str(zip_path.resolve()))
     module = importlib.import_module("handler")
     if not str(module.__file__).startswith(str(zip_path.resolve())):
         raise RuntimeError(f"imported {module.__file__}, not the handler inside {zip_path}")
-    return lambda event: module.handler(event, None)
+    if timeout_s is None:
+        return lambda event: module.handler(event, None)
+    return lambda event: module.handler(event, LambdaContext(timeout_s))
 
 
 def max_concurrency() -> str:
@@ -57,6 +75,7 @@ def main(argv: list[str] | None = None) -> None:
     kinds = parser.add_subparsers(dest="implementation", required=True)
     handler = kinds.add_parser("handler", help="stream_processor from its built zip")
     handler.add_argument("--zip", type=Path, required=True)
+    handler.add_argument("--timeout", type=float, help="seconds: a Lambda context with a deadline")
     sequential = kinds.add_parser("sequential", help="the original function's scan-then-post loop")
     sequential.add_argument("--table", required=True)
     sequential.add_argument("--endpoint", required=True)
@@ -70,7 +89,7 @@ def main(argv: list[str] | None = None) -> None:
     # Stands in for the Lambda runtime's log handler; the handler's logs go to stderr.
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
     if args.implementation == "handler":
-        broadcast = handler_from_zip(args.zip)
+        broadcast = handler_from_zip(args.zip, args.timeout)
     else:
         broadcast = SequentialBroadcaster(args.table, args.endpoint)
     event = json.loads(args.event.read_text())

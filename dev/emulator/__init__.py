@@ -2,12 +2,12 @@
 
 It serves API Gateway WebSocket APIs (`$connect` with its Lambda REQUEST authorizer or AWS_IAM,
 `$disconnect`, route selection, stage access logs) and their `@connections` API, runs Lambda
-functions from their deployed zips (synchronously, or asynchronously with retries and
-destinations) and extracts the metrics of their Embedded Metric Format log lines as CloudWatch
-Logs does, polls DynamoDB stream mappings, fires EventBridge schedules, and answers EventBridge
-`PutEvents` (delivered to the rules whose event pattern matches) and Lambda `Invoke` on its own
-URL, passing the other calls of those two services on to the AWS API emulator. It knows AWS,
-not any product built on it.
+functions from their deployed zips in pools of warm workers up to each function's concurrency
+limit (synchronously, or asynchronously with retries and destinations) and extracts the metrics
+of their Embedded Metric Format log lines as CloudWatch Logs does, polls DynamoDB stream
+mappings, fires EventBridge schedules, and answers EventBridge `PutEvents` (delivered to the
+rules whose event pattern matches) and Lambda `Invoke` on its own URL, passing the other calls
+of those two services on to the AWS API emulator. It knows AWS, not any product built on it.
 
 Other programs start it as a process (`python -m dev.emulator serve --help`) and may rely on
 the names below; everything else in this package is internal. `connect_authorizer_event` builds

@@ -17,6 +17,7 @@ from pathlib import Path
 from botocore.exceptions import BotoCoreError, ClientError
 
 from dev.emulator.function_code import FunctionCodeNotFound
+from dev.emulator.lambda_runner import DEFAULT_CONCURRENCY
 from dev.emulator.quotas import IDLE_TIMEOUT_SECONDS, MAX_CONNECTION_SECONDS, ConnectionTimeouts
 from dev.emulator.server import Options, serve
 
@@ -58,7 +59,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     run.add_argument(
         "--poll-interval", type=float, default=0.2, help="stream poll interval, seconds"
     )
-    return parser.parse_args(argv)
+    run.add_argument(
+        "--function-concurrency",
+        type=int,
+        default=DEFAULT_CONCURRENCY,
+        help="warm workers a function without a reserved concurrency may run at once; a"
+        " synchronous Invoke beyond them is throttled (default: %(default)s)",
+    )
+    args = parser.parse_args(argv)
+    if args.function_concurrency < 1:
+        run.error("--function-concurrency must be at least 1")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         time_scale=args.time_scale,
         timeouts=ConnectionTimeouts(idle_timeout=args.idle_timeout, max_duration=args.max_duration),
         poll_interval=args.poll_interval,
+        function_concurrency=args.function_concurrency,
     )
     try:
         asyncio.run(_serve_until_signal(options))

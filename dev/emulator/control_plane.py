@@ -32,6 +32,7 @@ class DeployedFunction:
     code_sha256: str
     zip_bytes: bytes = field(repr=False)
     log_level: str | None = None
+    reserved_concurrency: int | None = None
 
 
 @dataclass(frozen=True)
@@ -248,6 +249,7 @@ def _read_functions(
             environment=dict(config.get("Environment", {}).get("Variables", {})),
             code_sha256=config["CodeSha256"],
             log_level=_application_log_level(config.get("LoggingConfig", {})),
+            reserved_concurrency=_reserved_concurrency(response),
             zip_bytes=fetch_function_code(
                 config["FunctionName"],
                 config["CodeSha256"],
@@ -256,6 +258,11 @@ def _read_functions(
                 code_dirs,
             ),
         )
+
+
+def _reserved_concurrency(get_function: dict[str, Any]) -> int | None:
+    reserved = (get_function.get("Concurrency") or {}).get("ReservedConcurrentExecutions")
+    return None if reserved is None else int(reserved)
 
 
 def _application_log_level(logging_config: dict[str, Any]) -> str | None:

@@ -1,13 +1,16 @@
 """Lambda's `Invoke` API (`POST /2015-03-31/functions/{name}/invocations`) for the deployed
 functions, and every other Lambda API call passed on to the AWS API emulator.
 
-The function may be named by name, ARN or partial ARN (`123456789012:function:name`), with
-no qualifier or `$LATEST` (the only version the emulator runs). `X-Amz-Invocation-Type`:
+The function may be named by name, ARN or partial ARN (`123456789012:function:name`), with no
+qualifier or `$LATEST` (the only version the emulator runs). `X-Amz-Invocation-Type`:
 `RequestResponse` (default) runs it and answers 200 with its result, or with its error and
 `X-Amz-Function-Error: Unhandled`; `Event` queues it (`async_invocations.py`: retries,
-destinations) and answers 202; `DryRun` answers 204. An unknown function is a 404
-`ResourceNotFoundException`, a payload that is not JSON a 400 `InvalidRequestContentException`,
-one over 6 MB (1 MB for `Event`) a 413 `RequestTooLargeException`; an empty payload is `{}`.
+destinations) and answers 202; `DryRun` answers 204. A `RequestResponse` invocation made while
+the function already runs as many invocations as its concurrency limit allows
+(`lambda_runner.py`) is a 429 `TooManyRequestsException` with its `Reason`, and does not run. An
+unknown function is a 404 `ResourceNotFoundException`, a payload that is not JSON a 400
+`InvalidRequestContentException`, one over 6 MB (1 MB for `Event`) a 413
+`RequestTooLargeException`; an empty payload is `{}`.
 Not emulated: `X-Amz-Log-Type: Tail`, client context, versions and aliases.
 """
 
@@ -30,9 +33,9 @@ API_VERSION_PATHS = r"/{version:\d{4}-\d{2}-\d{2}}/{rest:.*}"
 LATEST = "$LATEST"
 
 
-def lambda_error(status: int, error_type: str, message: str) -> web.Response:
+def lambda_error(status: int, error_type: str, message: str, **fields: str) -> web.Response:
     return web.json_response(
-        {"Type": "User", "message": message},
+        {"Type": "User", "message": message, **fields},
         status=status,
         headers={"x-amzn-ErrorType": error_type},
     )
@@ -102,6 +105,14 @@ class LambdaApi:
 
     async def _run(self, name: str, event: Any) -> web.Response:
         invocation = await self._invoke(name, event)
+        if invocation.throttled:
+            assert invocation.error is not None
+            return lambda_error(
+                429,
+                invocation.error["errorType"],
+                invocation.error["errorMessage"],
+                Reason=invocation.error["Reason"],
+            )
         headers = {"X-Amz-Executed-Version": LATEST, "X-Amzn-RequestId": invocation.request_id}
         if not invocation.ok:
             headers["X-Amz-Function-Error"] = "Unhandled"

@@ -1,4 +1,13 @@
-"""Run deployed functions: one warm worker process per function, from its deployed zip."""
+"""Run deployed functions from their deployed zips, each in a pool of warm worker processes.
+
+An invocation takes an idle warm worker of its function, or starts a new one while the function
+has fewer than its concurrency limit: its reserved concurrency when it has one, else
+`DEFAULT_CONCURRENCY` (`serve --function-concurrency`). At the limit, an invocation made with
+`throttle=True` (what a client's synchronous `Invoke` is) is answered at once with Lambda's
+throttle, `TooManyRequestsException`, and the function does not run; any other (event sources,
+API Gateway, asynchronous invocations) waits for a worker to be free, as Lambda's own retries of
+a throttled event-source or asynchronous invocation would let it run later.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +22,7 @@ import tempfile
 import time
 import uuid
 import zipfile
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -28,6 +37,14 @@ _WORKER = Path(__file__).with_name("lambda_worker.py")
 EMULATED_SERVICE_ENDPOINTS = ("AWS_ENDPOINT_URL_LAMBDA", "AWS_ENDPOINT_URL_EVENTBRIDGE")
 _MAX_LINE = 64 * 1024 * 1024
 
+DEFAULT_CONCURRENCY = 10
+"""Workers a function without a reserved concurrency may have at once (Lambda's account-wide
+limit, 1,000 by default, would be more processes than a laptop runs)."""
+
+THROTTLED = "TooManyRequestsException"
+RESERVED_LIMIT = "ReservedFunctionConcurrentInvocationLimitExceeded"
+ACCOUNT_LIMIT = "ConcurrentInvocationLimitExceeded"
+
 
 @dataclass(frozen=True)
 class Invocation:
@@ -41,6 +58,11 @@ class Invocation:
     def ok(self) -> bool:
         return self.error is None
 
+    @property
+    def throttled(self) -> bool:
+        """Refused at the function's concurrency limit: the function did not run."""
+        return self.error is not None and self.error.get("errorType") == THROTTLED
+
 
 class Invoke(Protocol):
     """Invoke a deployed function by name with an event; what event sources are given.
@@ -53,7 +75,7 @@ class Invoke(Protocol):
 
 
 class _Worker:
-    """A warm worker for one function; invocations are serialised, like one Lambda instance."""
+    """A warm worker of one function; invocations are serialised, like one Lambda instance."""
 
     def __init__(
         self,
@@ -153,6 +175,39 @@ class _Worker:
                 await self._log_pump
 
 
+class _Pool:
+    """One function's warm workers: at most `limit` of them, each running one invocation at a
+    time; the most recently used idle one is reused first, so that few stay warm."""
+
+    def __init__(self, start: Callable[[], _Worker], limit: int, reason: str) -> None:
+        self._start = start
+        self.limit = limit
+        self.reason = reason
+        self._slots = asyncio.Semaphore(limit)
+        self._idle: list[_Worker] = []
+        self.workers: list[_Worker] = []
+
+    @property
+    def full(self) -> bool:
+        return self._slots.locked()
+
+    async def invoke(self, event: Any, request_id: str) -> Invocation:
+        async with self._slots:
+            worker = self._idle.pop() if self._idle else self._new_worker()
+            try:
+                return await worker.invoke(event, request_id)
+            finally:
+                self._idle.append(worker)
+
+    def _new_worker(self) -> _Worker:
+        worker = self._start()
+        self.workers.append(worker)
+        return worker
+
+    async def stop(self) -> None:
+        await asyncio.gather(*(worker.stop() for worker in self.workers))
+
+
 class LambdaRunner:
     """Invokes deployed functions by name.
 
@@ -161,7 +216,8 @@ class LambdaRunner:
     emulator for every service, and `emulator_url` for Lambda and EventBridge, which the
     emulator serves itself (`Invoke`, `PutEvents`). Workers run on the emulator's own Python
     (with its boto3), not the deployed runtime's version. The metrics of the EMF lines in the
-    functions' output go to `metrics`.
+    functions' output go to `metrics`. `concurrency` is the limit of a function without a
+    reserved concurrency.
     """
 
     def __init__(
@@ -172,6 +228,7 @@ class LambdaRunner:
         region: str,
         emulator_url: str | None = None,
         metrics: MetricStore | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
     ) -> None:
         self.metrics = metrics if metrics is not None else MetricStore()
         self._functions = functions
@@ -179,8 +236,9 @@ class LambdaRunner:
         self._aws_endpoint = aws_endpoint
         self._region = region
         self._emulator_url = emulator_url
+        self._concurrency = concurrency
         self._root = tempfile.TemporaryDirectory(prefix="emulator-lambda-")
-        self._workers: dict[str, _Worker] = {}
+        self._pools: dict[str, _Pool] = {}
 
     def runtime_environment(self, function: DeployedFunction, code_dir: Path) -> dict[str, str]:
         env = {
@@ -211,22 +269,37 @@ class LambdaRunner:
             env.update(dict.fromkeys(EMULATED_SERVICE_ENDPOINTS, self._emulator_url))
         return env
 
-    def _worker(self, name: str) -> _Worker:
-        worker = self._workers.get(name)
-        if worker is None:
+    def _pool(self, name: str) -> _Pool:
+        pool = self._pools.get(name)
+        if pool is None:
             function = self._functions[name]
             code_dir = Path(self._root.name) / name
             code_dir.mkdir()
             with zipfile.ZipFile(io.BytesIO(function.zip_bytes)) as archive:
                 archive.extractall(code_dir)
-            environment = self.runtime_environment(function, code_dir)
-            worker = _Worker(function, code_dir, environment, self.metrics)
-            self._workers[name] = worker
-        return worker
+
+            def start() -> _Worker:
+                # Each worker is an instance of its own, with a log stream of its own.
+                environment = self.runtime_environment(function, code_dir)
+                return _Worker(function, code_dir, environment, self.metrics)
+
+            if function.reserved_concurrency is not None:
+                pool = _Pool(start, function.reserved_concurrency, RESERVED_LIMIT)
+            else:
+                pool = _Pool(start, self._concurrency, ACCOUNT_LIMIT)
+            self._pools[name] = pool
+        return pool
 
     async def invoke(
-        self, function_name: str, event: Any, request_id: str | None = None
+        self,
+        function_name: str,
+        event: Any,
+        request_id: str | None = None,
+        *,
+        throttle: bool = False,
     ) -> Invocation:
+        """Run the function; with `throttle`, answer Lambda's throttle at once instead of
+        waiting when every worker it may have is busy."""
         request_id = request_id or str(uuid.uuid4())
         if function_name not in self._functions:
             log.warning("invoke %s: no such function was deployed", function_name)
@@ -235,7 +308,21 @@ class LambdaRunner:
                 "errorMessage": f"Function not found: {function_name}",
             }
             return Invocation(function_name, request_id, 0.0, error=error)
-        invocation = await self._worker(function_name).invoke(event, request_id)
+        pool = self._pool(function_name)
+        if throttle and pool.full:
+            log.warning(
+                "invoke %s throttled: %d invocations running (%s)",
+                function_name,
+                pool.limit,
+                pool.reason,
+            )
+            error = {
+                "errorType": THROTTLED,
+                "errorMessage": "Rate Exceeded.",
+                "Reason": pool.reason,
+            }
+            return Invocation(function_name, request_id, 0.0, error=error)
+        invocation = await pool.invoke(event, request_id)
         if invocation.ok:
             log.info("invoke %s %.0f ms ok", function_name, invocation.duration_ms)
         else:
@@ -250,6 +337,6 @@ class LambdaRunner:
         return invocation
 
     async def close(self) -> None:
-        await asyncio.gather(*(worker.stop() for worker in self._workers.values()))
-        self._workers.clear()
+        await asyncio.gather(*(pool.stop() for pool in self._pools.values()))
+        self._pools.clear()
         self._root.cleanup()

@@ -31,7 +31,7 @@ from dev.emulator.embedded_metrics import MetricStore
 from dev.emulator.endpoints import rewrite_environment
 from dev.emulator.event_bus import AwsJsonEndpoint, EventBridge, aws_json_routes
 from dev.emulator.lambda_api import LambdaApi, lambda_routes
-from dev.emulator.lambda_runner import Invocation, LambdaRunner
+from dev.emulator.lambda_runner import DEFAULT_CONCURRENCY, Invocation, LambdaRunner
 from dev.emulator.management_endpoint import ManagementEndpoint, management_routes
 from dev.emulator.quotas import SYNC_INVOKE_PAYLOAD_BYTES, ConnectionTimeouts
 from dev.emulator.scheduler import Scheduler
@@ -54,6 +54,7 @@ class Options:
     timeouts: ConnectionTimeouts = field(default_factory=ConnectionTimeouts)
     poll_interval: float = 0.2
     static_dir: Path | None = None
+    function_concurrency: int = DEFAULT_CONCURRENCY
 
 
 def static_routes(directory: Path) -> list[web.RouteDef]:
@@ -106,6 +107,14 @@ class Emulator:
         assert self._functions is not None, "start() first"
         return await self._functions.invoke(function_name, event, request_id)
 
+    async def invoke_or_throttle(
+        self, function_name: str, event: Any, request_id: str | None = None
+    ) -> Invocation:
+        """A client's synchronous `Invoke`: throttled at once at the function's concurrency
+        limit."""
+        assert self._functions is not None, "start() first"
+        return await self._functions.invoke(function_name, event, request_id, throttle=True)
+
     def app(self) -> web.Application:
         # Room for the largest request an emulated API accepts, so that the API refuses it.
         app = web.Application(client_max_size=2 * SYNC_INVOKE_PAYLOAD_BYTES)
@@ -125,7 +134,9 @@ class Emulator:
             access_log=self.access_logs.write,
             caller_identity=self.iam_callers.identity,
         )
-        lambda_api = LambdaApi(self.invoke, self.async_invocations, self.deployment.functions)
+        lambda_api = LambdaApi(
+            self.invoke_or_throttle, self.async_invocations, self.deployment.functions
+        )
         routes = [
             *websocket_routes(websockets),
             *management_routes(ManagementEndpoint(self.sockets)),
@@ -199,6 +210,7 @@ class Emulator:
             self.options.region,
             emulator_url=self.url,
             metrics=self.metrics,
+            concurrency=self.options.function_concurrency,
         )
         for source in await self._event_sources():
             self._background.append(asyncio.create_task(source()))

@@ -87,6 +87,21 @@ def test_functions_are_read_with_handler_timeout_environment_and_their_deployed_
     assert function.zip_bytes == ZIP
 
 
+def test_a_functions_reserved_concurrency_is_read_and_none_without_one(
+    aws_endpoint, deploy, aws_client, code_dir
+):
+    deploy("reserved")
+    deploy("unreserved")
+    aws_client("lambda").put_function_concurrency(
+        FunctionName="reserved", ReservedConcurrentExecutions=3
+    )
+
+    functions = read_deployment(aws_endpoint, REGION, [code_dir]).functions
+
+    assert functions["reserved"].reserved_concurrency == 3
+    assert functions["unreserved"].reserved_concurrency is None
+
+
 def test_a_deployed_zip_that_matches_no_local_zip_is_an_error(aws_endpoint, deploy, tmp_path):
     deploy()
 

@@ -14,12 +14,14 @@ import boto3
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from botocore.config import Config
 
 from dev.emulator import EMULATOR_CREDENTIALS
 from dev.emulator.async_invocations import AsyncInvoker
 from dev.emulator.aws_proxy import AwsProxy
 from dev.emulator.control_plane import AsyncInvokeConfig
 from dev.emulator.lambda_api import LambdaApi, function_name_of, lambda_routes
+from dev.emulator.lambda_runner import RESERVED_LIMIT, THROTTLED, Invocation
 from dev.emulator.quotas import SYNC_INVOKE_PAYLOAD_BYTES
 
 from .conftest import REGION, StubInvoker, deployed_function, zip_of
@@ -41,6 +43,7 @@ class ServedApi:
             region_name=REGION,
             aws_access_key_id=EMULATOR_CREDENTIALS["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=EMULATOR_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            config=Config(retries={"total_max_attempts": 1}),  # one answer per call
         )
 
     async def call(self, **request: Any) -> dict[str, Any]:
@@ -52,11 +55,24 @@ class ServedApi:
         return answer
 
 
+class ThrottledInvoker(StubInvoker):
+    """Answers every invocation as the runner does at the function's reserved concurrency."""
+
+    async def __call__(
+        self, function_name: str, event: Any, request_id: str | None = None
+    ) -> Invocation:
+        self.calls.append((function_name, event))
+        error = {"errorType": THROTTLED, "errorMessage": "Rate Exceeded.", "Reason": RESERVED_LIMIT}
+        return Invocation(function_name, request_id or "request-id", 0.0, error=error)
+
+
 @asynccontextmanager
 async def serving(
-    aws_endpoint: str, respond: Callable[[str, Any], Any] | None = None
+    aws_endpoint: str,
+    respond: Callable[[str, Any], Any] | None = None,
+    invoke: StubInvoker | None = None,
 ) -> AsyncIterator[ServedApi]:
-    invoke = StubInvoker(respond or (lambda _name, event: {"echo": event}))
+    invoke = invoke or StubInvoker(respond or (lambda _name, event: {"echo": event}))
     functions = {FUNCTION: deployed_function(FUNCTION)}
     invoker = AsyncInvoker(invoke, functions, lambda _name: AsyncInvokeConfig(), None, 10_000)
     proxy = AwsProxy(aws_endpoint)
@@ -105,6 +121,21 @@ def test_a_function_error_is_answered_with_200_and_the_error(aws_endpoint):
     assert answer["StatusCode"] == 200
     assert answer["FunctionError"] == "Unhandled"
     assert answer["Payload"]["errorMessage"] == "no such order"
+
+
+def test_a_throttled_invocation_is_answered_429_with_lambdas_reason(aws_endpoint):
+    async def scenario() -> dict[str, Any]:
+        async with serving(aws_endpoint, invoke=ThrottledInvoker()) as served:
+            client = served.client()
+            with pytest.raises(client.exceptions.TooManyRequestsException) as refused:
+                await served.call(Payload=b"{}")
+            return refused.value.response
+
+    response = run(scenario)
+
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 429
+    assert response["Reason"] == RESERVED_LIMIT
+    assert response["message"] == "Rate Exceeded."
 
 
 def test_an_event_invocation_is_accepted_with_202_and_runs_afterwards(aws_endpoint):

@@ -1,13 +1,21 @@
-"""Deployed zips run in warm worker processes with their environment, timeout and logs."""
+"""Deployed zips run in pools of warm worker processes with their environment, timeout, logs and
+concurrency limit."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from typing import Any
 
 from dev.emulator.control_plane import DeployedFunction
-from dev.emulator.lambda_runner import Invocation, LambdaRunner
+from dev.emulator.lambda_runner import (
+    ACCOUNT_LIMIT,
+    RESERVED_LIMIT,
+    THROTTLED,
+    Invocation,
+    LambdaRunner,
+)
 
 from .conftest import zip_of
 
@@ -18,8 +26,11 @@ def handler(event, context):
     print("handling", event.get("n"))
     if event.get("fail"):
         raise ValueError("bad event")
+    started = time.time()
     time.sleep(event.get("sleep", 0))
     return {
+        "started": started,
+        "ended": time.time(),
         "pid": os.getpid(),
         "env": {k: os.environ.get(k) for k in event.get("env", [])},
         "function": context.function_name,
@@ -120,6 +131,69 @@ def test_the_worker_stays_warm_between_invocations():
     first, second = invoke_all(function(), {}, {})
 
     assert first.result["pid"] == second.result["pid"]
+
+
+def invoke_concurrently(
+    fn: DeployedFunction, *events: Any, throttle: bool = False, concurrency: int = 10
+) -> list[Invocation]:
+    """Every event invoked at once (in this order), as concurrent callers would."""
+
+    async def scenario() -> list[Invocation]:
+        runner = LambdaRunner(
+            {fn.name: fn}, {}, "http://127.0.0.1:5999", "eu-west-1", concurrency=concurrency
+        )
+        try:
+            return await asyncio.gather(
+                *(runner.invoke(fn.name, event, throttle=throttle) for event in events)
+            )
+        finally:
+            await runner.close()
+
+    return asyncio.run(asyncio.wait_for(scenario(), 30))
+
+
+def test_concurrent_invocations_run_at_the_same_time_in_workers_of_their_own():
+    invocations = invoke_concurrently(function(), *[{"sleep": 0.3}] * 3)
+
+    assert all(invocation.ok for invocation in invocations)
+    results = [invocation.result for invocation in invocations]
+    assert len({result["pid"] for result in results}) == 3
+    # Each one started before any other ended.
+    assert max(r["started"] for r in results) < min(r["ended"] for r in results)
+
+
+def test_a_synchronous_invoke_at_the_concurrency_limit_is_throttled_and_does_not_run(caplog):
+    caplog.set_level(logging.INFO, logger="emulator.lambda")
+
+    running, refused = invoke_concurrently(
+        function(name="busy"), {"sleep": 0.3, "n": 1}, {"n": 2}, throttle=True, concurrency=1
+    )
+
+    assert running.ok
+    assert refused.throttled
+    assert refused.error == {
+        "errorType": THROTTLED,
+        "errorMessage": "Rate Exceeded.",
+        "Reason": ACCOUNT_LIMIT,
+    }
+    assert "[busy] handling 2" not in caplog.messages
+
+
+def test_a_reserved_concurrency_is_the_functions_limit():
+    reserved = dataclasses.replace(function(), reserved_concurrency=2)
+
+    invocations = invoke_concurrently(reserved, *[{"sleep": 0.3}] * 3, throttle=True)
+
+    assert [invocation.ok for invocation in invocations] == [True, True, False]
+    assert invocations[2].error["Reason"] == RESERVED_LIMIT
+
+
+def test_invocations_of_event_sources_wait_for_a_free_worker_at_the_limit():
+    first, second = invoke_concurrently(function(), {"sleep": 0.3}, {}, concurrency=1)
+
+    assert first.ok and second.ok
+    assert second.result["started"] >= first.result["ended"]
+    assert second.result["pid"] == first.result["pid"]
 
 
 def test_a_raised_exception_is_reported_as_the_invocation_error():

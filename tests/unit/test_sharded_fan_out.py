@@ -14,6 +14,7 @@ import threading
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError, ReadTimeoutError
 
 from tests.support.lambda_context import LambdaContext
 from tests.support.lambda_zip import load_module
@@ -25,9 +26,22 @@ WORKER = "incident-ws-fanout-worker"
 ROUTES = json.dumps({"incident": ["history"], "remediation": ["history"]})
 
 
+def throttle() -> ClientError:
+    """What botocore raises for Lambda's 429 at the function's reserved concurrency."""
+    return ClientError(
+        {
+            "Error": {"Code": "TooManyRequestsException", "Message": "Rate Exceeded."},
+            "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded",
+            "ResponseMetadata": {"HTTPStatusCode": 429},
+        },
+        "Invoke",
+    )
+
+
 class WorkerLambda:
     """Lambda's Invoke of the worker: one invocation at a time (one warm worker), answered by
-    the packaged handler, except for the segments told to fail."""
+    the packaged handler, except for the segments told to fail, and the first `throttles`
+    calls, refused before the function runs (or `raising` everything, if set)."""
 
     def __init__(self, worker) -> None:
         self.worker = worker
@@ -35,11 +49,18 @@ class WorkerLambda:
         self.failing: set[int] = set()
         self.hanging = threading.Event()  # set: the invocations hang until it is cleared
         self.released = threading.Event()
+        self.throttles = 0
+        self.refused = 0
+        self.raising: Exception | None = None
         self._lock = threading.Lock()
 
     def invoke(self, FunctionName: str, InvocationType: str, Payload: bytes) -> dict:
         assert (FunctionName, InvocationType) == (WORKER, "RequestResponse")
         request = json.loads(Payload)
+        with self._lock:
+            if self.raising is not None or self.refused < self.throttles:
+                self.refused += 1
+                raise self.raising or throttle()
         if self.hanging.is_set():
             self.released.wait(30)
         with self._lock:
@@ -262,6 +283,68 @@ def test_a_worker_that_has_not_answered_by_the_deadline_counts_as_a_failed_segme
     [failed] = parse_log_event(caplog, "fan_out_worker_failed")
     assert failed["error"] == "no answer before the deadline"
     assert "segment 1: worker failed" in summary(caplog)["channels"]["history"]["error"]
+
+
+def test_a_throttled_worker_invoke_is_invoked_again_and_its_segment_delivered_once(
+    sharded, history, incidents, fake_api, caplog
+):
+    processor, lambda_ = sharded(connections_per_worker=5, max_workers=2)
+    ids = add_connections(history, 10)
+    lambda_.throttles = 2
+    incidents.put({"incident_id": "i-1"})
+
+    response = processor.handler(incidents.event(), None)
+
+    assert response == {"batchItemFailures": []}
+    assert lambda_.refused == 2
+    assert [r["segment"] for r in lambda_.requests] == [1]
+    assert {c: len(fake_api.bodies(c)) for c in ids} == dict.fromkeys(ids, 1)
+    throttled = parse_log_event(caplog, "fan_out_worker_throttled")
+    assert [line["retry"] for line in throttled] == [1, 2]
+    assert throttled[0]["reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
+    assert parse_log_event(caplog, "fan_out_worker_failed") == []
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ClientError({"Error": {"Code": "ServiceException", "Message": "internal error"}}, "Invoke"),
+        ReadTimeoutError(endpoint_url="https://lambda.us-east-1.amazonaws.com"),
+    ],
+    ids=["service exception", "read timeout"],
+)
+def test_a_worker_invoke_that_may_have_run_is_not_invoked_again(
+    sharded, history, incidents, fake_api, caplog, error
+):
+    processor, lambda_ = sharded(connections_per_worker=5, max_workers=2)
+    add_connections(history, 10)
+    lambda_.raising = error
+    incidents.put({"incident_id": "i-1"})
+
+    processor.handler(incidents.event(), None)
+
+    assert lambda_.refused == 1
+    [failed] = parse_log_event(caplog, "fan_out_worker_failed")
+    assert failed["segment"] == 1
+    assert parse_log_event(caplog, "fan_out_worker_throttled") == []
+
+
+def test_throttled_worker_invokes_stop_at_the_workers_deadline(
+    sharded, history, incidents, fake_api, caplog
+):
+    processor, lambda_ = sharded(connections_per_worker=5, max_workers=2)
+    add_connections(history, 10)
+    lambda_.raising = throttle()
+    incidents.put({"incident_id": "i-1"})
+    # Workers are given the deadline less the margin: half a second from now.
+    context = LambdaContext(2 * LIMITS.DEADLINE_MARGIN_SECONDS + 0.5)
+
+    processor.handler(incidents.event(), context)
+
+    [failed] = parse_log_event(caplog, "fan_out_worker_failed")
+    assert "TooManyRequestsException" in failed["error"]
+    assert lambda_.requests == []
+    assert not context.timed_out()
 
 
 def test_the_estimate_is_the_larger_of_the_item_count_and_the_last_read(history):

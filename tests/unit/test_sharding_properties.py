@@ -37,7 +37,7 @@ class Workers:
         self.failed = failed
         self.failing: set[int] = set()
 
-    def invoke(self, payload: bytes):
+    def invoke(self, payload: bytes, deadline=None):
         request = json.loads(payload)
         if request["segment"] in self.failing:
             raise self.failed("Unhandled: Task timed out")

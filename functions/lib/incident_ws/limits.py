@@ -28,6 +28,11 @@ DEFAULT_CONNECTIONS_PER_WORKER = 56_000
 DEFAULT_MAX_WORKERS = 4
 # Lambda's 6 MB limit of a synchronous invocation's request, less room for its envelope.
 MAX_WORKER_REQUEST_BYTES = 6 * 1024 * 1024 - 64 * 1024
+# A worker invocation Lambda throttled (the function did not run) is invoked again after a
+# full-jitter exponential backoff, while the deadline allows and at most this many times.
+WORKER_THROTTLE_MAX_RETRIES = 20
+WORKER_THROTTLE_BACKOFF_BASE_SECONDS = 0.1
+WORKER_THROTTLE_BACKOFF_CAP_SECONDS = 2.0
 # How long a channel's DescribeTable item count is used before it is asked again.
 ITEM_COUNT_REFRESH_SECONDS = 300
 # The most members one `presence_members` frame lists.

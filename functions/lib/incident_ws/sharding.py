@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -28,6 +29,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .config import ShardingConfig
 from .connection_store import ConnectionStore, ScanSegment
+from .connections_sender import Backoff
 from .deadline import NO_DEADLINE, Deadline
 from .fanout import ChannelReport, DeliveryCounts, FanOut
 from .fanout_requests import RequestError, decode_report, requests_within
@@ -36,6 +38,9 @@ from .limits import (
     ITEM_COUNT_REFRESH_SECONDS,
     LONGEST_POST_OVERRUN_SECONDS,
     MAX_WORKER_REQUEST_BYTES,
+    WORKER_THROTTLE_BACKOFF_BASE_SECONDS,
+    WORKER_THROTTLE_BACKOFF_CAP_SECONDS,
+    WORKER_THROTTLE_MAX_RETRIES,
 )
 from .logs import log_event
 from .messages import Message
@@ -57,16 +62,38 @@ class WorkerFailed(RuntimeError):
 
 
 class Workers(Protocol):
-    def invoke(self, payload: bytes) -> Any:
-        """The worker's decoded JSON answer to `payload`; raises WorkerFailed."""
+    def invoke(self, payload: bytes, deadline: Deadline = NO_DEADLINE) -> Any:
+        """The worker's decoded JSON answer to `payload`; raises WorkerFailed. Nothing that
+        may have run the worker is tried again after `deadline`."""
+
+
+# Lambda answers these before the function runs (at its concurrency limit; EC2 throttling the
+# set-up of the execution environment): invoking it again cannot post anything twice.
+THROTTLES = frozenset({"TooManyRequestsException", "EC2ThrottledException"})
+THROTTLE_BACKOFF = Backoff(
+    max_retries=WORKER_THROTTLE_MAX_RETRIES,
+    base_seconds=WORKER_THROTTLE_BACKOFF_BASE_SECONDS,
+    cap_seconds=WORKER_THROTTLE_BACKOFF_CAP_SECONDS,
+)
 
 
 class LambdaWorkers:
-    """Synchronous invocations of the fan-out worker function. Never retried: a worker that
-    ran may have posted, and a second run would post again."""
+    """Synchronous invocations of the fan-out worker function. An invocation Lambda throttled
+    is invoked again after a backoff while the deadline allows; any other failure is never
+    retried: a worker that ran (or may have: a timeout, a lost answer) may have posted, and a
+    second run would post again."""
 
-    def __init__(self, function_name: str, max_workers: int, client: Any = None) -> None:
+    def __init__(
+        self,
+        function_name: str,
+        max_workers: int,
+        client: Any = None,
+        backoff: Backoff = THROTTLE_BACKOFF,
+        rng: random.Random | None = None,
+    ) -> None:
         self.function_name = function_name
+        self.backoff = backoff
+        self._rng = rng or random.Random()
         self._client = client or boto3.session.Session().client(
             "lambda",
             config=Config(
@@ -77,14 +104,34 @@ class LambdaWorkers:
             ),
         )
 
-    def invoke(self, payload: bytes) -> Any:
-        try:
-            response = self._client.invoke(
-                FunctionName=self.function_name, InvocationType="RequestResponse", Payload=payload
-            )
-            body = response["Payload"].read()
-        except (BotoCoreError, ClientError) as error:
-            raise WorkerFailed(repr(error)) from None
+    def invoke(self, payload: bytes, deadline: Deadline = NO_DEADLINE) -> Any:
+        retry = 0
+        while True:
+            try:
+                response = self._client.invoke(
+                    FunctionName=self.function_name,
+                    InvocationType="RequestResponse",
+                    Payload=payload,
+                )
+                body = response["Payload"].read()
+                break
+            except ClientError as error:
+                delay = self._throttle_backoff(error, retry, deadline)
+                if delay is None:
+                    raise WorkerFailed(repr(error)) from None
+                retry += 1
+                log_event(
+                    logger,
+                    logging.WARNING,
+                    "fan_out_worker_throttled",
+                    function=self.function_name,
+                    retry=retry,
+                    reason=error.response.get("Reason"),
+                    delayMs=round(delay * 1000),
+                )
+                time.sleep(delay)
+            except BotoCoreError as error:
+                raise WorkerFailed(repr(error)) from None
         if response.get("FunctionError"):
             raise WorkerFailed(
                 f"{response['FunctionError']}: {body[:512].decode(errors='replace')}"
@@ -93,6 +140,15 @@ class LambdaWorkers:
             return json.loads(body)
         except ValueError:
             raise WorkerFailed(f"the answer is not JSON: {body[:512]!r}") from None
+
+    def _throttle_backoff(self, error: ClientError, retry: int, deadline: Deadline) -> float | None:
+        """How long to wait before invoking again after `error`; None: not again."""
+        if error.response.get("Error", {}).get("Code") not in THROTTLES:
+            return None
+        delay = self.backoff.delay(retry, self._rng)
+        if retry >= self.backoff.max_retries or not deadline.allows(delay):
+            return None
+        return delay
 
 
 def segment_count(estimate: int, sharding: ShardingConfig) -> int:
@@ -222,7 +278,7 @@ class ShardedFanOut:
             for request, payload in requests_within(
                 key, segment, channel_messages, deadline, MAX_WORKER_REQUEST_BYTES
             ):
-                answer = self.workers.invoke(payload)
+                answer = self.workers.invoke(payload, Deadline.from_epoch(deadline))
                 if isinstance(answer, dict) and "error" in answer:
                     raise WorkerFailed(f"the worker refused the request: {answer['error']}")
                 report = decode_report(answer, request, channel_messages, table)
