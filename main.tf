@@ -18,10 +18,10 @@ locals {
     disconnect       = 128
     authorizer       = 128
     replay           = 384
-    stream_processor = 512
-    heartbeat        = 512
-    presence         = 512
-    fanout_worker    = 512
+    stream_processor = 960
+    heartbeat        = 960
+    presence         = 960
+    fanout_worker    = 960
     findings         = 128
   }
   memory_sizes = {

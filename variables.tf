@@ -512,7 +512,7 @@ variable "lambda_memory_size" {
 }
 
 variable "lambda_memory_sizes" {
-  description = "Memory in MB (128-10240) of each function; CPU grows with it (1,769 MB is one vCPU). A function given here takes this value, else `lambda_memory_size` when set, else its default: `connect` 320, `disconnect` 128, `authorizer` 128, `replay` 384, `stream_processor` 512, `heartbeat` 512, `presence` 512, `fanout_worker` 512, `findings` 128. The defaults come from `python -m dev.bench.sizing` (README, \"Sizing\"): the functions that broadcast get the memory at which CPU stops limiting `max_concurrency` posts in flight, the others the smallest whose cold start and warm call stay within a latency budget."
+  description = "Memory in MB (128-10240) of each function; CPU grows with it (1,769 MB is one vCPU). A function given here takes this value, else `lambda_memory_size` when set, else its default: `connect` 320, `disconnect` 128, `authorizer` 128, `replay` 384, `stream_processor` 960, `heartbeat` 960, `presence` 960, `fanout_worker` 960, `findings` 128. The defaults come from `python -m dev.bench.sizing` (README, \"Sizing\"): the functions that broadcast get the memory at which CPU stops limiting `max_concurrency` posts in flight, the others the smallest whose cold start and warm call stay within a latency budget."
   type = object({
     connect          = optional(number)
     disconnect       = optional(number)
@@ -585,10 +585,10 @@ variable "lambda_reserved_concurrency" {
 }
 
 variable "fan_out_sharding" {
-  description = "When the stream processor shares a channel with fan-out workers: a channel of more than `connections_per_worker` estimated connections (whole number >= 1; the default 56000 is half of what one invocation at the default memory and `max_concurrency` posts to within its budget, README \"Sizing\") is read as ceil(connections / connections_per_worker) parallel-Scan segments, at most `max_workers` (1-100; 1 never shards; the default 4 carries API Gateway's default 10,000 requests/s: raise it with your account's limit), one in the stream processor and each other one by a concurrent invocation of `<prefix>-fanout-worker`."
+  description = "When the stream processor shares a channel with fan-out workers: a channel of more than `connections_per_worker` estimated connections (whole number >= 1; the default 113000 is half of what one invocation at the default memory and `max_concurrency` posts to within its budget, README \"Sizing\") is read as ceil(connections / connections_per_worker) parallel-Scan segments, at most `max_workers` (1-100; 1 never shards; the default 2 carries API Gateway's default 10,000 requests/s: raise it with your account's limit), one in the stream processor and each other one by a concurrent invocation of `<prefix>-fanout-worker`."
   type = object({
-    connections_per_worker = optional(number, 56000)
-    max_workers            = optional(number, 4)
+    connections_per_worker = optional(number, 113000)
+    max_workers            = optional(number, 2)
   })
   default  = {}
   nullable = false

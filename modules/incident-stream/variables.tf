@@ -144,15 +144,15 @@ variable "worker_fan_out" {
 variable "sharding" {
   description = "When a channel is shared with fan-out workers: above `connections_per_worker` estimated connections (`FAN_OUT_CONNECTIONS_PER_WORKER`, whole number >= 1) it is read as ceil(connections / connections_per_worker) parallel-Scan segments, at most `max_workers` (`FAN_OUT_MAX_WORKERS`, 1-100): one in the stream processor, each other one by a worker invocation."
   type = object({
-    connections_per_worker = optional(number, 56000)
-    max_workers            = optional(number, 4)
+    connections_per_worker = optional(number, 113000)
+    max_workers            = optional(number, 2)
   })
   default  = {}
   nullable = false
 
   validation {
     condition     = var.sharding.connections_per_worker >= 1 && floor(var.sharding.connections_per_worker) == var.sharding.connections_per_worker
-    error_message = "sharding.connections_per_worker must be a whole number >= 1 (56000 is half of what one invocation at the default memory posts to in its budget)."
+    error_message = "sharding.connections_per_worker must be a whole number >= 1 (113000 is half of what one invocation at the default memory posts to in its budget)."
   }
 
   validation {

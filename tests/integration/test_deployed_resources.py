@@ -224,8 +224,8 @@ def test_stream_processor_may_invoke_its_fanout_worker_and_is_told_its_name(depl
     sharding = {key: environment[key] for key in environment if key.startswith("FAN_OUT_")}
     assert sharding == {
         "FAN_OUT_WORKER_FUNCTION": deployment.functions["fanout_worker"],
-        "FAN_OUT_CONNECTIONS_PER_WORKER": "56000",
-        "FAN_OUT_MAX_WORKERS": "4",
+        "FAN_OUT_CONNECTIONS_PER_WORKER": "113000",
+        "FAN_OUT_MAX_WORKERS": "2",
     }
 
 

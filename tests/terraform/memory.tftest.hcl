@@ -44,13 +44,13 @@ run "each_function_gets_its_default_memory" {
   }
 
   assert {
-    condition     = local.memory_sizes.stream_processor == 512 && local.memory_sizes.fanout_worker == 512
-    error_message = "The stream processor and the fan-out worker must default to 512 MB."
+    condition     = local.memory_sizes.stream_processor == 960 && local.memory_sizes.fanout_worker == 960
+    error_message = "The stream processor and the fan-out worker must default to 960 MB."
   }
 
   assert {
-    condition     = local.memory_sizes.heartbeat == 512 && local.memory_sizes.presence == 512
-    error_message = "The heartbeat and the presence function must default to 512 MB."
+    condition     = local.memory_sizes.heartbeat == 960 && local.memory_sizes.presence == 960
+    error_message = "The heartbeat and the presence function must default to 960 MB."
   }
 
   assert {
@@ -114,7 +114,7 @@ run "a_functions_own_memory_beats_its_default" {
   }
 
   assert {
-    condition     = local.memory_sizes.heartbeat == 1769 && local.memory_sizes.presence == 512
+    condition     = local.memory_sizes.heartbeat == 1769 && local.memory_sizes.presence == 960
     error_message = "lambda_memory_sizes.heartbeat must set the heartbeat's memory and leave the others at their defaults."
   }
 }

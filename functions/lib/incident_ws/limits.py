@@ -24,8 +24,8 @@ DEFAULT_REPLAY_MAX_MESSAGES = 500
 # Sharded fan-out (docs/handlers.md, "Sharded fan-out"): the most connections one invocation
 # posts to within its budget, and the most parallel-Scan segments of one channel (enough to
 # carry API Gateway's default 10,000 requests/s), as `python -m dev.bench.sizing` derives them.
-DEFAULT_CONNECTIONS_PER_WORKER = 56_000
-DEFAULT_MAX_WORKERS = 4
+DEFAULT_CONNECTIONS_PER_WORKER = 113_000
+DEFAULT_MAX_WORKERS = 2
 # Lambda's 6 MB limit of a synchronous invocation's request, less room for its envelope.
 MAX_WORKER_REQUEST_BYTES = 6 * 1024 * 1024 - 64 * 1024
 # A worker invocation Lambda throttled (the function did not run) is invoked again after a
