@@ -8,9 +8,10 @@ throttled) through the harness, each in its own process; for every N fills a con
 table, then times each implementation on the same rows, checking that every connection
 received exactly one copy; sweeps MAX_CONCURRENCY at the largest N up to 10,000. Then times
 the packaged authorizer (cold start, warm calls) and `$connect` handshakes with and without it
-through the emulator (dev/bench/authorization.py). Above 15,000 connections, or at every N with `--sharded`, N is broadcast through the sharded
-fan-out instead: the stream processor with a Lambda context, `--segments` parallel-Scan segments,
-all but its own run by fan-out worker invocations in the emulator (dev/bench/sharded.py).
+through the emulator (dev/bench/authorization.py). Above 15,000 connections, or at every N
+with `--sharded`, N is broadcast through the sharded fan-out instead: the stream processor with
+a Lambda context, `--segments` parallel-Scan segments, all but its own run by fan-out worker
+invocations in the emulator (dev/bench/sharded.py).
 Writes dev/bench/results.md and prints it.
 
     python -m dev.bench.run [--sizes "1000 10000"] [--concurrency "32 64 128 256"] [--repeats 3]
