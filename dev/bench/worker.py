@@ -26,22 +26,9 @@ from typing import Any
 
 from dev.bench import cpu_share
 from dev.bench.sequential import SequentialBroadcaster
+from dev.harness.lambda_context import LambdaContext
 
 Broadcast = Callable[[dict[str, Any]], Any]
-
-
-class LambdaContext:
-    """What the handlers read of Lambda's context: the time left, from `timeout_s` after the
-    invocation starts (the context is made when it starts)."""
-
-    function_name = "bench-stream-processor"
-    aws_request_id = "bench"
-
-    def __init__(self, timeout_s: float) -> None:
-        self._ends = time.monotonic() + timeout_s
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._ends - time.monotonic()) * 1000))
 
 
 def handler_from_zip(zip_path: Path, timeout_s: float | None = None) -> Broadcast:
@@ -52,7 +39,7 @@ def handler_from_zip(zip_path: Path, timeout_s: float | None = None) -> Broadcas
         raise RuntimeError(f"imported {module.__file__}, not the handler inside {zip_path}")
     if timeout_s is None:
         return lambda event: module.handler(event, None)
-    return lambda event: module.handler(event, LambdaContext(timeout_s))
+    return lambda event: module.handler(event, LambdaContext(timeout_s, "bench-stream-processor"))
 
 
 def max_concurrency() -> str:

@@ -14,8 +14,8 @@ import socket
 import pytest
 
 from dev.harness.fake_connections_api import DROP, RESET, FakeConnectionsApi, Slow
+from dev.harness.lambda_context import LambdaContext
 from tests.support.events import schedule_event
-from tests.support.lambda_context import LambdaContext
 from tests.support.stream_records import IncidentTable
 from tests.unit.helpers import LIMITS, channels_env, connection, parse_log_event
 

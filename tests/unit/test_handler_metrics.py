@@ -12,6 +12,7 @@ import time
 import pytest
 
 from dev.harness.fake_connections_api import FakeConnectionsApi, Slow
+from dev.harness.lambda_context import LambdaContext
 from dev.harness.oidc_issuer import OidcIssuer, SigningKey
 from tests.support.authorizer_events import authorizer_event
 from tests.support.events import (
@@ -23,7 +24,6 @@ from tests.support.events import (
     schedule_event,
 )
 from tests.support.finding_events import findings_of, sample_event, with_findings
-from tests.support.lambda_context import LambdaContext
 from tests.support.lambda_zip import load_module
 from tests.support.stream_records import ConnectionsTable, IncidentTable
 from tests.unit.helpers import (

@@ -10,7 +10,7 @@ import time
 import boto3
 import pytest
 
-from tests.support.lambda_context import LambdaContext
+from dev.harness.lambda_context import LambdaContext
 from tests.support.stream_records import REGION, IncidentTable
 from tests.unit.helpers import LIMITS, connection, parse_log_event
 

@@ -14,11 +14,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dev.harness.lambda_context import LambdaContext
 from dev.harness.oidc_issuer import OidcIssuer, SigningKey
 from tests.support.authorizer_events import authorizer_event
 from tests.support.events import connect_event, disconnect_event, route_event
 from tests.support.finding_events import sample_event
-from tests.support.lambda_context import LambdaContext
 from tests.support.stream_records import ConnectionsTable, IncidentTable
 from tests.unit.helpers import METRICS, channels_env, emitted_points
 

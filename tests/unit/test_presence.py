@@ -13,8 +13,8 @@ import re
 
 import pytest
 
+from dev.harness.lambda_context import LambdaContext
 from tests.support.events import API_ID, STAGE, connect_event, disconnect_event, route_event
-from tests.support.lambda_context import LambdaContext
 from tests.support.lambda_zip import load_module
 from tests.support.stream_records import ConnectionsTable, IncidentTable, as_deleted_by_ttl
 from tests.unit.helpers import LIMITS, connection, fail_scan_pages, parse_log_event

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
+from dev.harness.lambda_context import LambdaContext
 from tests.support.events import route_event
-from tests.support.lambda_context import LambdaContext
 from tests.support.stream_records import IncidentTable
 from tests.unit.helpers import LIMITS, connection, parse_log_event
 

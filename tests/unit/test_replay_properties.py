@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dev.harness.lambda_context import LambdaContext
 from tests.support.events import connect_event, route_event
-from tests.support.lambda_context import LambdaContext
 from tests.support.stream_records import IncidentTable
 from tests.unit.helpers import CONNECTIONS_TABLE
 

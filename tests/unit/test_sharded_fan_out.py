@@ -16,7 +16,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
-from tests.support.lambda_context import LambdaContext
+from dev.harness.lambda_context import LambdaContext
 from tests.support.lambda_zip import load_module
 from tests.support.stream_records import IncidentTable
 from tests.unit.helpers import LIMITS, channels_env, connection, parse_log_event
