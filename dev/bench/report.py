@@ -270,7 +270,7 @@ def _verdicts(
             f"- N = {TARGET_POSTING_SIZE:,} at least {TARGET_SPEEDUP}x faster than sequential in "
             f"wall time: {verdict}, {speedup:.1f}x."
         )
-    largest = max(sharded.rows, key=lambda r: r.connections) if sharded else None
+    largest = max(sharded.rows, key=lambda r: r.connections) if sharded and sharded.rows else None
     if largest is not None and largest.connections >= TARGET_SHARDED_SIZE:
         lines.append(
             f"- N = {largest.connections:,} delivered exactly once through the sharded path: "
