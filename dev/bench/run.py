@@ -159,7 +159,8 @@ def main(argv: list[str] | None = None) -> None:
         share = Section(
             f"Plain HTTP, {args.cpu_share:g} of a CPU (a Lambda-sized share)",
             f"The handler's process runs in a cgroup whose CPU quota is {args.cpu_share:g} of "
-            "one core (256 MB of Lambda memory, at 1,769 MB per vCPU), cold start included. "
+            f"one core ({int(args.cpu_share * 1769):,} MB of Lambda memory, at 1,769 MB per "
+            "vCPU), cold start included. "
             f"Single runs; the previous handler only up to N = {PREVIOUS_UNDER_SHARE_MAX:,}.",
         )
         limited = Section(
