@@ -38,9 +38,19 @@ tf-validate: $(TF_CLI_CONFIG) ## Validate the root module, every module and ever
 		terraform -chdir=$$dir validate -no-color; \
 	done
 
+# terraform test runs its files one after the other on about one core: two processes, one for
+# validation.tftest.hcl and one for the rest (about equal times), use both.
+TF_TEST_SPLIT := tests/terraform/validation.tftest.hcl
+TF_TEST_REST  := $(filter-out $(TF_TEST_SPLIT),$(sort $(wildcard tests/terraform/*.tftest.hcl)))
+
 tf-test: $(TF_CLI_CONFIG) ## Run the terraform test files in tests/terraform (mock provider, plan)
 	terraform init -backend=false -input=false -no-color -test-directory=tests/terraform >/dev/null
-	terraform test -no-color -test-directory=tests/terraform
+	mkdir -p $(BUILD)
+	terraform test -no-color -test-directory=tests/terraform -filter=$(TF_TEST_SPLIT) \
+	    > $(BUILD)/tf-test-split.log 2>&1 & split=$$!; \
+	  terraform test -no-color -test-directory=tests/terraform $(addprefix -filter=,$(TF_TEST_REST)); \
+	  rest=$$?; wait $$split; split_status=$$?; cat $(BUILD)/tf-test-split.log; \
+	  test $$rest -eq 0 && test $$split_status -eq 0
 
 test-integration: venv $(TF_CLI_CONFIG) ## Apply examples/complete on moto and check it through boto3
 	$(PY) -m pytest $(INTEGRATION_DIRS)
