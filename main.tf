@@ -14,15 +14,15 @@ locals {
   # Each function's memory: its own setting, else the one for all, else its default (from
   # `python -m dev.bench.sizing`; tests/docs keeps them equal).
   default_memory_sizes = {
-    connect          = 320
-    disconnect       = 128
+    connect          = 576
+    disconnect       = 256
     authorizer       = 128
-    replay           = 384
+    replay           = 640
     stream_processor = 960
     heartbeat        = 960
     presence         = 960
     fanout_worker    = 960
-    findings         = 128
+    findings         = 192
   }
   memory_sizes = {
     for function, default in local.default_memory_sizes :

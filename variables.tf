@@ -512,7 +512,7 @@ variable "lambda_memory_size" {
 }
 
 variable "lambda_memory_sizes" {
-  description = "Memory in MB (128-10240) of each function; CPU grows with it (1,769 MB is one vCPU). A function given here takes this value, else `lambda_memory_size` when set, else its default: `connect` 320, `disconnect` 128, `authorizer` 128, `replay` 384, `stream_processor` 960, `heartbeat` 960, `presence` 960, `fanout_worker` 960, `findings` 128. The defaults come from `python -m dev.bench.sizing` (README, \"Sizing\"): the functions that broadcast get the memory at which CPU stops limiting `max_concurrency` posts in flight, the others the smallest whose cold start and warm call stay within a latency budget."
+  description = "Memory in MB (128-10240) of each function; CPU grows with it (1,769 MB is one vCPU). A function given here takes this value, else `lambda_memory_size` when set, else its default: `connect` 576, `disconnect` 256, `authorizer` 128, `replay` 640, `stream_processor` 960, `heartbeat` 960, `presence` 960, `fanout_worker` 960, `findings` 192. The defaults come from `python -m dev.bench.sizing` (README, \"Sizing\"): the functions that broadcast get the memory at which CPU stops limiting `max_concurrency` posts in flight, the others the smallest whose cold start and warm call stay within a latency budget."
   type = object({
     connect          = optional(number)
     disconnect       = optional(number)

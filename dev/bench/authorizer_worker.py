@@ -17,11 +17,11 @@ import importlib
 import json
 import logging
 import sys
-import tempfile
 import time
-import zipfile
 from pathlib import Path
 from typing import Any
+
+from dev.bench.lambda_package import unpack_onto_path
 
 
 def _allowed(response: Any) -> bool:
@@ -38,10 +38,7 @@ def main(argv: list[str] | None = None) -> None:
     events = json.loads(args.events.read_text())
     # Decisions are logged at INFO, as on Lambda; the records are made but written nowhere.
     logging.basicConfig(level=logging.INFO, handlers=[logging.NullHandler()])
-    code_dir = tempfile.mkdtemp(prefix="authorizer-bench-")
-    with zipfile.ZipFile(args.zip) as archive:
-        archive.extractall(code_dir)
-    sys.path.insert(0, code_dir)
+    unpack_onto_path(args.zip)
 
     started = time.perf_counter()
     handler = importlib.import_module("handler")

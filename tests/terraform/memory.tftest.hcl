@@ -24,13 +24,13 @@ run "each_function_gets_its_default_memory" {
   command = plan
 
   assert {
-    condition     = local.memory_sizes.connect == 320
-    error_message = "connect must default to 320 MB."
+    condition     = local.memory_sizes.connect == 576
+    error_message = "connect must default to 576 MB."
   }
 
   assert {
-    condition     = local.memory_sizes.disconnect == 128
-    error_message = "disconnect must default to 128 MB."
+    condition     = local.memory_sizes.disconnect == 256
+    error_message = "disconnect must default to 256 MB."
   }
 
   assert {
@@ -39,8 +39,8 @@ run "each_function_gets_its_default_memory" {
   }
 
   assert {
-    condition     = local.memory_sizes.replay == 384
-    error_message = "replay must default to 384 MB."
+    condition     = local.memory_sizes.replay == 640
+    error_message = "replay must default to 640 MB."
   }
 
   assert {
@@ -54,8 +54,8 @@ run "each_function_gets_its_default_memory" {
   }
 
   assert {
-    condition     = local.memory_sizes.findings == 128
-    error_message = "The findings function must default to 128 MB."
+    condition     = local.memory_sizes.findings == 192
+    error_message = "The findings function must default to 192 MB."
   }
 }
 
